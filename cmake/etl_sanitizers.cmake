@@ -1,0 +1,10 @@
+# ETL_SANITIZE: a list of sanitizers for every target, e.g. "address;undefined" or "thread".
+set(ETL_SANITIZE "" CACHE STRING "Sanitizers to build with: address;undefined or thread")
+if(ETL_SANITIZE)
+  if("thread" IN_LIST ETL_SANITIZE AND "address" IN_LIST ETL_SANITIZE)
+    message(FATAL_ERROR "ETL_SANITIZE: thread and address cannot be combined")
+  endif()
+  list(JOIN ETL_SANITIZE "," _etl_sanitizers)
+  add_compile_options(-fsanitize=${_etl_sanitizers} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${_etl_sanitizers})
+endif()

@@ -1,0 +1,95 @@
+// The HTTP client engine: one `http_client` per origin (scheme, host, port) with a keep-alive
+// connection pool, a timeout on every step, retries with backoff, and hedged GETs.
+//
+// Beast stays inside client.cpp; callers see plain requests and responses. The client is safe to
+// use from many coroutines on many threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "etl/core/aliases.hpp"
+#include "etl/http/client_metrics.hpp"
+#include "etl/http/retry_policy.hpp"
+#include "etl/http/url.hpp"
+
+namespace etl {
+
+struct http_client_options {
+  std::size_t max_connections = 64;      // open connections to the origin, busy or idle
+  milliseconds connect_timeout{2'000};   // resolve + TCP connect
+  milliseconds get_timeout{10'000};      // one GET attempt: write, then read the whole answer
+  // One POST attempt. Above the source's longest pause (15 s): a POST that may still land is
+  // never abandoned and sent again.
+  milliseconds post_timeout{30'000};
+  milliseconds request_deadline{120'000};  // a whole request, retries and backoff included
+  std::size_t max_body_bytes = 8 << 20;    // larger answers fail with errc::body_too_large
+  retry_options retry;
+
+  // Hedging of GETs: after `hedge_delay` without an answer a second copy goes out on another
+  // connection. Unset: follow the recent p95 latency, within [hedge_min_delay, hedge_max_delay].
+  bool hedge = true;
+  std::optional<milliseconds> hedge_delay;
+  milliseconds hedge_min_delay{50};
+  milliseconds hedge_max_delay{1'000};
+  double hedge_budget = 0.1;  // hedges sent at most this fraction of requests (plus a burst of 10)
+  std::string user_agent = "animals-etl";
+};
+
+struct http_response {
+  unsigned status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+// What a failed request leaves behind: the error, and enough context to report it.
+struct http_failure {
+  error_code error;        // errc::retries_exhausted, errc::http_status, errc::deadline_exceeded...
+  unsigned last_status = 0;  // the last HTTP status seen, 0 when none arrived
+  int attempts = 0;
+  error_code last_error;   // the transport error of the last attempt, if any
+  std::string last_body;   // the start of the last answer's body, for the log and the task
+
+  std::string describe() const;  // one line for logs and task errors
+};
+
+using http_result = boost::system::result<http_response, http_failure>;
+
+class http_client {
+ public:
+  // `origin` is "http://host:port" (a path, if any, is ignored). Throws std::invalid_argument
+  // when it does not parse (a start-up error).
+  http_client(net::any_io_executor ex, std::string_view origin, http_client_options opts = {});
+  ~http_client();
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+
+  // GET `target` (path and query). Retries per policy; hedged when enabled. A 2xx or a status
+  // that is not retried is a response (check `status`); failures are errc::retries_exhausted
+  // (every attempt failed) or errc::deadline_exceeded.
+  net::awaitable<http_result> get(std::string target);
+
+  // POST `body` (JSON) to `target`. Never hedged. Retried only when the answer shows it was not
+  // taken: connect failures, a retryable status; a timeout or a reset after the request was
+  // written is returned at once (errc::timeout / the transport error), since it may still land.
+  net::awaitable<http_result> post(std::string target, std::string body);
+
+  const http_client_metrics& metrics() const noexcept;
+  const http_client_options& options() const noexcept;
+
+  // Closes idle connections; requests in flight finish on their own.
+  void close_idle();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace etl
