@@ -24,6 +24,9 @@ namespace etl {
 
 struct http_client_options {
   std::size_t max_connections = 64;      // open connections to the origin, busy or idle
+  // An idle connection older than this is closed, not reused: below the 5 s keep-alive timeout
+  // of common Python servers, so we do not write into a socket they are closing.
+  milliseconds idle_timeout{4'000};
   milliseconds connect_timeout{2'000};   // resolve + TCP connect
   milliseconds get_timeout{10'000};      // one GET attempt: write, then read the whole answer
   // One POST attempt. Above the source's longest pause (15 s): a POST that may still land is

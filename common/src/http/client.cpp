@@ -1,0 +1,450 @@
+#include "etl/http/client.hpp"
+
+#include <array>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "connection_pool.hpp"
+#include "etl/core/error.hpp"
+
+namespace etl {
+namespace {
+
+using tcp = net::ip::tcp;
+using steady = std::chrono::steady_clock;
+using beast_request = http::request<http::string_body>;
+using namespace net::experimental::awaitable_operators;
+
+constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
+
+// What one attempt on one connection came to.
+struct attempt_outcome {
+  error_code ec;           // a transport error or errc::timeout; empty when an answer arrived
+  bool connected = false;  // a connection was in hand: a failure after this is not a connect error
+  bool written = false;    // the whole request went out, so the server may act on it
+  bool hedge = false;      // the answer of the hedged copy
+  http_response response;  // valid when !ec
+  std::optional<milliseconds> retry_after;
+};
+
+// One copy of a hedged GET; the other copy's winner closes it through `abandon`.
+struct copy_state {
+  explicit copy_state(net::strand<net::any_io_executor> s) : strand(std::move(s)) {}
+  net::strand<net::any_io_executor> strand;
+  pooled_connection* conn = nullptr;  // touched on `strand` only
+  bool abandoned = false;             // touched on `strand` only
+};
+
+// The latency of the last few thousand answers, for the automatic hedge delay. Two generations
+// so that the estimate follows the recent past and forgets the distant one.
+class recent_latency {
+ public:
+  void record(std::chrono::microseconds d) {
+    std::size_t i = 0;
+    const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(d.count(), 0));
+    while (i < latency_histogram::bounds_us.size() && us > latency_histogram::bounds_us[i]) ++i;
+    std::lock_guard lock(mu_);
+    ++current_[i];
+    if (++current_count_ == generation_size) {
+      previous_ = current_;
+      current_ = {};
+      current_count_ = 0;
+    }
+  }
+
+  // The upper bound of the bucket holding quantile q, or nothing before enough samples.
+  std::optional<std::chrono::microseconds> quantile(double q) {
+    std::array<std::uint64_t, buckets> sum{};
+    std::uint64_t total = 0;
+    {
+      std::lock_guard lock(mu_);
+      for (std::size_t i = 0; i < buckets; ++i) {
+        sum[i] = current_[i] + previous_[i];
+        total += sum[i];
+      }
+    }
+    if (total < min_samples) return std::nullopt;
+    const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < latency_histogram::bounds_us.size(); ++i) {
+      seen += sum[i];
+      if (seen >= rank) return std::chrono::microseconds{latency_histogram::bounds_us[i]};
+    }
+    return std::chrono::microseconds{latency_histogram::bounds_us.back()};
+  }
+
+ private:
+  static constexpr std::size_t buckets = latency_histogram::bounds_us.size() + 1;
+  static constexpr std::uint64_t generation_size = 2'000;
+  static constexpr std::uint64_t min_samples = 20;
+  std::mutex mu_;
+  std::array<std::uint64_t, buckets> current_{}, previous_{};
+  std::uint64_t current_count_ = 0;
+};
+
+std::optional<retry_reason> transport_reason(const attempt_outcome& out, bool idempotent) {
+  if (!out.connected) return retry_reason::connect;
+  // A request that went out whole may have been acted on: only idempotent ones go again.
+  if (out.written && !idempotent) return std::nullopt;
+  if (out.ec == beast::error::timeout || out.ec == errc::timeout) return retry_reason::timeout;
+  return retry_reason::reset;
+}
+
+bool is_peer_close(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::connection_reset ||
+         ec == net::error::eof || ec == net::error::broken_pipe;
+}
+
+}  // namespace
+
+std::string http_failure::describe() const {
+  std::string s = error.message();
+  s += " after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
+  if (last_status != 0) s += ", last status " + std::to_string(last_status);
+  if (last_error) s += ", last error: " + last_error.message();
+  if (!last_body.empty()) s += ", body: " + last_body;
+  return s;
+}
+
+struct http_client::impl : std::enable_shared_from_this<impl> {
+  impl(net::any_io_executor ex, url origin, http_client_options opts)
+      : ex_(std::move(ex)),
+        origin_(std::move(origin)),
+        host_header_(origin_.host + ":" + std::to_string(origin_.port)),
+        opts_(std::move(opts)),
+        pool_(opts_.max_connections, opts_.idle_timeout),
+        rng_(std::random_device{}()) {}
+
+  net::any_io_executor ex_;
+  const url origin_;
+  const std::string host_header_;
+  const http_client_options opts_;
+  http_client_metrics metrics_;
+  connection_pool pool_;
+  recent_latency recent_;
+  // Hedge budget in thousandths of a hedge: each request earns opts_.hedge_budget of one.
+  std::atomic<std::int64_t> hedge_tokens_{burst_tokens};
+  static constexpr std::int64_t burst_tokens = 10'000;
+  std::mutex endpoints_mu_;
+  std::optional<tcp::resolver::results_type> endpoints_;
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_;
+
+  milliseconds backoff(int next_attempt, std::optional<milliseconds> retry_after) {
+    std::lock_guard lock(rng_mu_);
+    return next_delay(opts_.retry, next_attempt, retry_after, rng_);
+  }
+
+  milliseconds hedge_delay() {
+    if (opts_.hedge_delay) return *opts_.hedge_delay;
+    auto p95 = recent_.quantile(0.95);
+    if (!p95) return opts_.hedge_min_delay;
+    return std::clamp(std::chrono::duration_cast<milliseconds>(*p95), opts_.hedge_min_delay,
+                      opts_.hedge_max_delay);
+  }
+
+  void earn_hedge_tokens() {
+    const auto earned = static_cast<std::int64_t>(opts_.hedge_budget * 1000.0);
+    auto cur = hedge_tokens_.load(std::memory_order_relaxed);
+    while (cur < burst_tokens && !hedge_tokens_.compare_exchange_weak(
+                                     cur, std::min(burst_tokens, cur + earned))) {
+    }
+  }
+
+  bool take_hedge_token() {
+    auto cur = hedge_tokens_.load(std::memory_order_relaxed);
+    while (cur >= 1000) {
+      if (hedge_tokens_.compare_exchange_weak(cur, cur - 1000)) return true;
+    }
+    return false;
+  }
+
+  std::shared_ptr<const beast_request> make_request(http::verb verb, std::string target,
+                                                    std::string body) const {
+    auto req = std::make_shared<beast_request>(verb, target, 11);
+    req->set(http::field::host, host_header_);
+    req->set(http::field::user_agent, opts_.user_agent);
+    req->set(http::field::accept, "application/json");
+    if (verb == http::verb::post) {
+      req->set(http::field::content_type, "application/json");
+      req->body() = std::move(body);
+    }
+    req->keep_alive(true);
+    req->prepare_payload();
+    return req;
+  }
+
+  net::awaitable<error_code> connect(pooled_connection& c, steady::time_point deadline) {
+    c.stream.expires_at(std::min(deadline, steady::now() + opts_.connect_timeout));
+    std::optional<tcp::resolver::results_type> endpoints;
+    {
+      std::lock_guard lock(endpoints_mu_);
+      endpoints = endpoints_;
+    }
+    if (!endpoints) {
+      tcp::resolver resolver(c.stream.get_executor());
+      auto [ec, found] = co_await resolver.async_resolve(
+          origin_.host, std::to_string(origin_.port), nothrow_awaitable);
+      if (ec) co_return ec;
+      std::lock_guard lock(endpoints_mu_);
+      endpoints_ = found;
+      endpoints = found;
+    }
+    auto [ec, ep] = co_await c.stream.async_connect(*endpoints, nothrow_awaitable);
+    if (ec) co_return ec;
+    c.stream.socket().set_option(tcp::no_delay(true), ec);
+    co_return error_code{};
+  }
+
+  // One exchange on one connection, from the pool or new. A reused connection that the peer
+  // closed before reading the request is replaced by a fresh one, once.
+  static net::awaitable<attempt_outcome> attempt(std::shared_ptr<impl> self,
+                                                 std::shared_ptr<const beast_request> req,
+                                                 steady::time_point deadline,
+                                                 std::shared_ptr<copy_state> copy) {
+    attempt_outcome out;
+    auto& pool = self->pool_;
+    auto got = co_await pool.acquire(deadline);
+    if (!got) {
+      out.ec = got.error();
+      co_return out;
+    }
+    connection_ptr c = std::move(*got);
+    if (copy && copy->abandoned) {
+      c ? pool.release(std::move(c)) : pool.discard(nullptr);
+      out.ec = errc::cancelled;
+      co_return out;
+    }
+    const bool idempotent = req->method() == http::verb::get;
+    const auto timeout = idempotent ? self->opts_.get_timeout : self->opts_.post_timeout;
+    bool reused = c != nullptr;
+    for (bool retried_stale = false;; retried_stale = true) {
+      if (!c) {
+        c = std::make_unique<pooled_connection>(co_await net::this_coro::executor);
+        if (copy) copy->conn = c.get();
+        if (auto ec = co_await self->connect(*c, deadline)) {
+          if (copy) copy->conn = nullptr;
+          pool.discard(std::move(c));
+          out.ec = ec;
+          co_return out;
+        }
+        self->metrics_.connections_opened.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        if (copy) copy->conn = c.get();
+        self->metrics_.connections_reused.fetch_add(1, std::memory_order_relaxed);
+      }
+      out.connected = true;
+      self->metrics_.attempts.fetch_add(1, std::memory_order_relaxed);
+      const auto started = steady::now();
+      c->stream.expires_at(std::min(deadline, started + timeout));
+
+      auto [write_ec, written_bytes] = co_await http::async_write(c->stream, *req, nothrow_awaitable);
+      error_code ec = write_ec;
+      http::response_parser<http::string_body> parser;
+      if (!ec) {
+        out.written = true;
+        parser.body_limit(self->opts_.max_body_bytes);
+        auto [read_ec, read_bytes] =
+            co_await http::async_read(c->stream, c->buffer, parser, nothrow_awaitable);
+        ec = read_ec;
+      }
+      const bool abandoned = copy && copy->abandoned;
+      if (copy) copy->conn = nullptr;
+      if (ec) {
+        // The peer may have closed the idle connection as we took it: nothing was read on its
+        // side. A failed write proves it; an immediate close proves it for a GET.
+        const bool stale = reused && !retried_stale && !abandoned && is_peer_close(ec) &&
+                           (!out.written || idempotent);
+        c.reset();
+        if (stale) {
+          self->metrics_.stale_retries.fetch_add(1, std::memory_order_relaxed);
+          out.written = false;
+          reused = false;
+          continue;  // keeps the slot: the fresh connection takes its place
+        }
+        pool.discard(nullptr);
+        out.ec = abandoned ? make_error_code(errc::cancelled)
+                 : ec == http::error::body_limit ? make_error_code(errc::body_too_large)
+                                                 : ec;
+        co_return out;
+      }
+
+      auto& res = parser.get();
+      out.response.status = res.result_int();
+      out.response.content_type = std::string(res[http::field::content_type]);
+      if (auto ra = res.find(http::field::retry_after); ra != res.end()) {
+        out.retry_after = parse_retry_after(ra->value(), std::chrono::system_clock::now());
+      }
+      const bool keep = res.keep_alive() && !abandoned;
+      out.response.body = std::move(res.body());
+      if (out.response.status < 500) {
+        const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
+        self->metrics_.latency.record(took);
+        self->recent_.record(took);
+      }
+      keep ? pool.release(std::move(c)) : pool.discard(std::move(c));
+      co_return out;
+    }
+  }
+
+  // Starts one copy of `req` on a strand of its own; its outcome lands in `channel`.
+  template <class Channel>
+  std::shared_ptr<copy_state> start_copy(std::shared_ptr<const beast_request> req,
+                                         steady::time_point deadline,
+                                         std::shared_ptr<Channel> channel, bool hedge) {
+    auto copy = std::make_shared<copy_state>(net::make_strand(ex_));
+    net::co_spawn(copy->strand, attempt(shared_from_this(), std::move(req), deadline, copy),
+                  [channel, hedge](std::exception_ptr e, attempt_outcome out) {
+                    if (e) {
+                      try {
+                        std::rethrow_exception(e);
+                      } catch (const std::exception& ex) {
+                        spdlog::error("http client: a request copy threw: {}", ex.what());
+                      }
+                      out = attempt_outcome{};
+                      out.ec = make_error_code(boost::system::errc::state_not_recoverable);
+                    }
+                    out.hedge = hedge;
+                    channel->try_send(error_code{}, std::move(out));
+                  });
+    return copy;
+  }
+
+  static void abandon(const std::shared_ptr<copy_state>& copy) {
+    net::post(copy->strand, [copy] {
+      copy->abandoned = true;
+      if (copy->conn) {
+        error_code ignored;
+        copy->conn->stream.socket().close(ignored);
+      }
+    });
+  }
+
+  // A GET that is sent again on another connection when no answer came within the hedge
+  // delay; the first answer wins and the other copy's connection is closed.
+  net::awaitable<attempt_outcome> hedged_attempt(std::shared_ptr<const beast_request> req,
+                                                 steady::time_point deadline) {
+    using channel_type = net::experimental::concurrent_channel<void(error_code, attempt_outcome)>;
+    auto channel = std::make_shared<channel_type>(ex_, 2);
+    auto primary = start_copy(req, deadline, channel, false);
+
+    net::steady_timer hedge_timer(co_await net::this_coro::executor);
+    hedge_timer.expires_after(hedge_delay());
+    auto first = co_await (channel->async_receive(nothrow_awaitable) ||
+                           hedge_timer.async_wait(nothrow_awaitable));
+    if (first.index() == 0) co_return std::move(std::get<1>(std::get<0>(first)));
+
+    if (!take_hedge_token()) {
+      auto [ec, out] = co_await channel->async_receive(nothrow_awaitable);
+      co_return std::move(out);
+    }
+    metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
+    auto hedge = start_copy(req, deadline, channel, true);
+    auto [ec, out] = co_await channel->async_receive(nothrow_awaitable);
+    abandon(out.hedge ? primary : hedge);
+    if (out.hedge && !out.ec) metrics_.hedges_won.fetch_add(1, std::memory_order_relaxed);
+    co_return std::move(out);
+  }
+
+  static net::awaitable<http_result> request(std::shared_ptr<impl> self, http::verb verb,
+                                             std::string target, std::string body) {
+    auto& m = self->metrics_;
+    m.requests.fetch_add(1, std::memory_order_relaxed);
+    self->earn_hedge_tokens();
+    const bool idempotent = verb == http::verb::get;
+    const bool hedged = idempotent && self->opts_.hedge;
+    const auto deadline = steady::now() + self->opts_.request_deadline;
+    auto req = self->make_request(verb, std::move(target), std::move(body));
+
+    http_failure failure;
+    for (int attempt_no = 1;; ++attempt_no) {
+      attempt_outcome out = hedged ? co_await self->hedged_attempt(req, deadline)
+                                   : co_await attempt(self, req, deadline, nullptr);
+      failure.attempts = attempt_no;
+      std::optional<retry_reason> reason;
+      if (!out.ec) {
+        reason = reason_for_status(out.response.status, self->opts_.retry);
+        if (!reason) co_return std::move(out.response);
+        failure.last_status = out.response.status;
+        failure.last_body = out.response.body.substr(0, 200);
+        failure.last_error = {};
+      } else {
+        failure.last_error = out.ec;
+        reason = transport_reason(out, idempotent);
+        if (!reason) {
+          failure.error = out.ec == beast::error::timeout ? make_error_code(errc::timeout) : out.ec;
+          m.failures.fetch_add(1, std::memory_order_relaxed);
+          co_return failure;
+        }
+      }
+      if (attempt_no >= self->opts_.retry.max_attempts) {
+        failure.error = errc::retries_exhausted;
+        m.failures.fetch_add(1, std::memory_order_relaxed);
+        co_return failure;
+      }
+      const auto delay = self->backoff(attempt_no + 1, out.retry_after);
+      if (steady::now() + delay >= deadline) {
+        failure.error = errc::deadline_exceeded;
+        m.failures.fetch_add(1, std::memory_order_relaxed);
+        co_return failure;
+      }
+      m.retries[static_cast<std::size_t>(*reason)].fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("http client: {} {} retry {} in {} ms ({})", std::string(to_string(verb)),
+                    std::string(req->target()), attempt_no, delay.count(), to_string(*reason));
+      net::steady_timer wait(co_await net::this_coro::executor, delay);
+      co_await wait.async_wait(nothrow_awaitable);
+    }
+  }
+};
+
+http_client::http_client(net::any_io_executor ex, std::string_view origin,
+                         http_client_options opts) {
+  auto parsed = parse_url(origin);
+  if (!parsed || parsed->scheme != "http") {
+    throw std::invalid_argument("http_client: not an http:// URL: " + std::string(origin));
+  }
+  impl_ = std::make_shared<impl>(std::move(ex), std::move(*parsed), std::move(opts));
+}
+
+http_client::~http_client() {
+  if (impl_) impl_->pool_.close_idle();
+}
+
+// The request runs on a strand of its own: the connection pool's wake-ups need one, and the
+// caller may be on a multi-threaded executor.
+net::awaitable<http_result> http_client::get(std::string target) {
+  co_return co_await net::co_spawn(
+      net::make_strand(impl_->ex_),
+      impl::request(impl_, http::verb::get, std::move(target), {}), net::use_awaitable);
+}
+
+net::awaitable<http_result> http_client::post(std::string target, std::string body) {
+  co_return co_await net::co_spawn(
+      net::make_strand(impl_->ex_),
+      impl::request(impl_, http::verb::post, std::move(target), std::move(body)),
+      net::use_awaitable);
+}
+
+const http_client_metrics& http_client::metrics() const noexcept { return impl_->metrics_; }
+
+const http_client_options& http_client::options() const noexcept { return impl_->opts_; }
+
+void http_client::close_idle() { impl_->pool_.close_idle(); }
+
+}  // namespace etl
