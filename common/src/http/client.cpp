@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -18,7 +19,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include "connection_pool.hpp"
 #include "etl/core/error.hpp"
@@ -58,7 +58,8 @@ class recent_latency {
   void record(std::chrono::microseconds d) {
     std::size_t i = 0;
     const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(d.count(), 0));
-    while (i < latency_histogram::bounds_us.size() && us > latency_histogram::bounds_us[i]) ++i;
+    while (i < latency_histogram::bounds_us.size() && us > latency_histogram::bounds_us[i])
+      ++i;
     std::lock_guard lock(mu_);
     ++current_[i];
     if (++current_count_ == generation_size) {
@@ -79,12 +80,14 @@ class recent_latency {
         total += sum[i];
       }
     }
-    if (total < min_samples) return std::nullopt;
+    if (total < min_samples)
+      return std::nullopt;
     const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < latency_histogram::bounds_us.size(); ++i) {
       seen += sum[i];
-      if (seen >= rank) return std::chrono::microseconds{latency_histogram::bounds_us[i]};
+      if (seen >= rank)
+        return std::chrono::microseconds{latency_histogram::bounds_us[i]};
     }
     return std::chrono::microseconds{latency_histogram::bounds_us.back()};
   }
@@ -99,10 +102,15 @@ class recent_latency {
 };
 
 std::optional<retry_reason> transport_reason(const attempt_outcome& out, bool idempotent) {
-  if (!out.connected) return retry_reason::connect;
+  if (!out.connected)
+    return retry_reason::connect;
+  if (out.ec == errc::body_too_large)
+    return std::nullopt;  // it will be as large next time
   // A request that went out whole may have been acted on: only idempotent ones go again.
-  if (out.written && !idempotent) return std::nullopt;
-  if (out.ec == beast::error::timeout || out.ec == errc::timeout) return retry_reason::timeout;
+  if (out.written && !idempotent)
+    return std::nullopt;
+  if (out.ec == beast::error::timeout || out.ec == errc::timeout)
+    return retry_reason::timeout;
   return retry_reason::reset;
 }
 
@@ -116,9 +124,12 @@ bool is_peer_close(const error_code& ec) {
 std::string http_failure::describe() const {
   std::string s = error.message();
   s += " after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
-  if (last_status != 0) s += ", last status " + std::to_string(last_status);
-  if (last_error) s += ", last error: " + last_error.message();
-  if (!last_body.empty()) s += ", body: " + last_body;
+  if (last_status != 0)
+    s += ", last status " + std::to_string(last_status);
+  if (last_error)
+    s += ", last error: " + last_error.message();
+  if (!last_body.empty())
+    s += ", body: " + last_body;
   return s;
 }
 
@@ -152,9 +163,11 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   }
 
   milliseconds hedge_delay() {
-    if (opts_.hedge_delay) return *opts_.hedge_delay;
+    if (opts_.hedge_delay)
+      return *opts_.hedge_delay;
     auto p95 = recent_.quantile(0.95);
-    if (!p95) return opts_.hedge_min_delay;
+    if (!p95)
+      return opts_.hedge_min_delay;
     return std::clamp(std::chrono::duration_cast<milliseconds>(*p95), opts_.hedge_min_delay,
                       opts_.hedge_max_delay);
   }
@@ -162,15 +175,16 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   void earn_hedge_tokens() {
     const auto earned = static_cast<std::int64_t>(opts_.hedge_budget * 1000.0);
     auto cur = hedge_tokens_.load(std::memory_order_relaxed);
-    while (cur < burst_tokens && !hedge_tokens_.compare_exchange_weak(
-                                     cur, std::min(burst_tokens, cur + earned))) {
+    while (cur < burst_tokens &&
+           !hedge_tokens_.compare_exchange_weak(cur, std::min(burst_tokens, cur + earned))) {
     }
   }
 
   bool take_hedge_token() {
     auto cur = hedge_tokens_.load(std::memory_order_relaxed);
     while (cur >= 1000) {
-      if (hedge_tokens_.compare_exchange_weak(cur, cur - 1000)) return true;
+      if (hedge_tokens_.compare_exchange_weak(cur, cur - 1000))
+        return true;
     }
     return false;
   }
@@ -199,15 +213,17 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     }
     if (!endpoints) {
       tcp::resolver resolver(c.stream.get_executor());
-      auto [ec, found] = co_await resolver.async_resolve(
-          origin_.host, std::to_string(origin_.port), nothrow_awaitable);
-      if (ec) co_return ec;
+      auto [ec, found] = co_await resolver.async_resolve(origin_.host, std::to_string(origin_.port),
+                                                         nothrow_awaitable);
+      if (ec)
+        co_return ec;
       std::lock_guard lock(endpoints_mu_);
       endpoints_ = found;
       endpoints = found;
     }
     auto [ec, ep] = co_await c.stream.async_connect(*endpoints, nothrow_awaitable);
-    if (ec) co_return ec;
+    if (ec)
+      co_return ec;
     c.stream.socket().set_option(tcp::no_delay(true), ec);
     co_return error_code{};
   }
@@ -237,16 +253,19 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     for (bool retried_stale = false;; retried_stale = true) {
       if (!c) {
         c = std::make_unique<pooled_connection>(co_await net::this_coro::executor);
-        if (copy) copy->conn = c.get();
+        if (copy)
+          copy->conn = c.get();
         if (auto ec = co_await self->connect(*c, deadline)) {
-          if (copy) copy->conn = nullptr;
+          if (copy)
+            copy->conn = nullptr;
           pool.discard(std::move(c));
           out.ec = ec;
           co_return out;
         }
         self->metrics_.connections_opened.fetch_add(1, std::memory_order_relaxed);
       } else {
-        if (copy) copy->conn = c.get();
+        if (copy)
+          copy->conn = c.get();
         self->metrics_.connections_reused.fetch_add(1, std::memory_order_relaxed);
       }
       out.connected = true;
@@ -254,7 +273,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       const auto started = steady::now();
       c->stream.expires_at(std::min(deadline, started + timeout));
 
-      auto [write_ec, written_bytes] = co_await http::async_write(c->stream, *req, nothrow_awaitable);
+      auto [write_ec, written_bytes] =
+          co_await http::async_write(c->stream, *req, nothrow_awaitable);
       error_code ec = write_ec;
       http::response_parser<http::string_body> parser;
       if (!ec) {
@@ -265,7 +285,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         ec = read_ec;
       }
       const bool abandoned = copy && copy->abandoned;
-      if (copy) copy->conn = nullptr;
+      if (copy)
+        copy->conn = nullptr;
       if (ec) {
         // The peer may have closed the idle connection as we took it: nothing was read on its
         // side. A failed write proves it; an immediate close proves it for a GET.
@@ -279,7 +300,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
           continue;  // keeps the slot: the fresh connection takes its place
         }
         pool.discard(nullptr);
-        out.ec = abandoned ? make_error_code(errc::cancelled)
+        out.ec = abandoned                       ? make_error_code(errc::cancelled)
                  : ec == http::error::body_limit ? make_error_code(errc::body_too_large)
                                                  : ec;
         co_return out;
@@ -294,7 +315,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       const bool keep = res.keep_alive() && !abandoned;
       out.response.body = std::move(res.body());
       if (out.response.status < 500) {
-        const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
+        const auto took =
+            std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
         self->metrics_.latency.record(took);
         self->recent_.record(took);
       }
@@ -348,7 +370,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     hedge_timer.expires_after(hedge_delay());
     auto first = co_await (channel->async_receive(nothrow_awaitable) ||
                            hedge_timer.async_wait(nothrow_awaitable));
-    if (first.index() == 0) co_return std::move(std::get<1>(std::get<0>(first)));
+    if (first.index() == 0)
+      co_return std::move(std::get<1>(std::get<0>(first)));
 
     if (!take_hedge_token()) {
       auto [ec, out] = co_await channel->async_receive(nothrow_awaitable);
@@ -357,8 +380,10 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
     auto hedge = start_copy(req, deadline, channel, true);
     auto [ec, out] = co_await channel->async_receive(nothrow_awaitable);
+    out.hedge_sent = true;
     abandon(out.hedge ? primary : hedge);
-    if (out.hedge && !out.ec) metrics_.hedges_won.fetch_add(1, std::memory_order_relaxed);
+    if (out.hedge && !out.ec)
+      metrics_.hedges_won.fetch_add(1, std::memory_order_relaxed);
     co_return std::move(out);
   }
 
@@ -373,14 +398,20 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     auto req = self->make_request(verb, std::move(target), std::move(body));
 
     http_failure failure;
+    int hedges = 0;
     for (int attempt_no = 1;; ++attempt_no) {
       attempt_outcome out = hedged ? co_await self->hedged_attempt(req, deadline)
                                    : co_await attempt(self, req, deadline, nullptr);
       failure.attempts = attempt_no;
+      hedges += out.hedge_sent ? 1 : 0;
       std::optional<retry_reason> reason;
       if (!out.ec) {
         reason = reason_for_status(out.response.status, self->opts_.retry);
-        if (!reason) co_return std::move(out.response);
+        if (!reason) {
+          out.response.attempts = attempt_no;
+          out.response.hedges = hedges;
+          co_return std::move(out.response);
+        }
         failure.last_status = out.response.status;
         failure.last_body = out.response.body.substr(0, 200);
         failure.last_error = {};
@@ -423,15 +454,16 @@ http_client::http_client(net::any_io_executor ex, std::string_view origin,
 }
 
 http_client::~http_client() {
-  if (impl_) impl_->pool_.close_idle();
+  if (impl_)
+    impl_->pool_.close_idle();
 }
 
 // The request runs on a strand of its own: the connection pool's wake-ups need one, and the
 // caller may be on a multi-threaded executor.
 net::awaitable<http_result> http_client::get(std::string target) {
-  co_return co_await net::co_spawn(
-      net::make_strand(impl_->ex_),
-      impl::request(impl_, http::verb::get, std::move(target), {}), net::use_awaitable);
+  co_return co_await net::co_spawn(net::make_strand(impl_->ex_),
+                                   impl::request(impl_, http::verb::get, std::move(target), {}),
+                                   net::use_awaitable);
 }
 
 net::awaitable<http_result> http_client::post(std::string target, std::string body) {
@@ -441,10 +473,16 @@ net::awaitable<http_result> http_client::post(std::string target, std::string bo
       net::use_awaitable);
 }
 
-const http_client_metrics& http_client::metrics() const noexcept { return impl_->metrics_; }
+const http_client_metrics& http_client::metrics() const noexcept {
+  return impl_->metrics_;
+}
 
-const http_client_options& http_client::options() const noexcept { return impl_->opts_; }
+const http_client_options& http_client::options() const noexcept {
+  return impl_->opts_;
+}
 
-void http_client::close_idle() { impl_->pool_.close_idle(); }
+void http_client::close_idle() {
+  impl_->pool_.close_idle();
+}
 
 }  // namespace etl

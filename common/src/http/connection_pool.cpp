@@ -20,7 +20,8 @@ using steady = std::chrono::steady_clock;
 // and unsolicited bytes mean it is out of step. Either way it is not reused.
 bool still_usable(pooled_connection& c) {
   auto& sock = c.stream.socket();
-  if (!sock.is_open() || c.buffer.size() != 0) return false;
+  if (!sock.is_open() || c.buffer.size() != 0)
+    return false;
   char byte;
   const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -35,7 +36,8 @@ struct connection_pool::waiter {
   connection_ptr conn;   // what was granted: a connection, or null for a slot
 };
 
-connection_pool::connection_pool(std::size_t max_connections, std::chrono::milliseconds idle_timeout)
+connection_pool::connection_pool(std::size_t max_connections,
+                                 std::chrono::milliseconds idle_timeout)
     : max_(std::max<std::size_t>(max_connections, 1)), idle_timeout_(idle_timeout) {}
 
 net::awaitable<result<connection_ptr>> connection_pool::acquire(steady::time_point deadline) {
@@ -48,7 +50,8 @@ net::awaitable<result<connection_ptr>> connection_pool::acquire(steady::time_poi
     while (!idle_.empty()) {
       connection_ptr c = std::move(idle_.back());
       idle_.pop_back();
-      if (now - c->idle_since < idle_timeout_ && still_usable(*c)) co_return c;
+      if (now - c->idle_since < idle_timeout_ && still_usable(*c))
+        co_return c;
       stale.push_back(std::move(c));
     }
     open_ -= stale.size();
@@ -64,13 +67,15 @@ net::awaitable<result<connection_ptr>> connection_pool::acquire(steady::time_poi
   // so no wake-up is lost between the unlock above and the wait.
   co_await w->timer.async_wait(net::as_tuple(net::use_awaitable));
   std::lock_guard lock(mu_);
-  if (w->granted) co_return std::move(w->conn);
+  if (w->granted)
+    co_return std::move(w->conn);
   std::erase(waiters_, w);
   co_return make_error_code(errc::timeout);
 }
 
 bool connection_pool::hand_to_waiter(connection_ptr& c) {
-  if (waiters_.empty()) return false;
+  if (waiters_.empty())
+    return false;
   auto w = std::move(waiters_.front());
   waiters_.pop_front();
   w->granted = true;
@@ -81,7 +86,8 @@ bool connection_pool::hand_to_waiter(connection_ptr& c) {
 
 void connection_pool::release(connection_ptr c) {
   std::lock_guard lock(mu_);
-  if (hand_to_waiter(c)) return;
+  if (hand_to_waiter(c))
+    return;
   c->idle_since = steady::now();
   idle_.push_back(std::move(c));
 }
@@ -89,7 +95,8 @@ void connection_pool::release(connection_ptr c) {
 void connection_pool::discard(connection_ptr c) {
   c.reset();
   std::lock_guard lock(mu_);
-  if (hand_to_waiter(c)) return;
+  if (hand_to_waiter(c))
+    return;
   --open_;
 }
 

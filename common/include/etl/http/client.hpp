@@ -23,12 +23,12 @@
 namespace etl {
 
 struct http_client_options {
-  std::size_t max_connections = 64;      // open connections to the origin, busy or idle
+  std::size_t max_connections = 64;  // open connections to the origin, busy or idle
   // An idle connection older than this is closed, not reused: below the 5 s keep-alive timeout
   // of common Python servers, so we do not write into a socket they are closing.
   milliseconds idle_timeout{4'000};
-  milliseconds connect_timeout{2'000};   // resolve + TCP connect
-  milliseconds get_timeout{10'000};      // one GET attempt: write, then read the whole answer
+  milliseconds connect_timeout{2'000};  // resolve + TCP connect
+  milliseconds get_timeout{10'000};     // one GET attempt: write, then read the whole answer
   // One POST attempt. Above the source's longest pause (15 s): a POST that may still land is
   // never abandoned and sent again.
   milliseconds post_timeout{30'000};
@@ -50,15 +50,17 @@ struct http_response {
   unsigned status = 0;
   std::string body;
   std::string content_type;
+  int attempts = 0;  // attempts it took, the answered one included (hedge copies not counted)
+  int hedges = 0;    // hedged copies sent along the way
 };
 
 // What a failed request leaves behind: the error, and enough context to report it.
 struct http_failure {
-  error_code error;        // errc::retries_exhausted, errc::http_status, errc::deadline_exceeded...
+  error_code error;  // errc::retries_exhausted, errc::http_status, errc::deadline_exceeded...
   unsigned last_status = 0;  // the last HTTP status seen, 0 when none arrived
   int attempts = 0;
-  error_code last_error;   // the transport error of the last attempt, if any
-  std::string last_body;   // the start of the last answer's body, for the log and the task
+  error_code last_error;  // the transport error of the last attempt, if any
+  std::string last_body;  // the start of the last answer's body, for the log and the task
 
   std::string describe() const;  // one line for logs and task errors
 };

@@ -18,7 +18,7 @@ class latency_histogram {
  public:
   // Upper bounds in microseconds; the last bucket is +Inf.
   static constexpr std::array<std::uint64_t, 16> bounds_us{
-      250,     500,     1'000,   2'000,   5'000,     10'000,    20'000,    50'000,
+      250,     500,     1'000,   2'000,     5'000,     10'000,    20'000,     50'000,
       100'000, 200'000, 500'000, 1'000'000, 2'000'000, 5'000'000, 10'000'000, 30'000'000};
 
   void record(std::chrono::microseconds d) noexcept;
@@ -36,16 +36,16 @@ class latency_histogram {
 };
 
 struct http_client_metrics {
-  std::atomic<std::uint64_t> requests{0};        // calls of get/post
-  std::atomic<std::uint64_t> attempts{0};        // attempts sent, hedges included
-  std::atomic<std::uint64_t> failures{0};        // requests that ended in an http_failure
+  std::atomic<std::uint64_t> requests{0};  // calls of get/post
+  std::atomic<std::uint64_t> attempts{0};  // attempts sent, hedges included
+  std::atomic<std::uint64_t> failures{0};  // requests that ended in an http_failure
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(retry_reason::count_)> retries{};
   std::atomic<std::uint64_t> hedges_sent{0};
-  std::atomic<std::uint64_t> hedges_won{0};       // the hedge answered first
+  std::atomic<std::uint64_t> hedges_won{0};  // the hedge answered first
   std::atomic<std::uint64_t> connections_opened{0};
   std::atomic<std::uint64_t> connections_reused{0};
-  std::atomic<std::uint64_t> stale_retries{0};     // a reused connection failed its first write
-  latency_histogram latency;                     // successful attempts, per attempt
+  std::atomic<std::uint64_t> stale_retries{0};  // a reused connection failed its first write
+  latency_histogram latency;                    // successful attempts, per attempt
 
   std::uint64_t retries_total() const noexcept;
 };

@@ -15,18 +15,18 @@ namespace etl {
 using std::chrono::milliseconds;
 
 struct retry_options {
-  int max_attempts = 6;                   // attempts in all, the first included (>= 1)
-  milliseconds base_delay{50};            // backoff before the 2nd attempt is drawn from [0, base]
-  milliseconds max_delay{2'000};          // cap of the exponential part
-  milliseconds retry_after_cap{10'000};   // longest Retry-After we honour
-  bool retry_status_500 = true;           // 500 is retried (chaos answers it before handling)
+  int max_attempts = 6;                  // attempts in all, the first included (>= 1)
+  milliseconds base_delay{50};           // backoff before the 2nd attempt is drawn from [0, base]
+  milliseconds max_delay{2'000};         // cap of the exponential part
+  milliseconds retry_after_cap{10'000};  // longest Retry-After we honour
+  bool retry_status_500 = true;          // 500 is retried (chaos answers it before handling)
 };
 
 // Why an attempt failed in a way that may be retried; also the label of the retry counters.
 enum class retry_reason : std::uint8_t {
-  connect,       // could not connect: the request never left
-  reset,         // the connection broke (reset, EOF before a full answer)
-  timeout,       // a step timed out
+  connect,  // could not connect: the request never left
+  reset,    // the connection broke (reset, EOF before a full answer)
+  timeout,  // a step timed out
   status_408,
   status_429,
   status_500,
