@@ -2,7 +2,7 @@
 # ETL_WERROR (CI sets it) turns warnings into errors.
 add_library(etl_warnings INTERFACE)
 target_compile_options(etl_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
-                                              -Wnon-virtual-dtor -Wno-missing-field-initializers)
+                                              -Wno-missing-field-initializers)
 if(ETL_WERROR)
   target_compile_options(etl_warnings INTERFACE -Werror)
 endif()
