@@ -1,0 +1,109 @@
+// fetch_bench: fetches animal details from an animals API with the project's HTTP client engine
+// and prints the throughput and the engine's counters. Used by bench/fetch_vs_wrk.sh (beside
+// wrk, at 0% chaos) and bench/hedging.sh (at 2% chaos, with and without hedging).
+//
+//   fetch_bench --url http://127.0.0.1:3123 --requests 20000 --concurrency 64 [--no-hedge]
+//               [--threads 2]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "etl/http/client.hpp"
+
+namespace {
+
+using namespace etl;
+
+struct bench_args {
+  std::string url = "http://127.0.0.1:3123";
+  int requests = 10'000;
+  int concurrency = 64;
+  int threads = 2;
+  int first_id = 0;
+  bool hedge = true;
+};
+
+bench_args parse(int argc, char** argv) {
+  bench_args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view f = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "fetch_bench: %s needs a value\n", argv[i]);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (f == "--url")
+      a.url = next();
+    else if (f == "--requests")
+      a.requests = std::stoi(next());
+    else if (f == "--concurrency")
+      a.concurrency = std::stoi(next());
+    else if (f == "--threads")
+      a.threads = std::stoi(next());
+    else if (f == "--first-id")
+      a.first_id = std::stoi(next());
+    else if (f == "--no-hedge")
+      a.hedge = false;
+    else {
+      std::fprintf(stderr,
+                   "usage: fetch_bench --url URL --requests N --concurrency C [--threads T] "
+                   "[--first-id I] [--no-hedge]\n");
+      std::exit(2);
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto args = parse(argc, argv);
+  net::thread_pool pool(static_cast<std::size_t>(args.threads));
+  http_client_options opts;
+  opts.hedge = args.hedge;
+  opts.max_connections = static_cast<std::size_t>(args.concurrency) * 2;
+  http_client client(pool.get_executor(), args.url, opts);
+
+  std::atomic<int> next{0}, ok{0}, failed{0};
+  const auto started = std::chrono::steady_clock::now();
+  for (int w = 0; w < args.concurrency; ++w) {
+    net::co_spawn(
+        pool.get_executor(),
+        [&]() -> net::awaitable<void> {
+          for (int i = next++; i < args.requests; i = next++) {
+            auto r =
+                co_await client.get("/animals/v1/animals/" + std::to_string(args.first_id + i));
+            (r && r->status == 200 ? ok : failed)++;
+          }
+        },
+        [](std::exception_ptr e) {
+          if (e)
+            std::rethrow_exception(e);
+        });
+  }
+  pool.join();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto& m = client.metrics();
+  std::printf(
+      "requests %d ok %d failed %d seconds %.3f requests_per_second %.0f attempts %llu "
+      "retries %llu hedges_sent %llu hedges_won %llu connections_opened %llu\n",
+      args.requests, ok.load(), failed.load(), secs, args.requests / secs,
+      static_cast<unsigned long long>(m.attempts.load()),
+      static_cast<unsigned long long>(m.retries_total()),
+      static_cast<unsigned long long>(m.hedges_sent.load()),
+      static_cast<unsigned long long>(m.hedges_won.load()),
+      static_cast<unsigned long long>(m.connections_opened.load()));
+  return failed.load() == 0 ? 0 : 1;
+}

@@ -1,0 +1,146 @@
+#include "etl/audit/audit_dump.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "etl/core/error.hpp"
+
+namespace etl {
+namespace fs = std::filesystem;
+
+bool is_task_id(std::string_view s) noexcept {
+  if (s.size() != 36)
+    return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-')
+        return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+error_code last_errno() {
+  return {errno, boost::system::system_category()};
+}
+
+// Writes all of `data` to `path` and flushes it to disk before returning.
+error_code write_synced(const fs::path& path, std::string_view data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return last_errno();
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const auto n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      auto ec = last_errno();
+      ::close(fd);
+      return ec;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    auto ec = last_errno();
+    ::close(fd);
+    return ec;
+  }
+  if (::close(fd) != 0)
+    return last_errno();
+  return {};
+}
+
+}  // namespace
+
+error_code write_audit_dump(const fs::path& audit_dir, std::string_view task_id, int batch_no,
+                            std::span<const std::int64_t> ids) {
+  if (!is_task_id(task_id) || batch_no < 0)
+    return errc::invalid_argument;
+  const fs::path dir = audit_dir / std::string(task_id);
+  std::error_code sec;
+  fs::create_directories(dir, sec);
+  if (sec)
+    return {sec.value(), boost::system::generic_category()};
+
+  std::string text = "[";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i)
+      text += ',';
+    text += std::to_string(ids[i]);
+  }
+  text += "]\n";
+  const auto name = "batch-" + std::to_string(batch_no) + ".json";
+  const fs::path tmp = dir / ("." + name + ".tmp-" + std::to_string(::getpid()));
+  if (auto ec = write_synced(tmp, text))
+    return ec;
+  if (::rename(tmp.c_str(), (dir / name).c_str()) != 0) {
+    auto ec = last_errno();
+    ::unlink(tmp.c_str());
+    return ec;
+  }
+  return {};
+}
+
+result<std::map<int, std::vector<std::int64_t>>> read_audit_dumps(const fs::path& audit_dir,
+                                                                  std::string_view task_id,
+                                                                  std::string* why) {
+  if (!is_task_id(task_id))
+    return make_error_code(errc::invalid_argument);
+  const fs::path dir = audit_dir / std::string(task_id);
+  std::error_code sec;
+  fs::directory_iterator it(dir, sec);
+  if (sec)
+    return error_code{sec.value(), boost::system::generic_category()};
+  std::map<int, std::vector<std::int64_t>> dumps;
+  for (const auto& entry : it) {
+    const auto name = entry.path().filename().string();
+    if (!name.starts_with("batch-") || !name.ends_with(".json"))
+      continue;
+    const auto number = name.substr(6, name.size() - 11);
+    int batch_no = -1;
+    try {
+      std::size_t used = 0;
+      batch_no = std::stoi(number, &used);
+      if (used != number.size())
+        batch_no = -1;
+    } catch (const std::exception&) {
+      batch_no = -1;
+    }
+    auto fail = [&](std::string what) -> error_code {
+      if (why)
+        *why = entry.path().string() + ": " + what;
+      return errc::parse_error;
+    };
+    if (batch_no < 0)
+      return fail("not a batch-<n>.json name");
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    boost::system::error_code ec;
+    auto value = json::parse(text.str(), ec);
+    if (ec || !value.is_array())
+      return fail("not a JSON array");
+    std::vector<std::int64_t> ids;
+    ids.reserve(value.as_array().size());
+    for (const auto& v : value.as_array()) {
+      if (!v.is_int64())
+        return fail("holds something other than an integer id");
+      ids.push_back(v.as_int64());
+    }
+    dumps.emplace(batch_no, std::move(ids));
+  }
+  return dumps;
+}
+
+}  // namespace etl

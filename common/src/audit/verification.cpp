@@ -1,0 +1,83 @@
+#include "etl/audit/verification.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+
+namespace etl {
+
+verification verify_audit(std::vector<std::int64_t> source_ids,
+                          const std::map<int, std::vector<std::int64_t>>& dumps) {
+  std::sort(source_ids.begin(), source_ids.end());
+  source_ids.erase(std::unique(source_ids.begin(), source_ids.end()), source_ids.end());
+
+  std::unordered_map<std::int64_t, int> times;
+  verification v;
+  v.expected = source_ids.size();
+  for (const auto& [batch, ids] : dumps) {
+    v.posted += ids.size();
+    for (auto id : ids)
+      ++times[id];
+  }
+  for (auto id : source_ids) {
+    auto it = times.find(id);
+    if (it == times.end())
+      v.missing.push_back(id);
+  }
+  for (const auto& [id, n] : times) {
+    if (n > 1)
+      v.duplicated.push_back(id);
+    if (!std::binary_search(source_ids.begin(), source_ids.end(), id))
+      v.unexpected.push_back(id);
+  }
+  std::sort(v.duplicated.begin(), v.duplicated.end());
+  std::sort(v.unexpected.begin(), v.unexpected.end());
+  return v;
+}
+
+namespace {
+
+std::string first_few(const std::vector<std::int64_t>& ids, std::size_t show) {
+  std::string s;
+  for (std::size_t i = 0; i < ids.size() && i < show; ++i)
+    s += (i ? ", " : "") + std::to_string(ids[i]);
+  if (ids.size() > show)
+    s += ", ... (" + std::to_string(ids.size() - show) + " more)";
+  return s;
+}
+
+}  // namespace
+
+std::string verification::to_text(std::size_t show) const {
+  std::string s;
+  s += "expected:   " + std::to_string(expected) + "\n";
+  s += "posted:     " + std::to_string(posted) + "\n";
+  s += "missing:    " + std::to_string(missing.size()) +
+       (missing.empty() ? "" : "  [" + first_few(missing, show) + "]") + "\n";
+  s += "duplicated: " + std::to_string(duplicated.size()) +
+       (duplicated.empty() ? "" : "  [" + first_few(duplicated, show) + "]") + "\n";
+  s += "unexpected: " + std::to_string(unexpected.size()) +
+       (unexpected.empty() ? "" : "  [" + first_few(unexpected, show) + "]") + "\n";
+  s += ok() ? "OK: every id posted exactly once\n" : "FAILED\n";
+  return s;
+}
+
+std::string verification::to_json() const {
+  auto ids = [](const std::vector<std::int64_t>& v) {
+    return boost::json::array(v.begin(), v.end());
+  };
+  boost::json::object o;
+  o["ok"] = ok();
+  o["expected"] = expected;
+  o["posted"] = posted;
+  o["missing"] = missing.size();
+  o["duplicated"] = duplicated.size();
+  o["unexpected"] = unexpected.size();
+  o["missing_ids"] = ids(missing);
+  o["duplicated_ids"] = ids(duplicated);
+  o["unexpected_ids"] = ids(unexpected);
+  return boost::json::serialize(o);
+}
+
+}  // namespace etl

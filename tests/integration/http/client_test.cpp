@@ -1,0 +1,249 @@
+// The HTTP client engine against animals-sim on loopback: retries, hedging, POST safety in
+// verify mode, keep-alive reuse and timeouts. Each test starts its own simulator with a seed, so
+// its chaos sequence is the same on every run.
+#include "etl/http/client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include "etl/animal/home_payload.hpp"
+#include "etl/animal/parse.hpp"
+#include "etl/animal/transform.hpp"
+#include "etl/core/error.hpp"
+#include "etl/test/sim_process.hpp"
+
+namespace etl {
+namespace {
+
+using namespace std::chrono_literals;
+using test::sim_process;
+
+// Runs `body` on a two-thread pool and waits for it, failing the test instead of hanging.
+template <class T>
+T run(net::thread_pool& pool, net::awaitable<T> body) {
+  auto fut = net::co_spawn(pool, std::move(body), net::use_future);
+  if (fut.wait_for(120s) != std::future_status::ready) {
+    ADD_FAILURE() << "the coroutine did not finish within 120 s";
+    std::abort();
+  }
+  return fut.get();
+}
+
+json::object report(const sim_process& sim) {
+  auto r = test::http_get(sim.port(), "/sim/report");
+  EXPECT_EQ(r.status, 200u);
+  return json::parse(r.body).as_object();
+}
+
+std::int64_t count(const json::object& o, std::string_view key) {
+  return o.at(key).to_number<std::int64_t>();
+}
+
+http_client_options fast_retries() {
+  http_client_options o;
+  o.retry.base_delay = 1ms;
+  o.retry.max_delay = 10ms;
+  o.retry.max_attempts = 10;
+  return o;
+}
+
+TEST(http_client, every_5xx_fault_is_retried_until_success) {
+  auto sim = sim_process::start({"--seed", "7", "--pages", "20", "--chaos-percent", "30",
+                                 "--pause-min", "0", "--pause-max", "0"});
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.hedge = false;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  const int n = 200;
+  int ok = run(pool, [&]() -> net::awaitable<int> {
+    int good = 0;
+    for (int id = 0; id < n; ++id) {
+      auto r = co_await client.get("/animals/v1/animals/" + std::to_string(id));
+      if (r && r->status == 200 && parse_detail(r->body) && parse_detail(r->body)->id == id)
+        ++good;
+    }
+    co_return good;
+  }());
+  EXPECT_EQ(ok, n);
+  const auto rep = report(sim);
+  const auto errors = count(rep.at("chaos").as_object(), "errors");
+  EXPECT_GT(errors, 10);  // 30% chaos, half of it errors: about 30 of 200+
+  const auto& m = client.metrics();
+  EXPECT_EQ(static_cast<std::int64_t>(m.retries_total()), errors);
+  std::uint64_t by_status = 0;
+  for (auto r : {retry_reason::status_500, retry_reason::status_502, retry_reason::status_503,
+                 retry_reason::status_504}) {
+    EXPECT_GT(m.retries[static_cast<std::size_t>(r)].load(), 0u) << to_string(r);
+    by_status += m.retries[static_cast<std::size_t>(r)].load();
+  }
+  EXPECT_EQ(by_status, m.retries_total());
+}
+
+TEST(http_client, a_paused_get_is_answered_by_its_hedge) {
+  // 20% chaos with 5 s pauses: about one request in ten pauses. Sequential requests, so each
+  // pause would cost 5 s without the hedge.
+  auto sim = sim_process::start({"--seed", "3", "--pages", "20", "--chaos-percent", "20",
+                                 "--pause-min", "5", "--pause-max", "5"});
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.hedge_delay = 100ms;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  auto slowest = run(pool, [&]() -> net::awaitable<std::chrono::milliseconds> {
+    std::chrono::milliseconds worst{0};
+    for (int id = 0; id < 60; ++id) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = co_await client.get("/animals/v1/animals/" + std::to_string(id));
+      EXPECT_TRUE(r && r->status == 200) << id;
+      worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - t0));
+    }
+    co_return worst;
+  }());
+  const auto pauses = count(report(sim).at("chaos").as_object(), "pauses");
+  ASSERT_GT(pauses, 0) << "the seed must produce at least one pause";
+  EXPECT_GE(client.metrics().hedges_won.load(), 1u);
+  EXPECT_LT(slowest, 2'000ms) << "a 5 s pause leaked through the hedge";
+}
+
+TEST(http_client, posts_are_never_sent_twice_in_verify_mode) {
+  // POST pauses of 1 s and 5xx faults; verify mode answers 500 to any id posted twice.
+  auto sim = sim_process::start({"--seed", "5", "--pages", "10", "--chaos-percent", "25",
+                                 "--pause-min", "1", "--pause-max", "1", "--verify"});
+  net::thread_pool pool(2);
+  http_client client(pool.get_executor(), sim.base_url(), fast_retries());
+  const int animals = 100;
+  auto statuses = run(pool, [&]() -> net::awaitable<std::vector<unsigned>> {
+    std::vector<home_animal> all;
+    for (int id = 0; id < animals; ++id) {
+      auto r = co_await client.get("/animals/v1/animals/" + std::to_string(id));
+      auto detail = parse_detail(r.value().body);
+      all.push_back(to_home(detail.value()));
+    }
+    std::vector<unsigned> out;
+    for (int b = 0; b < animals / 10; ++b) {
+      auto body = serialize_home_batch(std::span(all).subspan(b * 10, 10));
+      auto r = co_await client.post("/animals/v1/home", body);
+      out.push_back(r ? r->status : 0);
+    }
+    co_return out;
+  }());
+  for (auto s : statuses)
+    EXPECT_EQ(s, 200u);
+  const auto rep = report(sim);
+  EXPECT_EQ(count(rep, "received"), animals);
+  EXPECT_EQ(count(rep, "duplicates"), 0);
+  EXPECT_EQ(count(rep, "missing"), 0);
+  const auto& mismatched = rep.at("mismatched").as_object();
+  for (auto key : {"name", "friends", "born_at"})
+    EXPECT_EQ(count(mismatched, key), 0) << key;
+}
+
+TEST(http_client, keep_alive_connections_are_reused) {
+  auto sim = sim_process::start({"--seed", "1", "--pages", "50", "--chaos-percent", "0"});
+  net::thread_pool pool(2);
+  http_client client(pool.get_executor(), sim.base_url());
+  const int workers = 8, per_worker = 100;
+  run(pool, [&]() -> net::awaitable<void> {
+    std::vector<std::future<void>> done;
+    for (int w = 0; w < workers; ++w) {
+      done.push_back(net::co_spawn(
+          pool,
+          [&, w]() -> net::awaitable<void> {
+            for (int i = 0; i < per_worker; ++i) {
+              auto r =
+                  co_await client.get("/animals/v1/animals/" + std::to_string(w * per_worker + i));
+              EXPECT_TRUE(r && r->status == 200);
+            }
+          },
+          net::use_future));
+    }
+    for (auto& f : done)
+      f.wait();
+    co_return;
+  }());
+  const auto opened = client.metrics().connections_opened.load();
+  EXPECT_LE(opened, 2u * workers);
+  EXPECT_EQ(client.metrics().requests.load(), std::uint64_t{workers * per_worker});
+  EXPECT_LE(count(report(sim), "connections"), 2 * workers + 1);  // +1: the report's own
+}
+
+TEST(http_client, a_post_that_times_out_is_not_resent) {
+  // Every request is chaos: half answer 5xx at once, half pause 2 s, longer than the timeout.
+  auto sim = sim_process::start({"--seed", "9", "--pages", "10", "--chaos-percent", "101",
+                                 "--pause-min", "2", "--pause-max", "2"});
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.post_timeout = 300ms;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  auto r = run(pool, client.post("/animals/v1/home", "[]"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::timeout)) << r.error().describe();
+  const auto rep = report(sim);
+  // Only answers that prove the POST was not taken were retried: the pauses were not.
+  EXPECT_EQ(count(rep.at("chaos").as_object(), "pauses"), 1);
+  EXPECT_EQ(static_cast<std::int64_t>(client.metrics().retries_total()),
+            count(rep.at("chaos").as_object(), "errors"));
+}
+
+TEST(http_client, a_get_timeout_is_retried_then_reported) {
+  auto sim = sim_process::start({"--seed", "9", "--pages", "10", "--chaos-percent", "101",
+                                 "--pause-min", "2", "--pause-max", "2"});
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.hedge = false;
+  opts.get_timeout = 200ms;
+  opts.retry.max_attempts = 4;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  auto r = run(pool, client.get("/animals/v1/animals/1"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::retries_exhausted));
+  EXPECT_EQ(r.error().attempts, 4);
+  const auto& m = client.metrics();
+  EXPECT_EQ(m.retries_total(), 3u);
+  EXPECT_EQ(m.retries[static_cast<std::size_t>(retry_reason::timeout)].load() +
+                m.retries[static_cast<std::size_t>(retry_reason::status_500)].load() +
+                m.retries[static_cast<std::size_t>(retry_reason::status_502)].load() +
+                m.retries[static_cast<std::size_t>(retry_reason::status_503)].load() +
+                m.retries[static_cast<std::size_t>(retry_reason::status_504)].load(),
+            3u);
+}
+
+TEST(http_client, connect_failures_are_retried_and_reported) {
+  // A port nobody listens on: take a free one from the kernel and close it again.
+  net::io_context probe;
+  net::ip::tcp::acceptor a(probe, {net::ip::make_address("127.0.0.1"), 0});
+  const auto port = a.local_endpoint().port();
+  a.close();
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.retry.max_attempts = 3;
+  http_client client(pool.get_executor(), "http://127.0.0.1:" + std::to_string(port), opts);
+  auto r = run(pool, client.get("/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::retries_exhausted));
+  EXPECT_EQ(r.error().attempts, 3);
+  EXPECT_EQ(r.error().last_error, net::error::connection_refused) << r.error().describe();
+  EXPECT_EQ(client.metrics().retries[static_cast<std::size_t>(retry_reason::connect)].load(), 2u);
+}
+
+TEST(http_client, a_body_above_the_limit_fails_cleanly) {
+  auto sim = sim_process::start(
+      {"--seed", "2", "--pages", "10", "--chaos-percent", "0", "--fault-big-body", "100"});
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.max_body_bytes = 64 * 1024;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  auto r = run(pool, client.get("/animals/v1/animals/1"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::body_too_large));
+  EXPECT_EQ(r.error().attempts, 1);
+}
+
+}  // namespace
+}  // namespace etl

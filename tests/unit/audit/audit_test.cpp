@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "etl/audit/audit_dump.hpp"
+#include "etl/audit/verification.hpp"
+#include "etl/core/error.hpp"
+
+namespace etl {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* task = "0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e";
+
+class audit_dir_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("etl-audit-test-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST(task_id, only_canonical_uuids_pass) {
+  EXPECT_TRUE(is_task_id(task));
+  EXPECT_TRUE(is_task_id("0B7C3A52-2F4E-4A51-9D0E-6F1C2B3A4D5E"));
+  EXPECT_FALSE(is_task_id(""));
+  EXPECT_FALSE(is_task_id("../../etc/passwd"));
+  EXPECT_FALSE(is_task_id("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5"));
+  EXPECT_FALSE(is_task_id("0b7c3a52/2f4e-4a51-9d0e-6f1c2b3a4d5e"));
+  EXPECT_FALSE(is_task_id("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5g"));
+}
+
+TEST_F(audit_dir_test, dumps_round_trip) {
+  const std::vector<std::int64_t> a{1, 2, 3}, b{10, 11};
+  ASSERT_FALSE(write_audit_dump(dir_, task, 0, a));
+  ASSERT_FALSE(write_audit_dump(dir_, task, 7, b));
+  ASSERT_FALSE(write_audit_dump(dir_, task, 8, {}));
+  auto dumps = read_audit_dumps(dir_, task);
+  ASSERT_TRUE(dumps);
+  EXPECT_EQ(dumps->size(), 3u);
+  EXPECT_EQ(dumps->at(0), a);
+  EXPECT_EQ(dumps->at(7), b);
+  EXPECT_TRUE(dumps->at(8).empty());
+  // No temporary file is left behind.
+  for (auto& e : fs::directory_iterator(dir_ / task)) {
+    EXPECT_TRUE(e.path().filename().string().starts_with("batch-")) << e.path();
+  }
+}
+
+TEST_F(audit_dir_test, a_rewrite_replaces_the_whole_file) {
+  const std::vector<std::int64_t> many{1, 2, 3, 4, 5, 6}, few{9};
+  ASSERT_FALSE(write_audit_dump(dir_, task, 1, many));
+  ASSERT_FALSE(write_audit_dump(dir_, task, 1, few));
+  EXPECT_EQ(read_audit_dumps(dir_, task)->at(1), few);
+}
+
+TEST_F(audit_dir_test, hostile_task_ids_cannot_leave_the_directory) {
+  const std::vector<std::int64_t> ids{1};
+  EXPECT_EQ(write_audit_dump(dir_, "../outside", 0, ids), make_error_code(errc::invalid_argument));
+  EXPECT_EQ(read_audit_dumps(dir_, "../outside").error(), make_error_code(errc::invalid_argument));
+  EXPECT_EQ(write_audit_dump(dir_, task, -1, ids), make_error_code(errc::invalid_argument));
+  EXPECT_FALSE(fs::exists(dir_.parent_path() / "outside"));
+}
+
+TEST_F(audit_dir_test, a_corrupt_dump_is_reported_with_its_name) {
+  fs::create_directories(dir_ / task);
+  std::ofstream(dir_ / task / "batch-3.json") << "[1, 2, \"x\"]";
+  std::string why;
+  auto dumps = read_audit_dumps(dir_, task, &why);
+  ASSERT_FALSE(dumps);
+  EXPECT_EQ(dumps.error(), make_error_code(errc::parse_error));
+  EXPECT_NE(why.find("batch-3.json"), std::string::npos) << why;
+}
+
+TEST_F(audit_dir_test, a_task_without_dumps_is_an_error) {
+  EXPECT_TRUE(read_audit_dumps(dir_, task).has_error());
+}
+
+TEST(verification, exactly_once_passes) {
+  auto v = verify_audit({0, 1, 2, 3}, {{0, {0, 1}}, {1, {3, 2}}});
+  EXPECT_TRUE(v.ok());
+  EXPECT_EQ(v.expected, 4u);
+  EXPECT_EQ(v.posted, 4u);
+  EXPECT_NE(v.to_text().find("OK"), std::string::npos);
+}
+
+TEST(verification, finds_missing_duplicated_and_unexpected_ids) {
+  // The source lists 5 twice (the listing may repeat ids): expected once.
+  auto v = verify_audit({0, 1, 2, 3, 4, 5, 5}, {{0, {0, 1, 1}}, {1, {2, 99, 5}}, {2, {0}}});
+  EXPECT_FALSE(v.ok());
+  EXPECT_EQ(v.expected, 6u);
+  EXPECT_EQ(v.posted, 7u);
+  EXPECT_EQ(v.missing, (std::vector<std::int64_t>{3, 4}));
+  EXPECT_EQ(v.duplicated, (std::vector<std::int64_t>{0, 1}));
+  EXPECT_EQ(v.unexpected, (std::vector<std::int64_t>{99}));
+  const auto text = v.to_text(1);
+  EXPECT_NE(text.find("missing:    2  [3, ... (1 more)]"), std::string::npos) << text;
+  EXPECT_NE(v.to_json().find("\"missing_ids\":[3,4]"), std::string::npos) << v.to_json();
+}
+
+}  // namespace
+}  // namespace etl
