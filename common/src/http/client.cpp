@@ -35,11 +35,12 @@ constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
 
 // What one attempt on one connection came to.
 struct attempt_outcome {
-  error_code ec;           // a transport error or errc::timeout; empty when an answer arrived
-  bool connected = false;  // a connection was in hand: a failure after this is not a connect error
-  bool written = false;    // the whole request went out, so the server may act on it
-  bool hedge = false;      // the answer of the hedged copy
-  http_response response;  // valid when !ec
+  error_code ec;            // a transport error or errc::timeout; empty when an answer arrived
+  bool connected = false;   // a connection was in hand: a failure after this is not a connect error
+  bool written = false;     // the whole request went out, so the server may act on it
+  bool hedge = false;       // the answer of the hedged copy
+  bool hedge_sent = false;  // a hedged copy went out during this attempt
+  http_response response;   // valid when !ec
   std::optional<milliseconds> retry_after;
 };
 
