@@ -161,7 +161,6 @@ TEST(job_queue, two_consumers_never_get_the_same_job) {
         ids.push_back(j.id);
         ++taken;
       }
-      // Ack only after a pause, so that both consumers hold jobs at the same time.
       for (const auto& j : r->jobs) {
         EXPECT_FALSE(q.ack_blocking(j));
       }
