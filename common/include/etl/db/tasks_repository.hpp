@@ -1,0 +1,96 @@
+// The task record: create, read, list, start (with its batch plan), cancel, fail.
+//
+// Every function is a coroutine that runs its SQL on the db_pool's threads and returns a
+// result; none blocks the caller's event loop. Every function is safe to call twice for the same
+// step (a redelivered job): the second call changes nothing the first one did and reports the
+// current state. Task ids are uuid text; a malformed id is `etl::errc::invalid_argument`, an
+// unknown one `db_errc::not_found` (get_task: nullopt). Database errors are those of
+// `db_pool::run`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include "etl/core/aliases.hpp"
+#include "etl/db/db_pool.hpp"
+#include "etl/db/task_model.hpp"
+
+namespace etl {
+
+struct created_task {
+  task value;
+  bool existed = false;  // the idempotency key named an existing task, returned unchanged
+};
+
+// Where the previous page of list_tasks ended (its last task).
+struct task_cursor {
+  db_time created_at;
+  std::string id;
+};
+
+struct task_page {
+  std::vector<task> tasks;          // newest first
+  std::optional<task_cursor> next;  // set when the page is full: pass it to get the next page
+};
+
+struct started_task {
+  task_status status = task_status::queued;  // running, or the status that prevented starting
+  std::vector<batch> batches;                // every batch the task has, by batch_no
+};
+
+class tasks_repository {
+ public:
+  explicit tasks_repository(db_pool& db) noexcept : db_(&db) {}
+
+  // Inserts a queued task. With an idempotency key already used, returns that task unchanged
+  // with existed = true, whatever `audit_mode` and `request` say now (concurrent calls with one
+  // key create one task). Errors: invalid_argument (empty key or longer than 200 bytes).
+  net::awaitable<result<created_task>> create_task(bool audit_mode,
+                                                   std::optional<std::string> idempotency_key,
+                                                   json::value request);
+
+  // The task, or nullopt when no task has this id. Errors: invalid_argument (not a uuid).
+  net::awaitable<result<std::optional<task>>> get_task(std::string id);
+
+  // Up to `limit` tasks, newest first (created_at, then id), after `after` when given.
+  // Errors: invalid_argument (limit outside 1..1000, cursor id not a uuid).
+  net::awaitable<result<task_page>> list_tasks(int limit, std::optional<task_cursor> after = {});
+
+  // The plan job's commit, one transaction with the task row locked. A queued task gets
+  // total_pages, batches_total and one pending batch per plan entry, and becomes running (or
+  // succeeded at once when the plan is empty). A task that is not queued is left as it is (a
+  // redelivered plan job: the batches of the first call stand, `plan` is ignored). Returns the
+  // status and every batch the task has, so the caller enqueues a job per unfinished batch.
+  // Errors: not_found; invalid_argument (total_pages < 0, a batch_no < 0 or repeated, pages
+  // outside 1..total_pages or first_page > last_page).
+  net::awaitable<result<started_task>> start_task(std::string id, int total_pages,
+                                                  std::vector<batch_plan> plan);
+
+  // Cancels a queued or running task: status cancelled, finished_at set, pending batches
+  // skipped (a batch in posting is left to its job, which records its outcome). A finished task
+  // is left as it is. Returns the status afterwards. Errors: not_found.
+  net::awaitable<result<task_status>> cancel_task(std::string id);
+
+  // Fails a queued or running task for good (a dead-lettered plan job, or a batch job when the
+  // whole task must stop; to fail one batch and let the others finish, use
+  // batch_ledger::finish_batch): status failed, `reason` appended to errors, finished_at set,
+  // pending batches skipped. A finished task is left as it is (the reason is not appended
+  // twice). Returns the status afterwards. Errors: not_found.
+  net::awaitable<result<task_status>> fail_task(std::string id, std::string reason);
+
+  // The task's status alone: the cheap check before fetching and before posting.
+  // Errors: not_found.
+  net::awaitable<result<task_status>> get_status(std::string id);
+
+  // Every batch of the task, by batch_no (empty for an unknown task or one not started).
+  net::awaitable<result<std::vector<batch>>> list_batches(std::string id);
+
+ private:
+  db_pool* db_;
+};
+
+}  // namespace etl

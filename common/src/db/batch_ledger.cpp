@@ -1,0 +1,241 @@
+#include "etl/db/batch_ledger.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <pqxx/result>
+
+#include "etl/core/error.hpp"
+
+namespace etl {
+namespace {
+
+bool valid_counts(const task_counters& c) {
+  return c.pages >= 0 && c.fetched >= 0 && c.posted >= 0 && c.rejected >= 0 && c.retries >= 0 &&
+         c.hedges >= 0;
+}
+
+batch_state state_from_db(const pqxx::field& f) {
+  auto s = parse_batch_state(f.c_str());
+  if (!s)
+    throw pqxx::conversion_error("unknown batch state '" + std::string(f.c_str()) + "'");
+  return *s;
+}
+
+std::string rejected_json(const std::vector<rejected_record>& records) {
+  json::array out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    json::object o;
+    if (r.animal_id)
+      o["animal_id"] = *r.animal_id;
+    else
+      o["animal_id"] = nullptr;
+    o["reason"] = r.reason;
+    o["raw"] = r.raw;
+    out.push_back(std::move(o));
+  }
+  return json::serialize(out);
+}
+
+// Appends {"at": now, "batch": $batch, "reason": $reason} to tasks.errors, keeping the first 100.
+constexpr const char* append_error_sql =
+    "jsonb_path_query_array(errors || jsonb_build_array(jsonb_build_object("
+    "'at', now(), 'batch', $2::integer, 'reason', $3::text)), '$[0 to 99]')";
+
+}  // namespace
+
+net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
+    std::string task_id, int batch_no, std::vector<std::int64_t> candidates) {
+  if (!is_uuid(task_id) || batch_no < 0)
+    co_return make_error_code(errc::invalid_argument);
+  // Sorted so that two batches inserting overlapping ids lock them in the same order.
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  const std::string candidate_array = detail::pg_array(candidates);
+
+  auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<claim_result> {
+    const auto locked = tx.exec_params(
+        "SELECT b.state, t.status, b.attempts FROM batches b JOIN tasks t ON t.id = b.task_id "
+        "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
+        task_id, batch_no);
+    if (locked.empty())
+      return std::nullopt;
+    const batch_state state = state_from_db(locked[0][0]);
+    const task_status status = detail::status_from_db(locked[0][1]);
+    claim_result out;
+    out.attempts = locked[0][2].as<int>();
+    auto owned_ids = [&](bool among_candidates) {
+      const auto rows =
+          among_candidates
+              ? tx.exec_params(
+                    "SELECT animal_id FROM task_ids WHERE task_id = $1 AND batch_no = $2 "
+                    "AND animal_id = ANY($3::bigint[]) ORDER BY animal_id",
+                    task_id, batch_no, candidate_array)
+              : tx.exec_params(
+                    "SELECT animal_id FROM task_ids WHERE task_id = $1 AND batch_no = $2 "
+                    "ORDER BY animal_id",
+                    task_id, batch_no);
+      std::vector<std::int64_t> ids;
+      ids.reserve(rows.size());
+      for (const auto& row : rows)
+        ids.push_back(row[0].as<std::int64_t>());
+      return ids;
+    };
+    switch (state) {
+      case batch_state::posted:
+        out.outcome = claim_outcome::already_posted;
+        return out;
+      case batch_state::failed:
+        out.outcome = claim_outcome::already_failed;
+        return out;
+      case batch_state::skipped:
+        out.outcome = claim_outcome::cancelled;
+        return out;
+      case batch_state::posting:
+        out.outcome = claim_outcome::in_doubt;
+        out.ids = owned_ids(false);
+        return out;
+      case batch_state::pending:
+        break;
+    }
+    if (status != task_status::running) {
+      tx.exec_params(
+          "UPDATE batches SET state = 'skipped', updated_at = now() "
+          "WHERE task_id = $1 AND batch_no = $2",
+          task_id, batch_no);
+      out.outcome = claim_outcome::cancelled;
+      return out;
+    }
+    // A concurrent claim of the same id by another batch makes this insert wait for it; then
+    // the id is that batch's and DO NOTHING skips it.
+    tx.exec_params(
+        "INSERT INTO task_ids (task_id, animal_id, batch_no) "
+        "SELECT $1, id, $2 FROM unnest($3::bigint[]) AS c(id) ORDER BY id "
+        "ON CONFLICT DO NOTHING",
+        task_id, batch_no, candidate_array);
+    out.outcome = claim_outcome::claimed;
+    out.ids = owned_ids(true);
+    std::set_difference(candidates.begin(), candidates.end(), out.ids.begin(), out.ids.end(),
+                        std::back_inserter(out.duplicates));
+    if (!out.ids.empty()) {
+      const auto updated = tx.exec_params1(
+          "UPDATE batches SET state = 'posting', attempts = attempts + 1, updated_at = now() "
+          "WHERE task_id = $1 AND batch_no = $2 RETURNING attempts",
+          task_id, batch_no);
+      out.attempts = updated[0].as<int>();
+    }
+    return out;
+  });
+  if (!r)
+    co_return r.error();
+  if (!*r)
+    co_return make_error_code(db_errc::not_found);
+  co_return std::move(**r);
+}
+
+net::awaitable<result<batch_state>> batch_ledger::back_to_pending(std::string task_id,
+                                                                  int batch_no) {
+  if (!is_uuid(task_id) || batch_no < 0)
+    co_return make_error_code(errc::invalid_argument);
+  auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<batch_state> {
+    const auto updated = tx.exec_params(
+        "UPDATE batches SET state = 'pending', updated_at = now() "
+        "WHERE task_id = $1 AND batch_no = $2 AND state = 'posting' RETURNING state",
+        task_id, batch_no);
+    if (!updated.empty())
+      return batch_state::pending;
+    const auto rows = tx.exec_params(
+        "SELECT state FROM batches WHERE task_id = $1 AND batch_no = $2", task_id, batch_no);
+    if (rows.empty())
+      return std::nullopt;
+    return state_from_db(rows[0][0]);
+  });
+  if (!r)
+    co_return r.error();
+  if (!*r)
+    co_return make_error_code(db_errc::not_found);
+  co_return **r;
+}
+
+net::awaitable<result<finish_report>> batch_ledger::finish_batch(std::string task_id, int batch_no,
+                                                                 batch_result outcome) {
+  if (!is_uuid(task_id) || batch_no < 0 || !valid_counts(outcome.counts))
+    co_return make_error_code(errc::invalid_argument);
+  const bool failed = outcome.outcome == batch_outcome::failed;
+  const bool in_doubt = outcome.outcome == batch_outcome::posted_in_doubt;
+  const std::string new_state = failed ? "failed" : "posted";
+  const std::string reason = outcome.error.value_or(failed ? "batch failed" : std::string());
+  const std::string rejected = rejected_json(outcome.rejected);
+  const auto& c = outcome.counts;
+
+  auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<finish_report> {
+    // Task row first, then batch row: the order cancel_task uses too, and what makes the
+    // finalization below happen in exactly one of several concurrent calls.
+    const auto task_rows =
+        tx.exec_params("SELECT status FROM tasks WHERE id = $1 FOR UPDATE", task_id);
+    if (task_rows.empty())
+      return std::nullopt;
+    const auto batch_rows =
+        tx.exec_params("SELECT state FROM batches WHERE task_id = $1 AND batch_no = $2 FOR UPDATE",
+                       task_id, batch_no);
+    if (batch_rows.empty())
+      return std::nullopt;
+    finish_report out;
+    out.state = state_from_db(batch_rows[0][0]);
+    out.status = detail::status_from_db(task_rows[0][0]);
+    if (is_finished(out.state))
+      return out;
+
+    tx.exec_params(
+        "UPDATE batches SET state = $3, posted_count = $4, rejected_count = $5, in_doubt = $6, "
+        "error = $7, updated_at = now() WHERE task_id = $1 AND batch_no = $2",
+        task_id, batch_no, new_state, static_cast<int>(c.posted), static_cast<int>(c.rejected),
+        in_doubt, outcome.error ? outcome.error->c_str() : nullptr);
+    if (!outcome.rejected.empty())
+      tx.exec_params(
+          "INSERT INTO rejected_records (task_id, batch_no, animal_id, reason, raw) "
+          "SELECT $1, $2, r.animal_id, r.reason, r.raw "
+          "FROM jsonb_to_recordset($3::jsonb) AS r(animal_id bigint, reason text, raw text)",
+          task_id, batch_no, rejected);
+    const auto totals = tx.exec_params1(
+        std::string("UPDATE tasks SET pages = pages + $4, fetched = fetched + $5, "
+                    "posted = posted + $6, rejected = rejected + $7, retries = retries + $8, "
+                    "hedges = hedges + $9, in_doubt = in_doubt + $10, "
+                    "batches_done = batches_done + $11, batches_failed = batches_failed + $12, "
+                    "updated_at = now(), errors = CASE WHEN $12 = 1 THEN ") +
+            append_error_sql +
+            " ELSE errors END WHERE id = $1 "
+            "RETURNING batches_total, batches_done, batches_failed",
+        task_id, batch_no, reason, c.pages, c.fetched, c.posted, c.rejected, c.retries, c.hedges,
+        in_doubt ? 1 : 0, failed ? 0 : 1, failed ? 1 : 0);
+    out.applied = true;
+    out.state = failed ? batch_state::failed : batch_state::posted;
+    const int total = totals[0].as<int>();
+    const int done = totals[1].as<int>();
+    const int failures = totals[2].as<int>();
+    if (out.status == task_status::running && done + failures >= total) {
+      out.status = failures > 0 ? task_status::failed : task_status::succeeded;
+      out.finalized = true;
+      const std::string summary =
+          std::to_string(failures) + " of " + std::to_string(total) + " batches failed";
+      tx.exec_params(
+          "UPDATE tasks SET status = $2, finished_at = now(), updated_at = now(), "
+          "errors = CASE WHEN $2 = 'failed' THEN jsonb_path_query_array(errors || "
+          "jsonb_build_array(jsonb_build_object('at', now(), 'batch', NULL, 'reason', "
+          "$3::text)), '$[0 to 99]') ELSE errors END WHERE id = $1",
+          task_id, std::string(to_string(out.status)), summary);
+    }
+    return out;
+  });
+  if (!r)
+    co_return r.error();
+  if (!*r)
+    co_return make_error_code(db_errc::not_found);
+  co_return **r;
+}
+
+}  // namespace etl

@@ -1,0 +1,211 @@
+#include "etl/db/tasks_repository.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <boost/json/serialize.hpp>
+#include <pqxx/result>
+
+#include "etl/core/error.hpp"
+
+namespace etl {
+namespace {
+
+constexpr std::size_t max_idempotency_key = 200;
+constexpr int max_list_limit = 1000;
+
+std::string select_tasks(const char* where_and_order) {
+  return std::string("SELECT ") + detail::task_columns + " FROM tasks t " + where_and_order;
+}
+
+std::vector<batch> read_batches(pqxx::work& tx, const std::string& id) {
+  const auto rows = tx.exec_params(std::string("SELECT ") + detail::batch_columns +
+                                       " FROM batches b WHERE b.task_id = $1 ORDER BY b.batch_no",
+                                   id);
+  std::vector<batch> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows)
+    out.push_back(detail::read_batch(row));
+  return out;
+}
+
+bool valid_plan(int total_pages, const std::vector<batch_plan>& plan) {
+  if (total_pages < 0)
+    return false;
+  std::set<int> seen;
+  for (const auto& p : plan) {
+    if (p.batch_no < 0 || !seen.insert(p.batch_no).second)
+      return false;
+    if (p.first_page < 1 || p.first_page > p.last_page || p.last_page > total_pages)
+      return false;
+  }
+  return true;
+}
+
+// The status of a task that a conditional UPDATE did not touch; nullopt when there is no task.
+std::optional<task_status> current_status(pqxx::work& tx, const std::string& id) {
+  const auto rows = tx.exec_params("SELECT status FROM tasks WHERE id = $1", id);
+  if (rows.empty())
+    return std::nullopt;
+  return detail::status_from_db(rows[0][0]);
+}
+
+result<task_status> status_or_not_found(result<std::optional<task_status>> r) {
+  if (!r)
+    return r.error();
+  if (!*r)
+    return make_error_code(db_errc::not_found);
+  return **r;
+}
+
+}  // namespace
+
+net::awaitable<result<created_task>> tasks_repository::create_task(
+    bool audit_mode, std::optional<std::string> idempotency_key, json::value request) {
+  if (idempotency_key &&
+      (idempotency_key->empty() || idempotency_key->size() > max_idempotency_key))
+    co_return make_error_code(errc::invalid_argument);
+  const std::string request_text = json::serialize(request);
+  const char* key = idempotency_key ? idempotency_key->c_str() : nullptr;
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit, so the
+    // SELECT that follows (a new snapshot under read committed) sees that row.
+    const auto rows = tx.exec_params(
+        std::string("INSERT INTO tasks AS t (audit_mode, idempotency_key, request) "
+                    "VALUES ($1, $2, $3::jsonb) ON CONFLICT (idempotency_key) DO NOTHING "
+                    "RETURNING ") +
+            detail::task_columns,
+        audit_mode, key, request_text);
+    if (!rows.empty())
+      return created_task{detail::read_task(rows[0]), false};
+    const auto existing = tx.exec_params1(select_tasks("WHERE t.idempotency_key = $1"), key);
+    return created_task{detail::read_task(existing), true};
+  });
+}
+
+net::awaitable<result<std::optional<task>>> tasks_repository::get_task(std::string id) {
+  if (!is_uuid(id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) -> std::optional<task> {
+    const auto rows = tx.exec_params(select_tasks("WHERE t.id = $1"), id);
+    if (rows.empty())
+      return std::nullopt;
+    return detail::read_task(rows[0]);
+  });
+}
+
+net::awaitable<result<task_page>> tasks_repository::list_tasks(int limit,
+                                                               std::optional<task_cursor> after) {
+  if (limit < 1 || limit > max_list_limit || (after && !is_uuid(after->id)))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    const pqxx::result rows =
+        after
+            ? tx.exec_params(
+                  select_tasks("WHERE (t.created_at, t.id) < (timestamptz 'epoch' + $2::bigint "
+                               "* interval '1 microsecond', $3::uuid) "
+                               "ORDER BY t.created_at DESC, t.id DESC LIMIT $1"),
+                  limit, static_cast<std::int64_t>(after->created_at.time_since_epoch().count()),
+                  after->id)
+            : tx.exec_params(select_tasks("ORDER BY t.created_at DESC, t.id DESC LIMIT $1"), limit);
+    task_page page;
+    for (const auto& row : rows)
+      page.tasks.push_back(detail::read_task(row));
+    if (static_cast<int>(page.tasks.size()) == limit)
+      page.next = task_cursor{page.tasks.back().created_at, page.tasks.back().id};
+    return page;
+  });
+}
+
+net::awaitable<result<started_task>> tasks_repository::start_task(std::string id, int total_pages,
+                                                                  std::vector<batch_plan> plan) {
+  if (!is_uuid(id) || !valid_plan(total_pages, plan))
+    co_return make_error_code(errc::invalid_argument);
+  std::vector<std::int64_t> numbers, firsts, lasts;
+  for (const auto& p : plan) {
+    numbers.push_back(p.batch_no);
+    firsts.push_back(p.first_page);
+    lasts.push_back(p.last_page);
+  }
+  auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<started_task> {
+    const auto locked = tx.exec_params("SELECT status FROM tasks WHERE id = $1 FOR UPDATE", id);
+    if (locked.empty())
+      return std::nullopt;
+    started_task out;
+    out.status = detail::status_from_db(locked[0][0]);
+    if (out.status == task_status::queued) {
+      tx.exec_params(
+          "INSERT INTO batches (task_id, batch_no, first_page, last_page) "
+          "SELECT $1, n, f, l FROM unnest($2::int[], $3::int[], $4::int[]) AS p(n, f, l) "
+          "ON CONFLICT DO NOTHING",
+          id, detail::pg_array(numbers), detail::pg_array(firsts), detail::pg_array(lasts));
+      out.status = plan.empty() ? task_status::succeeded : task_status::running;
+      tx.exec_params(
+          "UPDATE tasks SET status = $2, total_pages = $3, batches_total = $4, "
+          "started_at = now(), updated_at = now(), "
+          "finished_at = CASE WHEN $2 = 'succeeded' THEN now() END WHERE id = $1",
+          id, std::string(to_string(out.status)), total_pages, static_cast<int>(plan.size()));
+    }
+    out.batches = read_batches(tx, id);
+    return out;
+  });
+  if (!r)
+    co_return r.error();
+  if (!*r)
+    co_return make_error_code(db_errc::not_found);
+  co_return std::move(**r);
+}
+
+net::awaitable<result<task_status>> tasks_repository::cancel_task(std::string id) {
+  if (!is_uuid(id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return status_or_not_found(co_await db_->run([&](pqxx::work& tx) {
+    const auto rows = tx.exec_params(
+        "UPDATE tasks SET status = 'cancelled', finished_at = now(), updated_at = now() "
+        "WHERE id = $1 AND status IN ('queued', 'running') RETURNING status",
+        id);
+    if (rows.empty())
+      return current_status(tx, id);
+    tx.exec_params(
+        "UPDATE batches SET state = 'skipped', updated_at = now() "
+        "WHERE task_id = $1 AND state = 'pending'",
+        id);
+    return std::optional(task_status::cancelled);
+  }));
+}
+
+net::awaitable<result<task_status>> tasks_repository::fail_task(std::string id,
+                                                                std::string reason) {
+  if (!is_uuid(id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return status_or_not_found(co_await db_->run([&](pqxx::work& tx) {
+    const auto rows = tx.exec_params(
+        "UPDATE tasks SET status = 'failed', finished_at = now(), updated_at = now(), "
+        "errors = jsonb_path_query_array(errors || jsonb_build_array(jsonb_build_object("
+        "'at', now(), 'batch', NULL, 'reason', $2::text)), '$[0 to 99]') "
+        "WHERE id = $1 AND status IN ('queued', 'running') RETURNING status",
+        id, reason);
+    if (rows.empty())
+      return current_status(tx, id);
+    tx.exec_params(
+        "UPDATE batches SET state = 'skipped', updated_at = now() "
+        "WHERE task_id = $1 AND state = 'pending'",
+        id);
+    return std::optional(task_status::failed);
+  }));
+}
+
+net::awaitable<result<task_status>> tasks_repository::get_status(std::string id) {
+  if (!is_uuid(id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return status_or_not_found(
+      co_await db_->run([&](pqxx::work& tx) { return current_status(tx, id); }));
+}
+
+net::awaitable<result<std::vector<batch>>> tasks_repository::list_batches(std::string id) {
+  if (!is_uuid(id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) { return read_batches(tx, id); });
+}
+
+}  // namespace etl
