@@ -1,0 +1,85 @@
+// The HTTP/1.1 server under etl-server: accepts connections, reads requests with limits and
+// timeouts, hands each to a handler coroutine and writes its reply. Beast stays in the .cpp;
+// handlers see plain `server_request` and `server_reply` values.
+//
+// Limits (each answered with a JSON error, then the connection is closed): a body above
+// `max_body_bytes` gets 413, headers above `max_header_bytes` 431, a malformed request 400. A
+// request that is not complete within `read_timeout`, or a connection idle for `idle_timeout`,
+// is closed (slowloris). Above `max_connections` new connections are closed at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "etl/core/aliases.hpp"
+
+namespace etl {
+
+struct server_request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // the target before '?', percent-decoding left to the handler
+  std::string query;   // after '?', without it
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+  std::string remote;  // "ip:port" of the peer, for logs
+
+  // The value of header `name` (lower case), or empty.
+  std::string_view header(std::string_view name) const noexcept;
+};
+
+struct server_reply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A JSON error reply: {"error": error, "detail": detail}.
+server_reply json_error(unsigned status, std::string_view error, std::string_view detail);
+
+using request_handler = std::function<net::awaitable<server_reply>(server_request)>;
+
+struct http_server_options {
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};  // one whole request
+  std::chrono::milliseconds idle_timeout{30'000};  // between requests on a kept-alive connection
+  std::chrono::milliseconds write_timeout{10'000};
+  std::size_t max_connections = 2'048;
+  std::string server_name = "etl-server";
+};
+
+class http_server {
+ public:
+  // Binds and listens on host:port (port 0: the system picks one). Throws std::system_error
+  // when the address cannot be bound (a start-up error).
+  http_server(net::any_io_executor ex, const std::string& host, std::uint16_t port,
+              http_server_options opts, request_handler handler);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  std::uint16_t port() const noexcept;
+  // Starts accepting. Each connection runs on a strand of its own.
+  void start();
+  // Stops accepting; connections finish the request in hand and close. `on_idle` runs once
+  // every connection has closed.
+  void stop(std::function<void()> on_idle = {});
+  std::size_t connections() const noexcept;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace etl

@@ -1,0 +1,21 @@
+// etl-server as a whole: the Postgres pool, the job queue, the HTTP API on its listener, and
+// a graceful stop on SIGTERM or SIGINT (stop accepting, finish requests in flight, exit).
+#pragma once
+
+#include "etl/config/settings.hpp"
+
+namespace etl {
+
+struct server_app_options {
+  std::size_t threads = 2;  // event loop threads
+};
+
+// Runs the server until a signal stops it. Returns the exit code: 0 after a clean stop, 1 when
+// the schema is older than this binary needs. Throws on start-up errors (bad settings, the
+// listen address cannot be bound).
+int run_server(const settings& cfg, const server_app_options& opts);
+
+// Applies the pending migrations and prints what it did. Returns the exit code.
+int run_migrations(const settings& cfg);
+
+}  // namespace etl

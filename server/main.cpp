@@ -1,0 +1,24 @@
+// etl-server: the HTTP API and dashboard (see etl/server/server_app.hpp).
+#include "etl/config/option_types.hpp"
+#include "etl/config/settings.hpp"
+#include "etl/log/logging.hpp"
+#include "etl/server/server_app.hpp"
+
+int main(int argc, char** argv) {
+  using namespace etl;
+  option_set options;
+  add_common_options(options);
+  options.add(
+      bool_option("ETL_MIGRATE_ONLY", false, "apply the pending database migrations and exit"));
+  options.add(int_option("ETL_SERVER_THREADS", 2, 1, 64, "event loop threads"));
+  const auto values = parse_or_exit(options, argc, argv,
+                                    "Serves the ETL's HTTP API: trigger tasks, read their status.");
+  const auto cfg = load_settings_or_exit(values, "etl-server");
+  init_logging(cfg.log_format, cfg.log_level, "etl-server");
+  if (values.get<bool>("ETL_MIGRATE_ONLY"))
+    return run_migrations(cfg);
+  spdlog::info("etl-server starting: {}", describe(cfg));
+  server_app_options opts;
+  opts.threads = static_cast<std::size_t>(values.get<std::int64_t>("ETL_SERVER_THREADS"));
+  return run_server(cfg, opts);
+}

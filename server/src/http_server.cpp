@@ -1,0 +1,280 @@
+#include "etl/server/http_server.hpp"
+
+#include <mutex>
+#include <set>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+namespace etl {
+namespace {
+
+using tcp = net::ip::tcp;
+constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
+
+// One connection, shared with the server so that stop() can close it while it waits idle.
+struct session {
+  explicit session(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;  // a request is being handled; touched on the connection's strand only
+};
+
+}  // namespace
+
+std::string_view server_request::header(std::string_view name) const noexcept {
+  for (const auto& [k, v] : headers) {
+    if (k == name)
+      return v;
+  }
+  return {};
+}
+
+server_reply json_error(unsigned status, std::string_view error, std::string_view detail) {
+  boost::json::object o;
+  o["error"] = error;
+  o["detail"] = detail;
+  return server_reply{status, "application/json", boost::json::serialize(o), {}};
+}
+
+struct http_server::impl : std::enable_shared_from_this<impl> {
+  impl(net::any_io_executor ex, const std::string& host, std::uint16_t port,
+       http_server_options opts, request_handler handler)
+      : ex_(ex),
+        acceptor_(net::make_strand(ex)),
+        opts_(std::move(opts)),
+        handler_(std::move(handler)) {
+    const tcp::endpoint ep{net::ip::make_address(host), port};
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+  }
+
+  net::any_io_executor ex_;
+  tcp::acceptor acceptor_;
+  const http_server_options opts_;
+  request_handler handler_;
+  std::atomic<std::size_t> connections_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::set<std::shared_ptr<session>> sessions_;
+  std::function<void()> on_idle_;
+
+  static net::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
+    for (;;) {
+      auto [ec, socket] =
+          co_await self->acceptor_.async_accept(net::make_strand(self->ex_), nothrow_awaitable);
+      if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
+        co_return;
+      if (ec) {
+        spdlog::warn("http server: accept failed: {}", ec.message());
+        continue;  // e.g. EMFILE: the listener itself is fine
+      }
+      if (self->connections_.load() >= self->opts_.max_connections) {
+        error_code ignored;
+        socket.close(ignored);  // over the cap: refuse at once rather than queue unboundedly
+        continue;
+      }
+      self->connections_.fetch_add(1);
+      auto s = std::make_shared<session>(std::move(socket));
+      {
+        std::lock_guard lock(self->mu_);
+        self->sessions_.insert(s);
+      }
+      auto ex = s->stream.get_executor();
+      net::co_spawn(ex, serve(self, s), [self, s](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& err) {
+            spdlog::error("http server: a connection failed: {}", err.what());
+          }
+        }
+        self->session_ended(s);
+      });
+    }
+  }
+
+  void session_ended(const std::shared_ptr<session>& s) {
+    std::function<void()> idle;
+    {
+      std::lock_guard lock(mu_);
+      sessions_.erase(s);
+      connections_.fetch_sub(1);
+      if (stopping_ && sessions_.empty())
+        idle = std::exchange(on_idle_, {});
+    }
+    if (idle)
+      idle();
+  }
+
+  static server_request to_request(http::request<http::string_body>& req, const session& s) {
+    server_request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    const auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos)
+      r.query = r.target.substr(q + 1);
+    for (const auto& f : req) {
+      std::string name(f.name_string());
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    r.body = std::move(req.body());
+    error_code ec;
+    const auto peer = s.stream.socket().remote_endpoint(ec);
+    if (!ec)
+      r.remote = peer.address().to_string() + ":" + std::to_string(peer.port());
+    return r;
+  }
+
+  net::awaitable<server_reply> handle(server_request req) {
+    try {
+      co_return co_await handler_(std::move(req));
+    } catch (const std::exception& e) {
+      spdlog::error("http server: handler failed: {}", e.what());
+      co_return json_error(500, "internal_error", "the server failed to handle the request");
+    }
+  }
+
+  net::awaitable<void> write(session& s, server_reply reply, unsigned version, bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
+    res.set(http::field::server, opts_.server_name);
+    res.set(http::field::content_type, reply.content_type);
+    for (auto& [k, v] : reply.headers)
+      res.set(k, v);
+    res.body() = std::move(reply.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    s.stream.expires_after(opts_.write_timeout);
+    co_await http::async_write(s.stream, res, nothrow_awaitable);
+  }
+
+  static net::awaitable<void> serve(std::shared_ptr<impl> self, std::shared_ptr<session> s) {
+    beast::flat_buffer buffer;
+    for (bool first = true;; first = false) {
+      if (self->stopping_)
+        break;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(self->opts_.max_header_bytes));
+      parser.body_limit(self->opts_.max_body_bytes);
+
+      // The first request must arrive whole within read_timeout; later ones may wait idle.
+      s->stream.expires_after(first ? self->opts_.read_timeout : self->opts_.idle_timeout);
+      auto [hec, hn] =
+          co_await http::async_read_header(s->stream, buffer, parser, nothrow_awaitable);
+      error_code ec = hec;
+      if (!ec) {
+        s->busy = true;
+        s->stream.expires_after(self->opts_.read_timeout);
+        auto [bec, bn] = co_await http::async_read(s->stream, buffer, parser, nothrow_awaitable);
+        ec = bec;
+      }
+      if (ec) {
+        if (ec == http::error::header_limit) {
+          co_await self->write(
+              *s,
+              json_error(431, "headers_too_large",
+                         "request headers exceed " + std::to_string(self->opts_.max_header_bytes) +
+                             " bytes"),
+              11, false);
+        } else if (ec == http::error::body_limit) {
+          co_await self->write(
+              *s,
+              json_error(
+                  413, "body_too_large",
+                  "request body exceeds " + std::to_string(self->opts_.max_body_bytes) + " bytes"),
+              11, false);
+        } else if (ec.category() == make_error_code(http::error::bad_target).category() &&
+                   ec != http::error::end_of_stream && ec != http::error::partial_message) {
+          co_await self->write(*s, json_error(400, "bad_request", ec.message()), 11, false);
+        }
+        break;  // timeouts, resets and EOF close quietly
+      }
+      auto& req = parser.get();
+      const unsigned version = req.version();
+      const bool keep_alive = req.keep_alive();
+      auto reply = co_await self->handle(to_request(req, *s));
+      co_await self->write(*s, std::move(reply), version, keep_alive && !self->stopping_);
+      s->busy = false;
+      if (!keep_alive)
+        break;
+    }
+    error_code ignored;
+    s->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    s->stream.close();
+  }
+};
+
+http_server::http_server(net::any_io_executor ex, const std::string& host, std::uint16_t port,
+                         http_server_options opts, request_handler handler)
+    : impl_(
+          std::make_shared<impl>(std::move(ex), host, port, std::move(opts), std::move(handler))) {}
+
+http_server::~http_server() {
+  error_code ignored;
+  impl_->acceptor_.close(ignored);
+}
+
+std::uint16_t http_server::port() const noexcept {
+  return impl_->acceptor_.local_endpoint().port();
+}
+
+void http_server::start() {
+  net::co_spawn(impl_->acceptor_.get_executor(), impl::accept_loop(impl_),
+                [](std::exception_ptr e) {
+                  if (e) {
+                    try {
+                      std::rethrow_exception(e);
+                    } catch (const std::exception& err) {
+                      spdlog::error("http server: the accept loop failed: {}", err.what());
+                    }
+                  }
+                });
+}
+
+void http_server::stop(std::function<void()> on_idle) {
+  auto self = impl_;
+  std::vector<std::shared_ptr<session>> open;
+  {
+    std::lock_guard lock(self->mu_);
+    self->stopping_ = true;
+    open.assign(self->sessions_.begin(), self->sessions_.end());
+    if (open.empty()) {
+      if (on_idle)
+        net::post(self->ex_, std::move(on_idle));
+    } else {
+      self->on_idle_ = std::move(on_idle);
+    }
+  }
+  net::post(self->acceptor_.get_executor(), [self] {
+    error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+  // Connections waiting idle for a next request are closed now; busy ones close after their
+  // reply, since stopping_ turns keep-alive off.
+  for (auto& s : open) {
+    net::post(s->stream.get_executor(), [s] {
+      if (!s->busy)
+        s->stream.cancel();
+    });
+  }
+}
+
+std::size_t http_server::connections() const noexcept {
+  return impl_->connections_.load();
+}
+
+}  // namespace etl

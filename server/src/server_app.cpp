@@ -1,0 +1,87 @@
+#include "etl/server/server_app.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "etl/db/db_pool.hpp"
+#include "etl/db/migrations.hpp"
+#include "etl/db/tasks_repository.hpp"
+#include "etl/queue/job_queue.hpp"
+#include "etl/server/http_server.hpp"
+#include "etl/server/task_api.hpp"
+
+namespace etl {
+namespace {
+
+db_pool::options db_options(const settings& cfg) {
+  db_pool::options o;
+  o.url = cfg.database_url;
+  o.connections = 4;
+  return o;
+}
+
+redis_options redis_from(const settings& cfg) {
+  std::string why;
+  auto r = parse_redis_url(cfg.redis_url, &why);
+  if (!r)
+    throw std::invalid_argument("ETL_REDIS_URL: " + why);
+  return *r;
+}
+
+}  // namespace
+
+int run_migrations(const settings& cfg) {
+  db_pool db(db_options(cfg));
+  auto report = apply_migrations(db);
+  if (!report) {
+    spdlog::critical("migrations failed: {} {}", report.error().code.message(),
+                     report.error().detail);
+    return 1;
+  }
+  std::printf("schema at version %d (%zu migration(s) applied now)\n", required_schema_version(),
+              report->applied.size());
+  return 0;
+}
+
+int run_server(const settings& cfg, const server_app_options& opts) {
+  db_pool db(db_options(cfg));
+  if (auto schema = check_schema(db); !schema) {
+    spdlog::critical("database schema: {} {} (run etl-server --migrate-only)",
+                     schema.error().code.message(), schema.error().detail);
+    return 1;
+  }
+  tasks_repository tasks(db);
+  job_queue queue(redis_from(cfg));
+  task_api api(tasks, queue);
+
+  net::io_context ioc(static_cast<int>(opts.threads));
+  http_server server(ioc.get_executor(), cfg.listen_host, cfg.listen_port, {},
+                     [&api](server_request req) { return api.handle(std::move(req)); });
+  server.start();
+  spdlog::info("etl-server listening on http://{}:{}", cfg.listen_host, server.port());
+
+  net::signal_set signals(ioc, SIGTERM, SIGINT);
+  signals.async_wait([&](error_code ec, int sig) {
+    if (ec)
+      return;
+    spdlog::info("signal {}: finishing {} connection(s), then exiting", sig, server.connections());
+    server.stop([&ioc] { ioc.stop(); });
+  });
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < opts.threads; ++i)
+    threads.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads)
+    t.join();
+  spdlog::info("etl-server stopped");
+  return 0;
+}
+
+}  // namespace etl
