@@ -1,0 +1,250 @@
+#include <algorithm>
+#include <set>
+
+#include <pqxx/result>
+
+#include "db_test_env.hpp"
+#include "etl/core/error.hpp"
+#include "etl/db/batch_ledger.hpp"
+#include "etl/db/tasks_repository.hpp"
+
+namespace etl::test {
+namespace {
+
+using ids = std::vector<std::int64_t>;
+
+class batch_ledger_test : public db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    tasks_ = std::make_unique<tasks_repository>(*db_);
+    ledger_ = std::make_unique<batch_ledger>(*db_);
+  }
+  // A running task with `batches` pending batches.
+  std::string started_task(int batches) {
+    auto t = await(tasks_->create_task(false, std::nullopt, json::object{}));
+    EXPECT_TRUE(t);
+    std::vector<batch_plan> plan;
+    for (int i = 0; i < batches; ++i)
+      plan.push_back({i, i * 10 + 1, i * 10 + 10});
+    EXPECT_TRUE(await(tasks_->start_task(t->value.id, batches * 10, plan)));
+    return t->value.id;
+  }
+  batch state_of(const std::string& id, int batch_no) {
+    auto all = await(tasks_->list_batches(id));
+    EXPECT_TRUE(all);
+    return all->at(static_cast<std::size_t>(batch_no));
+  }
+  task task_of(const std::string& id) { return **await(tasks_->get_task(id)); }
+  static batch_result posted(std::int64_t count) {
+    batch_result r;
+    r.counts.pages = 10;
+    r.counts.fetched = count;
+    r.counts.posted = count;
+    r.counts.retries = 1;
+    return r;
+  }
+  std::unique_ptr<tasks_repository> tasks_;
+  std::unique_ptr<batch_ledger> ledger_;
+};
+
+TEST_F(batch_ledger_test, claim_post_finish_and_every_double_call) {
+  const auto id = started_task(2);
+  auto claim = await(ledger_->claim_for_post(id, 0, {3, 1, 2, 2}));
+  ASSERT_TRUE(claim) << claim.error().message();
+  EXPECT_EQ(claim->outcome, claim_outcome::claimed);
+  EXPECT_EQ(claim->ids, (ids{1, 2, 3}));
+  EXPECT_TRUE(claim->duplicates.empty());
+  EXPECT_EQ(claim->attempts, 1);
+  EXPECT_EQ(state_of(id, 0).state, batch_state::posting);
+
+  // Redelivered while posting: in doubt, with the ids of the POST that may have landed.
+  auto doubt = await(ledger_->claim_for_post(id, 0, {1, 2, 3}));
+  ASSERT_TRUE(doubt);
+  EXPECT_EQ(doubt->outcome, claim_outcome::in_doubt);
+  EXPECT_EQ(doubt->ids, (ids{1, 2, 3}));
+  EXPECT_EQ(state_of(id, 0).attempts, 1);
+
+  auto done = await(ledger_->finish_batch(id, 0, posted(3)));
+  ASSERT_TRUE(done) << done.error().message();
+  EXPECT_TRUE(done->applied);
+  EXPECT_EQ(done->state, batch_state::posted);
+  EXPECT_EQ(done->status, task_status::running);
+  EXPECT_FALSE(done->finalized);
+
+  auto twice = await(ledger_->finish_batch(id, 0, posted(3)));
+  ASSERT_TRUE(twice);
+  EXPECT_FALSE(twice->applied);
+  EXPECT_EQ(twice->state, batch_state::posted);
+  const task t = task_of(id);
+  EXPECT_EQ(t.counters.posted, 3);  // counted once
+  EXPECT_EQ(t.counters.pages, 10);
+  EXPECT_EQ(t.batches_done, 1);
+
+  auto after = await(ledger_->claim_for_post(id, 0, {1, 2, 3}));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->outcome, claim_outcome::already_posted);
+  EXPECT_TRUE(after->ids.empty());
+  EXPECT_EQ(*await(ledger_->back_to_pending(id, 0)), batch_state::posted);
+
+  auto last = await(ledger_->finish_batch(id, 1, posted(0)));  // pending -> posted: no ids
+  ASSERT_TRUE(last);
+  EXPECT_TRUE(last->finalized);
+  EXPECT_EQ(last->status, task_status::succeeded);
+  EXPECT_TRUE(task_of(id).finished_at);
+
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 7, {1})).error(), db_errc::not_found);
+  EXPECT_EQ(await(ledger_->finish_batch(id, 7, posted(1))).error(), db_errc::not_found);
+  EXPECT_EQ(await(ledger_->claim_for_post("x", 0, {1})).error(), errc::invalid_argument);
+  batch_result negative = posted(1);
+  negative.counts.fetched = -1;
+  EXPECT_EQ(await(ledger_->finish_batch(id, 1, negative)).error(), errc::invalid_argument);
+}
+
+TEST_F(batch_ledger_test, back_to_pending_then_the_retry_claims_the_same_ids) {
+  const auto id = started_task(1);
+  ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {5, 6}))->outcome, claim_outcome::claimed);
+  EXPECT_EQ(*await(ledger_->back_to_pending(id, 0)), batch_state::pending);
+  EXPECT_EQ(*await(ledger_->back_to_pending(id, 0)), batch_state::pending);
+  auto retry = await(ledger_->claim_for_post(id, 0, {5, 6}));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->outcome, claim_outcome::claimed);
+  EXPECT_EQ(retry->ids, (ids{5, 6}));
+  EXPECT_EQ(retry->attempts, 2);
+  EXPECT_EQ(await(ledger_->back_to_pending(id, 9)).error(), db_errc::not_found);
+}
+
+TEST_F(batch_ledger_test, an_id_shared_by_two_batches_is_owned_once) {
+  const auto id = started_task(2);
+  auto a = await(ledger_->claim_for_post(id, 0, {1, 2, 3}));
+  auto b = await(ledger_->claim_for_post(id, 1, {3, 4, 5}));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->ids, (ids{1, 2, 3}));
+  EXPECT_EQ(b->ids, (ids{4, 5}));
+  EXPECT_EQ(b->duplicates, (ids{3}));
+  // Batch 1 retried after back_to_pending still does not get id 3.
+  ASSERT_TRUE(await(ledger_->back_to_pending(id, 1)));
+  auto again = await(ledger_->claim_for_post(id, 1, {3, 4, 5}));
+  EXPECT_EQ(again->ids, (ids{4, 5}));
+
+  // A batch whose every id belongs to another batch has nothing to post and stays pending.
+  const auto other = started_task(2);
+  ASSERT_TRUE(await(ledger_->claim_for_post(other, 0, {1, 2})));
+  auto empty = await(ledger_->claim_for_post(other, 1, {2, 1}));
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->outcome, claim_outcome::claimed);
+  EXPECT_TRUE(empty->ids.empty());
+  EXPECT_EQ(empty->duplicates, (ids{1, 2}));
+  EXPECT_EQ(state_of(other, 1).state, batch_state::pending);
+}
+
+TEST_F(batch_ledger_test, concurrent_claims_of_overlapping_ids_own_each_id_once) {
+  for (int round = 0; round < 10; ++round) {
+    const auto id = started_task(3);
+    const std::vector<ids> candidates{{1, 2, 3, 4, 5, 6}, {6, 5, 4, 7, 8}, {2, 4, 6, 8, 9}};
+    net::io_context ioc;
+    std::vector<std::future<result<claim_result>>> done;
+    for (int b = 0; b < 3; ++b)
+      done.push_back(
+          net::co_spawn(ioc, ledger_->claim_for_post(id, b, candidates[b]), net::use_future));
+    ioc.run();
+    std::multiset<std::int64_t> owned;
+    for (int b = 0; b < 3; ++b) {
+      auto r = done[b].get();
+      ASSERT_TRUE(r) << r.error().message();
+      owned.insert(r->ids.begin(), r->ids.end());
+      EXPECT_EQ(r->ids.size() + r->duplicates.size(),
+                std::set<std::int64_t>(candidates[b].begin(), candidates[b].end()).size());
+    }
+    EXPECT_EQ(owned, (std::multiset<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  }
+}
+
+TEST_F(batch_ledger_test, concurrent_finish_of_the_last_two_batches_finalizes_once) {
+  for (int round = 0; round < 10; ++round) {
+    const auto id = started_task(2);
+    net::io_context ioc;
+    auto a = net::co_spawn(ioc, ledger_->finish_batch(id, 0, posted(4)), net::use_future);
+    auto b = net::co_spawn(ioc, ledger_->finish_batch(id, 1, posted(6)), net::use_future);
+    ioc.run();
+    auto ra = a.get();
+    auto rb = b.get();
+    ASSERT_TRUE(ra && rb);
+    EXPECT_TRUE(ra->applied && rb->applied);
+    EXPECT_EQ((ra->finalized ? 1 : 0) + (rb->finalized ? 1 : 0), 1);
+    const task t = task_of(id);
+    EXPECT_EQ(t.status, task_status::succeeded);
+    EXPECT_EQ(t.batches_done, 2);
+    EXPECT_EQ(t.counters.posted, 10);
+    EXPECT_EQ(t.counters.retries, 2);
+  }
+}
+
+TEST_F(batch_ledger_test, a_failed_batch_fails_the_task_with_reasons) {
+  const auto id = started_task(2);
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 0, posted(2))));
+  batch_result failed;
+  failed.outcome = batch_outcome::failed;
+  failed.error = "page 13: retries exhausted";
+  failed.rejected = {{17, "missing name", R"({"id":17})"}, {std::nullopt, "not JSON", "{"}};
+  failed.counts.rejected = 2;
+  auto r = await(ledger_->finish_batch(id, 1, failed));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->finalized);
+  EXPECT_EQ(r->status, task_status::failed);
+  const task t = task_of(id);
+  EXPECT_EQ(t.batches_failed, 1);
+  EXPECT_EQ(t.counters.rejected, 2);
+  ASSERT_EQ(t.errors.size(), 2u);
+  EXPECT_EQ(t.errors[0].at("reason"), "page 13: retries exhausted");
+  EXPECT_EQ(t.errors[0].at("batch"), 1);
+  EXPECT_EQ(state_of(id, 1).error, "page 13: retries exhausted");
+  auto rows = await(db_->run([&](pqxx::work& tx) {
+    const auto row = tx.exec_params1(
+        "SELECT count(*), count(animal_id) FROM rejected_records WHERE task_id = $1", id);
+    return std::tuple{row[0].as<int>(), row[1].as<int>()};
+  }));
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(*rows, (std::tuple{2, 1}));
+  auto claim = await(ledger_->claim_for_post(id, 1, {1}));
+  EXPECT_EQ(claim->outcome, claim_outcome::already_failed);
+}
+
+TEST_F(batch_ledger_test, posted_in_doubt_is_counted_and_the_task_can_succeed) {
+  const auto id = started_task(1);
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 0, {1, 2})));
+  ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}))->outcome, claim_outcome::in_doubt);
+  batch_result r = posted(2);
+  r.outcome = batch_outcome::posted_in_doubt;
+  auto done = await(ledger_->finish_batch(id, 0, r));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, task_status::succeeded);
+  EXPECT_TRUE(state_of(id, 0).in_doubt);
+  EXPECT_EQ(task_of(id).counters.in_doubt, 1);
+}
+
+TEST_F(batch_ledger_test, claims_on_a_cancelled_task) {
+  const auto id = started_task(3);
+  ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1}))->outcome, claim_outcome::claimed);
+  ASSERT_EQ(*await(tasks_->cancel_task(id)), task_status::cancelled);
+  EXPECT_EQ(state_of(id, 0).state, batch_state::posting);  // its POST may be on the wire
+  EXPECT_EQ(state_of(id, 1).state, batch_state::skipped);
+
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 1, {2}))->outcome, claim_outcome::cancelled);
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1}))->outcome, claim_outcome::in_doubt);
+
+  // The in-flight batch still records its outcome; the task stays cancelled.
+  auto done = await(ledger_->finish_batch(id, 0, posted(1)));
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(done->applied);
+  EXPECT_FALSE(done->finalized);
+  EXPECT_EQ(done->status, task_status::cancelled);
+  EXPECT_EQ(task_of(id).counters.posted, 1);
+  auto skipped = await(ledger_->finish_batch(id, 2, posted(5)));
+  ASSERT_TRUE(skipped);
+  EXPECT_FALSE(skipped->applied);
+  EXPECT_EQ(skipped->state, batch_state::skipped);
+}
+
+}  // namespace
+}  // namespace etl::test

@@ -1,0 +1,205 @@
+#include <set>
+
+#include <boost/json/parse.hpp>
+
+#include "db_test_env.hpp"
+#include "etl/core/error.hpp"
+#include "etl/db/batch_ledger.hpp"
+#include "etl/db/tasks_repository.hpp"
+
+namespace etl::test {
+namespace {
+
+class tasks_repository_test : public db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    tasks_ = std::make_unique<tasks_repository>(*db_);
+  }
+  task create(bool audit = false) {
+    auto r =
+        await(tasks_->create_task(audit, std::nullopt, json::parse(R"({"audit_mode":false})")));
+    EXPECT_TRUE(r) << r.error().message();
+    return r->value;
+  }
+  std::vector<batch_plan> plan(int batches) {
+    std::vector<batch_plan> p;
+    for (int i = 0; i < batches; ++i)
+      p.push_back({i, i * 10 + 1, i * 10 + 10});
+    return p;
+  }
+  std::unique_ptr<tasks_repository> tasks_;
+};
+
+TEST_F(tasks_repository_test, create_then_get) {
+  auto created = await(tasks_->create_task(true, std::nullopt, json::parse(R"({"x":1})")));
+  ASSERT_TRUE(created) << created.error().message();
+  EXPECT_FALSE(created->existed);
+  const task& t = created->value;
+  EXPECT_TRUE(is_uuid(t.id));
+  EXPECT_EQ(t.status, task_status::queued);
+  EXPECT_TRUE(t.audit_mode);
+  EXPECT_EQ(t.request, json::parse(R"({"x":1})"));
+  EXPECT_FALSE(t.started_at);
+  EXPECT_TRUE(t.errors.empty());
+
+  auto got = await(tasks_->get_task(t.id));
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->id, t.id);
+  EXPECT_EQ((*got)->created_at, t.created_at);
+
+  auto missing = await(tasks_->get_task("00000000-0000-0000-0000-000000000000"));
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  auto bad = await(tasks_->get_task("not-a-uuid"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(), errc::invalid_argument);
+  EXPECT_EQ(await(tasks_->get_status("00000000-0000-0000-0000-000000000000")).error(),
+            db_errc::not_found);
+}
+
+TEST_F(tasks_repository_test, idempotency_key_returns_the_same_task) {
+  auto first = await(tasks_->create_task(false, "key-1", json::object{}));
+  auto second = await(tasks_->create_task(true, "key-1", json::object{}));
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(first->existed);
+  EXPECT_TRUE(second->existed);
+  EXPECT_EQ(first->value.id, second->value.id);
+  EXPECT_FALSE(second->value.audit_mode);  // the existing task, unchanged
+
+  // Concurrent requests with one new key create one task.
+  net::io_context ioc;
+  std::vector<std::future<result<created_task>>> done;
+  for (int i = 0; i < 6; ++i)
+    done.push_back(
+        net::co_spawn(ioc, tasks_->create_task(false, "key-2", json::object{}), net::use_future));
+  ioc.run();
+  std::set<std::string> ids;
+  int fresh = 0;
+  for (auto& f : done) {
+    auto r = f.get();
+    ASSERT_TRUE(r) << r.error().message();
+    ids.insert(r->value.id);
+    fresh += r->existed ? 0 : 1;
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(fresh, 1);
+
+  EXPECT_EQ(await(tasks_->create_task(false, std::string(), json::object{})).error(),
+            errc::invalid_argument);
+}
+
+TEST_F(tasks_repository_test, list_is_newest_first_with_a_cursor) {
+  std::vector<std::string> created;
+  for (int i = 0; i < 5; ++i)
+    created.push_back(create().id);
+  std::vector<std::string> listed;
+  std::optional<task_cursor> cursor;
+  int pages = 0;
+  do {
+    auto page = await(tasks_->list_tasks(2, cursor));
+    ASSERT_TRUE(page) << page.error().message();
+    for (const auto& t : page->tasks)
+      listed.push_back(t.id);
+    cursor = page->next;
+    ASSERT_LT(++pages, 10);
+  } while (cursor);
+  EXPECT_EQ(pages, 3);
+  std::reverse(created.begin(), created.end());
+  EXPECT_EQ(listed, created);
+  EXPECT_EQ(await(tasks_->list_tasks(0)).error(), errc::invalid_argument);
+}
+
+TEST_F(tasks_repository_test, start_task_is_idempotent) {
+  const auto t = create();
+  auto started = await(tasks_->start_task(t.id, 30, plan(3)));
+  ASSERT_TRUE(started) << started.error().message();
+  EXPECT_EQ(started->status, task_status::running);
+  ASSERT_EQ(started->batches.size(), 3u);
+  EXPECT_EQ(started->batches[2].first_page, 21);
+  EXPECT_EQ(started->batches[2].state, batch_state::pending);
+
+  // A redelivered plan job: the first plan stands.
+  auto again = await(tasks_->start_task(t.id, 30, plan(2)));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, task_status::running);
+  EXPECT_EQ(again->batches.size(), 3u);
+
+  auto got = await(tasks_->get_task(t.id));
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->total_pages, 30);
+  EXPECT_EQ((*got)->batches_total, 3);
+  EXPECT_TRUE((*got)->started_at);
+
+  EXPECT_EQ(await(tasks_->start_task(t.id, 5, plan(3))).error(), errc::invalid_argument);
+  EXPECT_EQ(await(tasks_->start_task("00000000-0000-0000-0000-000000000000", 30, plan(1))).error(),
+            db_errc::not_found);
+
+  const auto empty = create();
+  auto nothing = await(tasks_->start_task(empty.id, 0, {}));
+  ASSERT_TRUE(nothing);
+  EXPECT_EQ(nothing->status, task_status::succeeded);
+}
+
+TEST_F(tasks_repository_test, cancel_skips_pending_batches_and_is_final) {
+  const auto t = create();
+  ASSERT_TRUE(await(tasks_->start_task(t.id, 20, plan(2))));
+  auto cancelled = await(tasks_->cancel_task(t.id));
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(*cancelled, task_status::cancelled);
+  EXPECT_EQ(*await(tasks_->cancel_task(t.id)), task_status::cancelled);
+  auto batches = await(tasks_->list_batches(t.id));
+  ASSERT_TRUE(batches);
+  for (const auto& b : *batches)
+    EXPECT_EQ(b.state, batch_state::skipped);
+  auto got = await(tasks_->get_task(t.id));
+  EXPECT_TRUE((*got)->finished_at);
+  EXPECT_EQ(*await(tasks_->fail_task(t.id, "late")), task_status::cancelled);
+
+  // A queued task cancelled before its plan job never starts.
+  const auto q = create();
+  EXPECT_EQ(*await(tasks_->cancel_task(q.id)), task_status::cancelled);
+  auto start = await(tasks_->start_task(q.id, 10, plan(1)));
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->status, task_status::cancelled);
+  EXPECT_TRUE(start->batches.empty());
+  EXPECT_EQ(await(tasks_->cancel_task("00000000-0000-0000-0000-000000000000")).error(),
+            db_errc::not_found);
+}
+
+TEST_F(tasks_repository_test, fail_task_records_the_reason_once) {
+  const auto t = create();
+  ASSERT_TRUE(await(tasks_->start_task(t.id, 10, plan(1))));
+  EXPECT_EQ(*await(tasks_->fail_task(t.id, "plan job dead-lettered")), task_status::failed);
+  EXPECT_EQ(*await(tasks_->fail_task(t.id, "plan job dead-lettered")), task_status::failed);
+  auto got = await(tasks_->get_task(t.id));
+  ASSERT_TRUE(got && *got);
+  ASSERT_EQ((*got)->errors.size(), 1u);
+  EXPECT_EQ((*got)->errors[0].at("reason"), "plan job dead-lettered");
+  EXPECT_TRUE((*got)->errors[0].at("batch").is_null());
+  EXPECT_TRUE((*got)->finished_at);
+  EXPECT_EQ((*await(tasks_->list_batches(t.id)))[0].state, batch_state::skipped);
+}
+
+TEST_F(tasks_repository_test, errors_keep_the_first_hundred) {
+  const auto t = create();
+  constexpr int n = 105;
+  ASSERT_TRUE(await(tasks_->start_task(t.id, n * 10, plan(n))));
+  batch_ledger ledger(*db_);
+  for (int i = 0; i < n; ++i) {
+    batch_result failed;
+    failed.outcome = batch_outcome::failed;
+    failed.error = "boom " + std::to_string(i);
+    ASSERT_TRUE(await(ledger.finish_batch(t.id, i, failed)));
+  }
+  auto got = await(tasks_->get_task(t.id));
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->status, task_status::failed);
+  ASSERT_EQ((*got)->errors.size(), 100u);
+  EXPECT_EQ((*got)->errors[0].at("reason"), "boom 0");
+  EXPECT_EQ((*got)->errors[99].at("reason"), "boom 99");
+  EXPECT_EQ((*got)->batches_failed, n);
+}
+
+}  // namespace
+}  // namespace etl::test
