@@ -42,6 +42,7 @@ CREATE TABLE batches (
   rejected_count integer NOT NULL DEFAULT 0,
   in_doubt       boolean NOT NULL DEFAULT false,
   error          text,
+  claimed_by     text,  -- the job (queue entry id) whose claim moved it to posting
   updated_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (task_id, batch_no),
   CHECK (last_page >= first_page)

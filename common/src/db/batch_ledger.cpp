@@ -25,7 +25,7 @@ batch_state state_from_db(const pqxx::field& f) {
   return *s;
 }
 
-std::string rejected_json(const std::vector<rejected_record>& records) {
+std::string rejected_json(const std::vector<rejected_row>& records) {
   json::array out;
   out.reserve(records.size());
   for (const auto& r : records) {
@@ -49,7 +49,7 @@ constexpr const char* append_error_sql =
 }  // namespace
 
 net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
-    std::string task_id, int batch_no, std::vector<std::int64_t> candidates) {
+    std::string task_id, int batch_no, std::vector<std::int64_t> candidates, std::string claimant) {
   if (!is_uuid(task_id) || batch_no < 0)
     co_return make_error_code(errc::invalid_argument);
   // Sorted so that two batches inserting overlapping ids lock them in the same order.
@@ -59,7 +59,8 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
 
   auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<claim_result> {
     const auto locked = tx.exec_params(
-        "SELECT b.state, t.status, b.attempts FROM batches b JOIN tasks t ON t.id = b.task_id "
+        "SELECT b.state, t.status, b.attempts, b.claimed_by FROM batches b "
+        "JOIN tasks t ON t.id = b.task_id "
         "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
         task_id, batch_no);
     if (locked.empty())
@@ -96,6 +97,13 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
         out.outcome = claim_outcome::cancelled;
         return out;
       case batch_state::posting:
+        // Another job's claim (a duplicate job for this batch) is that job's to resolve: it
+        // may be posting right now. Only the claimant's own redelivery is in doubt.
+        if (!claimant.empty() && !locked[0][3].is_null() &&
+            locked[0][3].as<std::string>() != claimant) {
+          out.outcome = claim_outcome::claimed_elsewhere;
+          return out;
+        }
         out.outcome = claim_outcome::in_doubt;
         out.ids = owned_ids(false);
         return out;
@@ -123,9 +131,9 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
                         std::back_inserter(out.duplicates));
     if (!out.ids.empty()) {
       const auto updated = tx.exec_params1(
-          "UPDATE batches SET state = 'posting', attempts = attempts + 1, updated_at = now() "
-          "WHERE task_id = $1 AND batch_no = $2 RETURNING attempts",
-          task_id, batch_no);
+          "UPDATE batches SET state = 'posting', attempts = attempts + 1, updated_at = now(), "
+          "claimed_by = NULLIF($3, '') WHERE task_id = $1 AND batch_no = $2 RETURNING attempts",
+          task_id, batch_no, claimant);
       out.attempts = updated[0].as<int>();
     }
     return out;

@@ -223,6 +223,26 @@ TEST_F(batch_ledger_test, posted_in_doubt_is_counted_and_the_task_can_succeed) {
   EXPECT_EQ(task_of(id).counters.in_doubt, 1);
 }
 
+TEST_F(batch_ledger_test, a_duplicate_job_leaves_another_jobs_claim_alone) {
+  const auto id = started_task(1);
+  ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-a"))->outcome,
+            claim_outcome::claimed);
+  // A second job for the same batch (a redelivered plan enqueued it again) finds job-a's claim:
+  // job-a may be posting right now, so this is not in doubt.
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-b"))->outcome,
+            claim_outcome::claimed_elsewhere);
+  // job-a's own redelivery is in doubt.
+  auto doubt = await(ledger_->claim_for_post(id, 0, {1, 2}, "job-a"));
+  EXPECT_EQ(doubt->outcome, claim_outcome::in_doubt);
+  EXPECT_EQ(doubt->ids, (ids{1, 2}));
+  // After home proved the POST was not taken, any job may claim again, and then owns it.
+  ASSERT_EQ(*await(ledger_->back_to_pending(id, 0)), batch_state::pending);
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-b"))->outcome,
+            claim_outcome::claimed);
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-a"))->outcome,
+            claim_outcome::claimed_elsewhere);
+}
+
 TEST_F(batch_ledger_test, claims_on_a_cancelled_task) {
   const auto id = started_task(3);
   ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1}))->outcome, claim_outcome::claimed);

@@ -24,11 +24,12 @@
 namespace etl {
 
 enum class claim_outcome {
-  claimed,         // state is now posting (or still pending when `ids` is empty): POST `ids`
-  already_posted,  // posted before (in doubt or not): do not POST; the job is done
-  already_failed,  // finished as failed before: do not POST; the job is done
-  in_doubt,        // found in posting: a POST of `ids` may have reached home (see DESIGN.md)
-  cancelled,       // the task is cancelled or already finished: the batch is (now) skipped
+  claimed,            // state is now posting (or still pending when `ids` is empty): POST `ids`
+  already_posted,     // posted before (in doubt or not): do not POST; the job is done
+  already_failed,     // finished as failed before: do not POST; the job is done
+  in_doubt,           // found in posting: a POST of `ids` may have reached home (see DESIGN.md)
+  cancelled,          // the task is cancelled or already finished: the batch is (now) skipped
+  claimed_elsewhere,  // posting under another claimant's claim (a duplicate job): leave it
 };
 
 struct claim_result {
@@ -42,7 +43,7 @@ struct claim_result {
   int attempts = 0;  // the batch's claims so far, including this one
 };
 
-struct rejected_record {
+struct rejected_row {
   std::optional<std::int64_t> animal_id;  // nullopt when the record had no readable id
   std::string reason;
   std::string raw;  // the offending JSON text, possibly truncated by the caller
@@ -59,7 +60,7 @@ enum class batch_outcome {
 struct batch_result {
   batch_outcome outcome = batch_outcome::posted;
   task_counters counts;  // pages, fetched, posted, rejected, retries, hedges (in_doubt ignored)
-  std::vector<rejected_record> rejected;
+  std::vector<rejected_row> rejected;
   std::optional<std::string> error;  // why it failed; appended to the task's errors when failed
 };
 
@@ -83,8 +84,12 @@ class batch_ledger {
   // - posting (whatever the task's status: a POST may have reached home): outcome in_doubt
   //   with the ids it owns; nothing changes. Resolve it with finish_batch(posted_in_doubt).
   // - posted, failed, skipped: already_posted, already_failed, cancelled; nothing changes.
+  // `claimant` names the job that claims (its queue entry id). A batch found in posting under
+  // a different claimant's claim gives claimed_elsewhere: the job holding that claim resolves
+  // it, so a duplicate job never marks a live POST as in doubt. An empty claimant matches any.
   net::awaitable<result<claim_result>> claim_for_post(std::string task_id, int batch_no,
-                                                      std::vector<std::int64_t> candidates);
+                                                      std::vector<std::int64_t> candidates,
+                                                      std::string claimant = {});
 
   // posting -> pending: home's answer proved the POST was not taken (connect failure, 429,
   // 502/503/504), so a crash while waiting to retry is not in doubt. Any other state is left

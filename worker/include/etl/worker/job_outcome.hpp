@@ -1,0 +1,28 @@
+// What running a job came to, and the fields jobs carry on the queue.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "etl/queue/job_queue.hpp"
+
+namespace etl {
+
+enum class job_verdict {
+  done,   // acknowledge: the job's effect is recorded (or there is nothing left to do)
+  retry,  // hand back: redelivered after the lease, dead-lettered after too many deliveries
+};
+
+struct job_outcome {
+  job_verdict verdict = job_verdict::done;
+  std::string reason;  // why a retry: logged, and kept for the dead-letter note
+
+  static job_outcome done() { return {job_verdict::done, {}}; }
+  static job_outcome retry(std::string why) { return {job_verdict::retry, std::move(why)}; }
+};
+
+// The fields of a job, read with a default; and of a number, nothing when absent or not one.
+std::string field(const job_fields& f, const std::string& name);
+std::optional<int> int_field(const job_fields& f, const std::string& name);
+
+}  // namespace etl

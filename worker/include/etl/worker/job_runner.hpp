@@ -1,0 +1,39 @@
+// The job runner of one worker process: takes jobs from the queue while it has free slots, runs
+// several at once, acknowledges the done ones and hands back the others, and fails the task of
+// every job the queue dead-letters. On stop it takes no new job and returns once the jobs in
+// hand have finished.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "etl/worker/worker_context.hpp"
+
+namespace etl {
+
+class job_runner {
+ public:
+  job_runner(worker_context& ctx, std::size_t slots)
+      : ctx_(ctx), slots_(std::max<std::size_t>(slots, 1)) {}
+
+  // Runs until stop() and the jobs in hand are finished. Never throws for a job's failure.
+  net::awaitable<void> run();
+
+  // Takes no new job from now on; run() returns when the jobs in hand are done. Thread-safe.
+  void stop() noexcept { stopping_ = true; }
+
+  std::size_t running() const noexcept { return running_.load(); }
+
+ private:
+  net::awaitable<void> run_one(job j);
+  net::awaitable<void> bury(dead_job d);
+
+  worker_context& ctx_;
+  const std::size_t slots_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> running_{0};
+};
+
+}  // namespace etl

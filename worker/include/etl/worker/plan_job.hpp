@@ -1,0 +1,27 @@
+// The plan job (DESIGN.md, "A task's life", step 2): page 1 gives total_pages; the task is cut
+// into batches of whole pages holding at most 100 animals; the batches are recorded and one
+// batch job is enqueued per unfinished batch. Safe to run twice: a redelivered plan finds the
+// batches already recorded and enqueues the unfinished ones again (duplicates are harmless,
+// see batch_job.hpp).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <vector>
+
+#include "etl/db/task_model.hpp"
+#include "etl/worker/job_outcome.hpp"
+#include "etl/worker/worker_context.hpp"
+
+namespace etl {
+
+// Batches of consecutive pages 1..total_pages, each of at most max(1, max_animals / page_size)
+// pages, numbered from 0. Nothing for total_pages <= 0.
+std::vector<batch_plan> plan_batches(int total_pages, int page_size, int max_animals = 100);
+
+// Runs a plan job (fields: type=plan, task=<uuid>, audit=0|1).
+net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j);
+
+// The fields of the batch job for `b` of `task_id`.
+job_fields batch_job_fields(const std::string& task_id, const batch& b, bool audit);
+
+}  // namespace etl

@@ -1,0 +1,49 @@
+// What one worker process shares between its jobs: the settings, the HTTP clients of the source
+// and of home, the Postgres repositories and the job queue. Built once per process, after the
+// supervisor forked it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "etl/config/settings.hpp"
+#include "etl/db/batch_ledger.hpp"
+#include "etl/db/db_pool.hpp"
+#include "etl/db/tasks_repository.hpp"
+#include "etl/http/client.hpp"
+#include "etl/queue/job_queue.hpp"
+
+namespace etl {
+
+class worker_context {
+ public:
+  // Throws on start-up errors: a bad URL in the settings.
+  worker_context(net::any_io_executor ex, settings cfg);
+
+  const settings& cfg() const noexcept { return cfg_; }
+  net::any_io_executor executor() const { return ex_; }
+  http_client& source() noexcept { return source_; }
+  // The client of home: the source's own when home has the same origin (one pool, one budget).
+  http_client& home() noexcept { return home_ ? *home_ : source_; }
+  const std::string& home_target() const noexcept { return home_target_; }
+  db_pool& db() noexcept { return db_; }
+  tasks_repository& tasks() noexcept { return tasks_; }
+  batch_ledger& ledger() noexcept { return ledger_; }
+  job_queue& queue() noexcept { return queue_; }
+
+ private:
+  net::any_io_executor ex_;
+  settings cfg_;
+  http_client source_;
+  std::unique_ptr<http_client> home_;
+  std::string home_target_;
+  db_pool db_;
+  tasks_repository tasks_;
+  batch_ledger ledger_;
+  job_queue queue_;
+};
+
+}  // namespace etl

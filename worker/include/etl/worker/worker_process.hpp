@@ -1,0 +1,24 @@
+// One worker process: its event loop threads, its context (clients, database, queue) and its
+// job runner. SIGTERM or SIGINT drains it: no new job, the jobs in hand finish within the
+// drain deadline, then it exits.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "etl/config/settings.hpp"
+
+namespace etl {
+
+struct worker_process_options {
+  std::size_t threads = 2;  // event loop threads
+  std::size_t jobs = 4;     // jobs run at once
+  std::chrono::milliseconds drain_deadline{25'000};
+};
+
+// Runs until a signal drains it. Returns the process exit code: 0 after a clean drain, 1 when
+// the schema is older than this binary needs or the drain deadline passed. Throws on start-up
+// errors (bad settings).
+int run_worker_process(const settings& cfg, const worker_process_options& opts, int slot);
+
+}  // namespace etl

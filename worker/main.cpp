@@ -1,0 +1,40 @@
+// etl-worker: the supervisor of the worker processes (see etl/worker/supervisor.hpp and
+// etl/worker/worker_process.hpp).
+#include <unistd.h>
+
+#include "etl/config/option_types.hpp"
+#include "etl/config/settings.hpp"
+#include "etl/log/logging.hpp"
+#include "etl/worker/supervisor.hpp"
+#include "etl/worker/worker_process.hpp"
+
+int main(int argc, char** argv) {
+  using namespace etl;
+  option_set options;
+  add_common_options(options);
+  add_client_options(options);
+  options.add(
+      int_option("ETL_JOBS", 4, 1, 256, "batch and plan jobs each worker process runs at once"));
+  options.add(int_option("ETL_WORKER_THREADS", 2, 1, 64, "event loop threads per worker process"));
+  options.add(duration_option("ETL_DRAIN_DEADLINE", std::chrono::seconds{25},
+                              std::chrono::seconds{1}, std::chrono::hours{1},
+                              "after SIGTERM, how long jobs in hand may take before exit"));
+  const auto values = parse_or_exit(options, argc, argv,
+                                    "Runs the ETL's worker processes: takes plan and batch jobs "
+                                    "from Redis, moves animals from the source to home.");
+  const auto cfg = load_settings_or_exit(values, "etl-worker");
+  init_logging(cfg.log_format, cfg.log_level, "etl-worker");
+  spdlog::info("etl-worker starting: {}", describe(cfg));
+
+  worker_process_options wopts;
+  wopts.jobs = static_cast<std::size_t>(values.get<std::int64_t>("ETL_JOBS"));
+  wopts.threads = static_cast<std::size_t>(values.get<std::int64_t>("ETL_WORKER_THREADS"));
+  wopts.drain_deadline = values.get<milliseconds>("ETL_DRAIN_DEADLINE");
+  supervisor_options sopts;
+  sopts.processes = cfg.worker_processes;
+  sopts.drain_deadline = wopts.drain_deadline + std::chrono::seconds{5};
+  return run_supervisor(sopts, [&](int slot) {
+    init_logging(cfg.log_format, cfg.log_level, "etl-worker." + std::to_string(slot));
+    return run_worker_process(cfg, wopts, slot);
+  });
+}

@@ -1,0 +1,160 @@
+#include "etl/worker/batch_fetch.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <unordered_set>
+
+#include "etl/animal/parse.hpp"
+#include "etl/animal/transform.hpp"
+#include "etl/core/concurrently.hpp"
+
+namespace etl {
+
+void throw_exception_from_error(const fetch_failure& f, const boost::source_location&) {
+  throw std::runtime_error(f.reason);
+}
+
+namespace {
+
+// A listing page that answers 200 with a body that does not parse is fetched again this many
+// times before the batch fails: the ids on it are unknown, so nothing can be rejected instead.
+constexpr int page_parse_attempts = 3;
+
+struct page_outcome {
+  std::optional<listing_page> page;
+  std::string failure;
+  std::int64_t retries = 0, hedges = 0;
+};
+
+net::awaitable<page_outcome> fetch_page(http_client& source, int page_no) {
+  page_outcome out;
+  const auto target = "/animals/v1/animals?page=" + std::to_string(page_no);
+  for (int attempt = 1; attempt <= page_parse_attempts; ++attempt) {
+    auto r = co_await source.get(target);
+    if (!r) {
+      out.failure = "page " + std::to_string(page_no) + ": " + r.error().describe();
+      co_return out;
+    }
+    out.retries += r->attempts - 1 + (attempt > 1 ? 1 : 0);
+    out.hedges += r->hedges;
+    if (r->status != 200) {
+      out.failure = "page " + std::to_string(page_no) + ": HTTP " + std::to_string(r->status) +
+                    ": " + r->body.substr(0, 200);
+      co_return out;
+    }
+    auto parsed = parse_listing_page(r->body);
+    if (parsed) {
+      out.page = std::move(*parsed);
+      co_return out;
+    }
+    out.failure = "page " + std::to_string(page_no) + ": " + parsed.error().describe();
+  }
+  co_return out;
+}
+
+struct detail_outcome {
+  std::optional<home_animal> animal;
+  std::optional<rejected_record> rejected;
+  std::string failure;  // the batch fails
+  bool answered = false;
+  std::int64_t retries = 0, hedges = 0;
+};
+
+net::awaitable<detail_outcome> fetch_detail(http_client& source, std::int64_t id) {
+  detail_outcome out;
+  auto r = co_await source.get("/animals/v1/animals/" + std::to_string(id));
+  if (!r) {
+    const auto& f = r.error();
+    out.retries = f.attempts - 1;
+    if (f.last_status == 500 && !f.last_error) {
+      // The original answers 500 for an id it has no animal for; after every retry, it is
+      // the record that is bad, not the network.
+      out.rejected = make_rejected_record(
+          id, {"detail", "HTTP 500 on every attempt: " + f.describe()}, f.last_body);
+    } else {
+      out.failure = "animal " + std::to_string(id) + ": " + f.describe();
+    }
+    co_return out;
+  }
+  out.retries = r->attempts - 1;
+  out.hedges = r->hedges;
+  out.answered = true;
+  if (r->status != 200) {
+    out.rejected = make_rejected_record(
+        id, {"detail", "HTTP " + std::to_string(r->status) + " from the source"}, r->body);
+    co_return out;
+  }
+  auto detail = parse_detail(r->body);
+  if (!detail) {
+    out.rejected = make_rejected_record(id, detail.error(), r->body);
+  } else if (detail->id != id) {
+    out.rejected = make_rejected_record(
+        id, {"id", "detail of " + std::to_string(id) + " names id " + std::to_string(detail->id)},
+        r->body);
+  } else {
+    out.animal = to_home(std::move(*detail));
+  }
+  co_return out;
+}
+
+}  // namespace
+
+net::awaitable<fetch_result> fetch_batch(http_client& source, int first_page, int last_page,
+                                         std::size_t concurrency) {
+  fetched_batch batch;
+  const auto page_count = static_cast<std::size_t>(std::max(last_page - first_page + 1, 0));
+  std::vector<page_outcome> pages(page_count);
+  co_await for_each_concurrently(
+      page_count, concurrency, [&](std::size_t i) -> net::awaitable<void> {
+        pages[i] = co_await fetch_page(source, first_page + static_cast<int>(i));
+      });
+
+  std::vector<std::int64_t> ids;
+  std::unordered_set<std::int64_t> seen;
+  for (auto& p : pages) {
+    batch.retries += p.retries;
+    batch.hedges += p.hedges;
+    if (!p.page)
+      co_return fetch_failure{p.failure};
+    ++batch.pages;
+    for (auto& item : p.page->items) {
+      if (seen.insert(item.id).second) {
+        ids.push_back(item.id);
+      } else {
+        ++batch.repeated;
+      }
+    }
+    // A listing item with a readable id is judged by its detail, which is what gets posted;
+    // one without an id cannot be fetched and is rejected here.
+    for (auto& r : p.page->rejected) {
+      if (!r.id) {
+        batch.rejected.push_back(std::move(r));
+      } else if (seen.insert(*r.id).second) {
+        ids.push_back(*r.id);
+      } else {
+        ++batch.repeated;
+      }
+    }
+  }
+
+  std::vector<detail_outcome> details(ids.size());
+  co_await for_each_concurrently(ids.size(), concurrency,
+                                 [&](std::size_t i) -> net::awaitable<void> {
+                                   details[i] = co_await fetch_detail(source, ids[i]);
+                                 });
+  batch.animals.reserve(ids.size());
+  for (auto& d : details) {
+    batch.retries += d.retries;
+    batch.hedges += d.hedges;
+    batch.fetched += d.answered ? 1 : 0;
+    if (!d.failure.empty())
+      co_return fetch_failure{d.failure};
+    if (d.animal)
+      batch.animals.push_back(std::move(*d.animal));
+    if (d.rejected)
+      batch.rejected.push_back(std::move(*d.rejected));
+  }
+  co_return batch;
+}
+
+}  // namespace etl

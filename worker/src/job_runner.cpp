@@ -1,0 +1,119 @@
+#include "etl/worker/job_runner.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "etl/worker/batch_job.hpp"
+#include "etl/worker/plan_job.hpp"
+
+namespace etl {
+namespace {
+
+constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
+
+net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  net::steady_timer t(co_await net::this_coro::executor, d);
+  co_await t.async_wait(nothrow_awaitable);
+}
+
+}  // namespace
+
+net::awaitable<void> job_runner::run_one(job j) {
+  const auto type = field(j.fields, "type");
+  job_outcome outcome;
+  try {
+    if (type == "plan") {
+      outcome = co_await run_plan_job(ctx_, j);
+    } else if (type == "batch") {
+      outcome = co_await run_batch_job(ctx_, j);
+    } else {
+      outcome = job_outcome::retry("unknown job type '" + type + "'");
+    }
+  } catch (const std::exception& e) {
+    // A bug, but the job must not stay leased forever: hand it back; it dead-letters in time.
+    spdlog::error("job {}: {} job threw: {}", j.id, type, e.what());
+    outcome = job_outcome::retry(std::string("exception: ") + e.what());
+  }
+  if (outcome.verdict == job_verdict::done) {
+    if (!ctx_.queue().holds(j)) {
+      // Another worker reclaimed it while this one stalled; its run is the one that counts.
+      spdlog::warn("job {}: lease lost before the ack; left to the worker that holds it", j.id);
+      ctx_.queue().release(j);
+    } else if (auto ec = co_await ctx_.queue().ack(j)) {
+      spdlog::warn("job {}: ack failed ({}); it will be redelivered and found done", j.id,
+                   ec.message());
+    }
+  } else {
+    spdlog::warn("job {} ({} delivery {}): {}; handed back", j.id, type, j.deliveries,
+                 outcome.reason);
+    ctx_.queue().release(j);
+  }
+}
+
+net::awaitable<void> job_runner::bury(dead_job d) {
+  const auto task_id = field(d.fields, "task");
+  const auto type = field(d.fields, "type");
+  const auto reason = type + " job dead-lettered: " + d.reason;
+  spdlog::error("task {}: {}", task_id, reason);
+  if (type == "batch") {
+    if (auto no = int_field(d.fields, "batch")) {
+      batch_result failed{batch_outcome::failed, {}, {}, reason};
+      auto r = co_await ctx_.ledger().finish_batch(task_id, *no, std::move(failed));
+      if (r)
+        co_return;
+      spdlog::error("task {}: recording the dead batch failed: {}", task_id, r.error().message());
+    }
+  }
+  if (is_uuid(task_id)) {
+    auto r = co_await ctx_.tasks().fail_task(task_id, reason);
+    if (!r)
+      spdlog::error("task {}: failing it failed: {}", task_id, r.error().message());
+  }
+}
+
+net::awaitable<void> job_runner::run() {
+  auto ex = co_await net::this_coro::executor;
+  using signal_channel = net::experimental::concurrent_channel<void(error_code)>;
+  signal_channel finished(ex, slots_);
+  std::chrono::milliseconds backoff{100};
+
+  while (!stopping_) {
+    if (running_ >= slots_) {
+      co_await finished.async_receive(nothrow_awaitable);
+      continue;
+    }
+    auto next = co_await ctx_.queue().next(slots_ - running_);
+    if (!next) {
+      spdlog::warn("job queue: {}; retrying in {} ms", next.error().message(), backoff.count());
+      co_await sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds{5'000});
+      continue;
+    }
+    backoff = std::chrono::milliseconds{100};
+    for (auto& d : next->dead)
+      co_await bury(std::move(d));
+    for (auto& j : next->jobs) {
+      ++running_;
+      net::co_spawn(ex, run_one(std::move(j)), [this, &finished](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& err) {
+            spdlog::error("a job failed with an exception: {}", err.what());
+          }
+        }
+        --running_;
+        finished.try_send(error_code{});
+      });
+    }
+  }
+  while (running_ > 0)
+    co_await finished.async_receive(nothrow_awaitable);
+}
+
+}  // namespace etl

@@ -1,0 +1,75 @@
+#include "etl/worker/plan_job.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "etl/animal/parse.hpp"
+
+namespace etl {
+
+std::vector<batch_plan> plan_batches(int total_pages, int page_size, int max_animals) {
+  std::vector<batch_plan> plan;
+  if (total_pages <= 0)
+    return plan;
+  const int per_batch = std::max(1, max_animals / std::max(page_size, 1));
+  plan.reserve(static_cast<std::size_t>((total_pages + per_batch - 1) / per_batch));
+  for (int first = 1, no = 0; first <= total_pages; first += per_batch, ++no) {
+    plan.push_back({no, first, std::min(total_pages, first + per_batch - 1)});
+  }
+  return plan;
+}
+
+job_fields batch_job_fields(const std::string& task_id, const batch& b, bool audit) {
+  return {{"type", "batch"},
+          {"task", task_id},
+          {"batch", std::to_string(b.batch_no)},
+          {"first_page", std::to_string(b.first_page)},
+          {"last_page", std::to_string(b.last_page)},
+          {"audit", audit ? "1" : "0"}};
+}
+
+net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
+  const auto task_id = field(j.fields, "task");
+  const bool audit = field(j.fields, "audit") == "1";
+  auto status = co_await ctx.tasks().get_status(task_id);
+  if (!status)
+    co_return job_outcome::retry("plan: task status: " + status.error().message());
+  if (is_finished(*status))
+    co_return job_outcome::done();
+
+  auto first = co_await ctx.source().get("/animals/v1/animals?page=1");
+  if (!first)
+    co_return job_outcome::retry("plan: page 1: " + first.error().describe());
+  if (first->status != 200) {
+    co_return job_outcome::retry("plan: page 1: HTTP " + std::to_string(first->status));
+  }
+  auto page = parse_listing_page(first->body);
+  if (!page)
+    co_return job_outcome::retry("plan: page 1: " + page.error().describe());
+  const auto total_pages = static_cast<int>(page->total_pages);
+  // Today's page size is 10; read it from page 1 so that batches keep to 100 animals if the
+  // source changes it. An empty page 1 of a non-empty listing says nothing: assume 10.
+  const int page_size = static_cast<int>(page->items.size() + page->rejected.size());
+  auto plan = plan_batches(total_pages, page_size > 0 ? page_size : 10);
+
+  auto started = co_await ctx.tasks().start_task(task_id, total_pages, std::move(plan));
+  if (!started)
+    co_return job_outcome::retry("plan: start task: " + started.error().message());
+  if (started->status != task_status::running)
+    co_return job_outcome::done();
+  int enqueued = 0;
+  for (const auto& b : started->batches) {
+    if (is_finished(b.state))
+      continue;
+    auto id = co_await ctx.queue().enqueue(batch_job_fields(task_id, b, audit));
+    if (!id)
+      co_return job_outcome::retry("plan: enqueue batch " + std::to_string(b.batch_no) + ": " +
+                                   id.error().message());
+    ++enqueued;
+  }
+  spdlog::info("task {}: {} pages, {} batches enqueued", task_id, total_pages, enqueued);
+  co_return job_outcome::done();
+}
+
+}  // namespace etl
