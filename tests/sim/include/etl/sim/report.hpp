@@ -1,0 +1,78 @@
+// What the simulator saw: the received-id bitmap and the counters behind GET /sim/report.
+//
+// Request counters are atomics (the GET hot path touches them); the received state is behind a
+// mutex, taken once per POST of at most 100 animals, so a report is a consistent snapshot.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "etl/sim/chaos.hpp"
+#include "etl/sim/dataset.hpp"
+#include "etl/sim/validate.hpp"
+
+namespace etl {
+
+class sim_report {
+ public:
+  // Tracks the animals of `data` (kept by reference: it must outlive the report).
+  sim_report(const sim_dataset& data, bool verify);
+
+  void count_request() noexcept { requests_.fetch_add(1, std::memory_order_relaxed); }
+  void count_connection() noexcept { connections_.fetch_add(1, std::memory_order_relaxed); }
+  void count_chaos(sim_chaos_verdict::kind what) noexcept;
+  void count_fault(sim_fault fault) noexcept;
+  // One POST to home that reached the handler; `failed` when its answer was not 200.
+  void count_post(bool failed) noexcept;
+
+  // Takes the animals of one validated POST, in order: marks each id received and counts
+  // duplicates, unexpected ids and fields that differ from the source. In verify mode the first
+  // repeated or unknown id stops it and it returns false (the ids before it stay received): the
+  // handler then answers 500. Otherwise returns true.
+  bool take_post(std::span<const sim_home_animal> animals);
+
+  // Clears every counter and the received state (the chaos sequence is not affected).
+  void reset();
+
+  // GET /sim/report's body: {"total", "received", "duplicates", "missing", "unexpected",
+  // "mismatched": {"name", "friends", "born_at"}, "posts", "posts_failed", "requests",
+  // "connections", "chaos": {"errors", "pauses"}, "faults": {<kind>: n}, "first_missing",
+  // "first_duplicates", ...}.
+  std::string to_json() const;
+
+  std::int64_t received() const;
+  std::uint64_t requests() const noexcept { return requests_.load(std::memory_order_relaxed); }
+
+ private:
+  using counter = std::atomic<std::uint64_t>;
+  static constexpr std::size_t first_few = 10;
+
+  const sim_dataset& data_;
+  const bool verify_;
+  counter requests_{0};
+  counter connections_{0};
+  counter chaos_errors_{0};
+  counter chaos_pauses_{0};
+  std::array<counter, sim_fault_kinds> faults_{};
+  counter posts_{0};
+  counter posts_failed_{0};
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::vector<std::uint64_t> received_bits_;
+  std::int64_t received_ = 0;
+  std::uint64_t duplicates_ = 0;
+  std::uint64_t unexpected_ = 0;
+  std::uint64_t animals_posted_ = 0;
+  std::uint64_t mismatched_name_ = 0;
+  std::uint64_t mismatched_friends_ = 0;
+  std::uint64_t mismatched_born_at_ = 0;
+  std::vector<std::int64_t> first_duplicates_;
+  std::vector<std::int64_t> first_unexpected_;
+};
+
+}  // namespace etl
