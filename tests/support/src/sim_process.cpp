@@ -54,7 +54,10 @@ result<sim_process> sim_process::start(const std::vector<std::string>& args,
   }
   const auto line = child->wait_for_line("listening ", timeout);
   if (!line) {
-    if (const auto status = child->wait(std::chrono::milliseconds(0))) {
+    // stdout closes as the child exits, a moment before it can be reaped: wait that moment.
+    const auto grace =
+        child->stdout_closed() ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(0);
+    if (const auto status = child->wait(grace)) {
       return fail<sim_process>(why, make_error_code(errc::timeout),
                                fmt::format("animals-sim exited with status {} before listening "
                                            "(its reason is on stderr)",

@@ -52,6 +52,9 @@ class child_process {
   // whether it closed. Everything read is in output().
   bool read_until_eof(std::chrono::milliseconds timeout);
 
+  // Whether stdout reached its end (the child exited or closed it).
+  bool stdout_closed() const noexcept { return eof_; }
+
   // Everything read from stdout so far (including the lines wait_for_line returned or skipped).
   const std::string& output() const noexcept { return output_; }
 
