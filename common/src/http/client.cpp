@@ -401,8 +401,13 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     http_failure failure;
     int hedges = 0;
     for (int attempt_no = 1;; ++attempt_no) {
-      attempt_outcome out = hedged ? co_await self->hedged_attempt(req, deadline)
-                                   : co_await attempt(self, req, deadline, nullptr);
+      // Not a conditional expression: GCC 12 destroys the result of a co_await inside one twice.
+      attempt_outcome out;
+      if (hedged) {
+        out = co_await self->hedged_attempt(req, deadline);
+      } else {
+        out = co_await attempt(self, req, deadline, nullptr);
+      }
       failure.attempts = attempt_no;
       hedges += out.hedge_sent ? 1 : 0;
       std::optional<retry_reason> reason;
