@@ -19,6 +19,11 @@ int main(int argc, char** argv) {
   options.add(duration_option("ETL_DRAIN_DEADLINE", std::chrono::seconds{25},
                               std::chrono::seconds{1}, std::chrono::hours{1},
                               "after SIGTERM, how long jobs in hand may take before exit"));
+  options.add(duration_option("ETL_JOB_LEASE", std::chrono::seconds{10},
+                              std::chrono::milliseconds{100}, std::chrono::minutes{10},
+                              "a job whose worker stops renewing it is reclaimed after this"));
+  options.add(int_option("ETL_MAX_DELIVERIES", 5, 1, 1000,
+                         "deliveries of a failing job before it is dead-lettered"));
   const auto values = parse_or_exit(options, argc, argv,
                                     "Runs the ETL's worker processes: takes plan and batch jobs "
                                     "from Redis, moves animals from the source to home.");
@@ -30,6 +35,8 @@ int main(int argc, char** argv) {
   wopts.jobs = static_cast<std::size_t>(values.get<std::int64_t>("ETL_JOBS"));
   wopts.threads = static_cast<std::size_t>(values.get<std::int64_t>("ETL_WORKER_THREADS"));
   wopts.drain_deadline = values.get<milliseconds>("ETL_DRAIN_DEADLINE");
+  wopts.lease = values.get<milliseconds>("ETL_JOB_LEASE");
+  wopts.max_deliveries = static_cast<int>(values.get<std::int64_t>("ETL_MAX_DELIVERIES"));
   supervisor_options sopts;
   sopts.processes = cfg.worker_processes;
   sopts.drain_deadline = wopts.drain_deadline + std::chrono::seconds{5};

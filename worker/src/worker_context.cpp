@@ -32,14 +32,14 @@ db_pool::options db_options(const settings& s) {
 
 }  // namespace
 
-worker_context::worker_context(net::any_io_executor ex, settings cfg)
+worker_context::worker_context(net::any_io_executor ex, settings cfg, job_queue_options queue_opts)
     : ex_(ex),
       cfg_(std::move(cfg)),
       source_(ex, must_parse(cfg_.source_url, "ETL_SOURCE_URL").origin(), client_options(cfg_)),
       db_(db_options(cfg_)),
       tasks_(db_),
       ledger_(db_),
-      queue_(redis_from(cfg_.redis_url)) {
+      queue_(redis_from(cfg_.redis_url), std::move(queue_opts)) {
   const auto home = must_parse(cfg_.home_url, "ETL_HOME_URL");
   home_target_ = home.target;
   if (home.origin() != must_parse(cfg_.source_url, "ETL_SOURCE_URL").origin()) {

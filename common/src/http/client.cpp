@@ -35,12 +35,12 @@ constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
 
 // What one attempt on one connection came to.
 struct attempt_outcome {
-  error_code ec;            // a transport error or errc::timeout; empty when an answer arrived
-  bool connected = false;   // a connection was in hand: a failure after this is not a connect error
-  bool written = false;     // the whole request went out, so the server may act on it
-  bool hedge = false;       // the answer of the hedged copy
-  bool hedge_sent = false;  // a hedged copy went out during this attempt
-  http_response response;   // valid when !ec
+  error_code ec;           // a transport error or errc::timeout; empty when an answer arrived
+  bool connected = false;  // a connection was in hand: a failure after this is not a connect error
+  bool written = false;    // the whole request went out, so the server may act on it
+  int copy = 0;            // which copy answered: 0 the first, 1.. the hedges
+  int hedges_sent = 0;     // hedged copies that went out during this attempt
+  http_response response;  // valid when !ec
   std::optional<milliseconds> retry_after;
 };
 
@@ -121,6 +121,10 @@ bool is_peer_close(const error_code& ec) {
 }
 
 }  // namespace
+
+void throw_exception_from_error(const http_failure& f, const boost::source_location&) {
+  throw std::runtime_error(f.describe());
+}
 
 std::string http_failure::describe() const {
   std::string s = error.message();
@@ -330,10 +334,10 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   template <class Channel>
   std::shared_ptr<copy_state> start_copy(std::shared_ptr<const beast_request> req,
                                          steady::time_point deadline,
-                                         std::shared_ptr<Channel> channel, bool hedge) {
+                                         std::shared_ptr<Channel> channel, int copy_no) {
     auto copy = std::make_shared<copy_state>(net::make_strand(ex_));
     net::co_spawn(copy->strand, attempt(shared_from_this(), std::move(req), deadline, copy),
-                  [channel, hedge](std::exception_ptr e, attempt_outcome out) {
+                  [channel, copy_no](std::exception_ptr e, attempt_outcome out) {
                     if (e) {
                       try {
                         std::rethrow_exception(e);
@@ -343,7 +347,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
                       out = attempt_outcome{};
                       out.ec = make_error_code(boost::system::errc::state_not_recoverable);
                     }
-                    out.hedge = hedge;
+                    out.copy = copy_no;
                     channel->try_send(error_code{}, std::move(out));
                   });
     return copy;
@@ -360,32 +364,45 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   }
 
   // A GET that is sent again on another connection when no answer came within the hedge
-  // delay; the first answer wins and the other copy's connection is closed.
+  // delay, and once more if that copy is slow too (a paused source pauses a copy at random, so
+  // two in a row happen); the first answer wins and the other copies' connections are closed.
   net::awaitable<attempt_outcome> hedged_attempt(std::shared_ptr<const beast_request> req,
                                                  steady::time_point deadline) {
     using channel_type = net::experimental::concurrent_channel<void(error_code, attempt_outcome)>;
-    auto channel = std::make_shared<channel_type>(ex_, 2);
-    auto primary = start_copy(req, deadline, channel, false);
+    const auto max_copies = static_cast<std::size_t>(1 + std::max(opts_.max_hedges, 0));
+    auto channel = std::make_shared<channel_type>(ex_, max_copies);
+    std::vector<std::shared_ptr<copy_state>> copies;
+    copies.push_back(start_copy(req, deadline, channel, 0));
 
-    net::steady_timer hedge_timer(co_await net::this_coro::executor);
-    hedge_timer.expires_after(hedge_delay());
-    auto first = co_await (channel->async_receive(nothrow_awaitable) ||
-                           hedge_timer.async_wait(nothrow_awaitable));
-    if (first.index() == 0)
-      co_return std::move(std::get<1>(std::get<0>(first)));
-
-    if (!take_hedge_token()) {
-      auto [ec, out] = co_await channel->async_receive(nothrow_awaitable);
-      co_return std::move(out);
+    attempt_outcome out;
+    for (;;) {
+      if (copies.size() < max_copies) {
+        net::steady_timer hedge_timer(co_await net::this_coro::executor);
+        hedge_timer.expires_after(hedge_delay());
+        auto first = co_await (channel->async_receive(nothrow_awaitable) ||
+                               hedge_timer.async_wait(nothrow_awaitable));
+        if (first.index() == 0) {
+          out = std::move(std::get<1>(std::get<0>(first)));
+          break;
+        }
+        if (take_hedge_token()) {
+          metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
+          copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size())));
+          continue;
+        }
+      }
+      auto next = co_await channel->async_receive(nothrow_awaitable);
+      out = std::move(std::get<1>(next));
+      break;
     }
-    metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
-    auto hedge = start_copy(req, deadline, channel, true);
-    auto [ec, out] = co_await channel->async_receive(nothrow_awaitable);
-    out.hedge_sent = true;
-    abandon(out.hedge ? primary : hedge);
-    if (out.hedge && !out.ec)
+    for (std::size_t i = 0; i < copies.size(); ++i) {
+      if (static_cast<int>(i) != out.copy)
+        abandon(copies[i]);
+    }
+    out.hedges_sent = static_cast<int>(copies.size()) - 1;
+    if (out.copy > 0 && !out.ec)
       metrics_.hedges_won.fetch_add(1, std::memory_order_relaxed);
-    co_return std::move(out);
+    co_return out;
   }
 
   static net::awaitable<http_result> request(std::shared_ptr<impl> self, http::verb verb,
@@ -409,7 +426,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         out = co_await attempt(self, req, deadline, nullptr);
       }
       failure.attempts = attempt_no;
-      hedges += out.hedge_sent ? 1 : 0;
+      hedges += out.hedges_sent;
       std::optional<retry_reason> reason;
       if (!out.ec) {
         reason = reason_for_status(out.response.status, self->opts_.retry);

@@ -15,6 +15,7 @@
 #include "etl/animal/home_payload.hpp"
 #include "etl/animal/parse.hpp"
 #include "etl/animal/transform.hpp"
+#include "etl/core/concurrently.hpp"
 #include "etl/core/error.hpp"
 #include "etl/test/sim_process.hpp"
 
@@ -36,9 +37,7 @@ T run(net::thread_pool& pool, net::awaitable<T> body) {
 }
 
 json::object report(const sim_process& sim) {
-  auto r = test::http_get(sim.port(), "/sim/report");
-  EXPECT_EQ(r.status, 200u);
-  return json::parse(r.body).as_object();
+  return sim.report().value().as_object();
 }
 
 std::int64_t count(const json::object& o, std::string_view key) {
@@ -55,7 +54,8 @@ http_client_options fast_retries() {
 
 TEST(http_client, every_5xx_fault_is_retried_until_success) {
   auto sim = sim_process::start({"--seed", "7", "--pages", "20", "--chaos-percent", "30",
-                                 "--pause-min", "0", "--pause-max", "0"});
+                                 "--pause-min", "0", "--pause-max", "0"})
+                 .value();
   net::thread_pool pool(2);
   auto opts = fast_retries();
   opts.hedge = false;
@@ -89,7 +89,8 @@ TEST(http_client, a_paused_get_is_answered_by_its_hedge) {
   // 20% chaos with 5 s pauses: about one request in ten pauses. Sequential requests, so each
   // pause would cost 5 s without the hedge.
   auto sim = sim_process::start({"--seed", "3", "--pages", "20", "--chaos-percent", "20",
-                                 "--pause-min", "5", "--pause-max", "5"});
+                                 "--pause-min", "5", "--pause-max", "5"})
+                 .value();
   net::thread_pool pool(2);
   auto opts = fast_retries();
   opts.hedge_delay = 100ms;
@@ -114,7 +115,8 @@ TEST(http_client, a_paused_get_is_answered_by_its_hedge) {
 TEST(http_client, posts_are_never_sent_twice_in_verify_mode) {
   // POST pauses of 1 s and 5xx faults; verify mode answers 500 to any id posted twice.
   auto sim = sim_process::start({"--seed", "5", "--pages", "10", "--chaos-percent", "25",
-                                 "--pause-min", "1", "--pause-max", "1", "--verify"});
+                                 "--pause-min", "1", "--pause-max", "1", "--verify"})
+                 .value();
   net::thread_pool pool(2);
   http_client client(pool.get_executor(), sim.base_url(), fast_retries());
   const int animals = 100;
@@ -145,28 +147,20 @@ TEST(http_client, posts_are_never_sent_twice_in_verify_mode) {
 }
 
 TEST(http_client, keep_alive_connections_are_reused) {
-  auto sim = sim_process::start({"--seed", "1", "--pages", "50", "--chaos-percent", "0"});
+  auto sim = sim_process::start({"--seed", "1", "--pages", "80", "--chaos-percent", "0"}).value();
   net::thread_pool pool(2);
   http_client client(pool.get_executor(), sim.base_url());
   const int workers = 8, per_worker = 100;
-  run(pool, [&]() -> net::awaitable<void> {
-    std::vector<std::future<void>> done;
-    for (int w = 0; w < workers; ++w) {
-      done.push_back(net::co_spawn(
-          pool,
-          [&, w]() -> net::awaitable<void> {
-            for (int i = 0; i < per_worker; ++i) {
-              auto r =
-                  co_await client.get("/animals/v1/animals/" + std::to_string(w * per_worker + i));
-              EXPECT_TRUE(r && r->status == 200);
-            }
-          },
-          net::use_future));
-    }
-    for (auto& f : done)
-      f.wait();
-    co_return;
-  }());
+  std::atomic<int> ok{0};
+  run(pool, for_each_concurrently(workers, workers, [&](std::size_t w) -> net::awaitable<void> {
+        for (int i = 0; i < per_worker; ++i) {
+          const auto id = static_cast<int>(w) * per_worker + i;
+          auto r = co_await client.get("/animals/v1/animals/" + std::to_string(id));
+          if (r && r->status == 200)
+            ++ok;
+        }
+      }));
+  EXPECT_EQ(ok.load(), workers * per_worker);
   const auto opened = client.metrics().connections_opened.load();
   EXPECT_LE(opened, 2u * workers);
   EXPECT_EQ(client.metrics().requests.load(), std::uint64_t{workers * per_worker});
@@ -175,8 +169,9 @@ TEST(http_client, keep_alive_connections_are_reused) {
 
 TEST(http_client, a_post_that_times_out_is_not_resent) {
   // Every request is chaos: half answer 5xx at once, half pause 2 s, longer than the timeout.
-  auto sim = sim_process::start({"--seed", "9", "--pages", "10", "--chaos-percent", "101",
-                                 "--pause-min", "2", "--pause-max", "2"});
+  auto sim = sim_process::start({"--seed", "9", "--pages", "10", "--chaos-percent", "100",
+                                 "--pause-min", "2", "--pause-max", "2"})
+                 .value();
   net::thread_pool pool(2);
   auto opts = fast_retries();
   opts.post_timeout = 300ms;
@@ -192,8 +187,9 @@ TEST(http_client, a_post_that_times_out_is_not_resent) {
 }
 
 TEST(http_client, a_get_timeout_is_retried_then_reported) {
-  auto sim = sim_process::start({"--seed", "9", "--pages", "10", "--chaos-percent", "101",
-                                 "--pause-min", "2", "--pause-max", "2"});
+  auto sim = sim_process::start({"--seed", "9", "--pages", "10", "--chaos-percent", "100",
+                                 "--pause-min", "2", "--pause-max", "2"})
+                 .value();
   net::thread_pool pool(2);
   auto opts = fast_retries();
   opts.hedge = false;
@@ -233,8 +229,9 @@ TEST(http_client, connect_failures_are_retried_and_reported) {
 }
 
 TEST(http_client, a_body_above_the_limit_fails_cleanly) {
-  auto sim = sim_process::start(
-      {"--seed", "2", "--pages", "10", "--chaos-percent", "0", "--fault-big-body", "100"});
+  auto sim = sim_process::start({"--seed", "2", "--pages", "10", "--chaos-percent", "0",
+                                 "--fault-big-body", "100"})
+                 .value();
   net::thread_pool pool(2);
   auto opts = fast_retries();
   opts.max_body_bytes = 64 * 1024;

@@ -43,6 +43,7 @@ struct http_client_options {
   milliseconds hedge_min_delay{50};
   milliseconds hedge_max_delay{1'000};
   double hedge_budget = 0.1;  // hedges sent at most this fraction of requests (plus a burst of 10)
+  int max_hedges = 2;         // copies beyond the first, each after another hedge delay
   std::string user_agent = "animals-etl";
 };
 
@@ -64,6 +65,11 @@ struct http_failure {
 
   std::string describe() const;  // one line for logs and task errors
 };
+
+// Lets `http_result::value()` throw (a std::runtime_error with describe()) when called on a
+// failure; found by argument-dependent lookup. Check the result instead on expected paths.
+[[noreturn]] void throw_exception_from_error(const http_failure& f,
+                                             const boost::source_location& loc);
 
 using http_result = boost::system::result<http_response, http_failure>;
 

@@ -21,7 +21,7 @@ namespace etl {
 class worker_context {
  public:
   // Throws on start-up errors: a bad URL in the settings.
-  worker_context(net::any_io_executor ex, settings cfg);
+  worker_context(net::any_io_executor ex, settings cfg, job_queue_options queue_opts = {});
 
   const settings& cfg() const noexcept { return cfg_; }
   net::any_io_executor executor() const { return ex_; }

@@ -14,6 +14,8 @@ struct worker_process_options {
   std::size_t threads = 2;  // event loop threads
   std::size_t jobs = 4;     // jobs run at once
   std::chrono::milliseconds drain_deadline{25'000};
+  std::chrono::milliseconds lease{10'000};  // a job unrenewed this long is reclaimed
+  int max_deliveries = 5;                   // then it is dead-lettered
 };
 
 // Runs until a signal drains it. Returns the process exit code: 0 after a clean drain, 1 when
