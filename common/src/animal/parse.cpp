@@ -141,10 +141,14 @@ rejection born_at_out_of_range(std::string_view value) {
                                  born_at_min_ms, born_at_max_ms, value)};
 }
 
-// Absent and null both mean "no date".
+// null means "no date". An absent born_at is a record missing a field, not a record without a
+// date: posting it as null would change the animal, so it is rejected.
 parse_result<std::optional<std::int64_t>> read_born_at(const json::object& obj) {
   const json::value* v = obj.if_contains("born_at");
-  if (v == nullptr || v->is_null()) {
+  if (v == nullptr) {
+    return missing("born_at", expect_born_at);
+  }
+  if (v->is_null()) {
     return std::optional<std::int64_t>();
   }
   if (v->is_int64()) {

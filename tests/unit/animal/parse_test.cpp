@@ -65,10 +65,12 @@ TEST(animal_parse_detail, born_at_integer_negative_and_limits) {
   EXPECT_EQ(d->born_at, born_at_max_ms);
 }
 
-TEST(animal_parse_detail, born_at_absent_means_no_date) {
+TEST(animal_parse_detail, born_at_absent_is_a_missing_field) {
+  // Posting it as null would change an animal whose date was dropped on the way.
   auto d = parse_detail(detail_with("born_at", ""));
-  ASSERT_TRUE(d.has_value());
-  EXPECT_EQ(d->born_at, std::nullopt);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_EQ(d.error().field, "born_at");
+  EXPECT_NE(d.error().problem.find("missing"), std::string::npos) << d.error().describe();
 }
 
 TEST(animal_parse_detail, empty_friends_id_zero_and_largest_id_are_valid) {
@@ -233,9 +235,11 @@ TEST(animal_parse_listing_page, valid_page) {
   EXPECT_EQ(p->page, 3);
   EXPECT_EQ(p->total_pages, 541);
   EXPECT_EQ(p->items, (std::vector<listing_item>{{20, "Trout", std::nullopt},
-                                                 {27, "Wren", 1484872785241},
-                                                 {28, "Ibis", std::nullopt}}));
-  EXPECT_TRUE(p->rejected.empty());
+                                                 {27, "Wren", 1484872785241}}));
+  // An item without born_at is missing a field (null is how the source says "no date").
+  ASSERT_EQ(p->rejected.size(), 1u);
+  EXPECT_EQ(p->rejected[0].id, 28);
+  EXPECT_EQ(p->rejected[0].reason.field, "born_at");
 }
 
 TEST(animal_parse_listing_page, page_past_the_end_has_no_items) {
