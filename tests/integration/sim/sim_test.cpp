@@ -468,6 +468,50 @@ TEST(animals_sim, keeps_connections_alive_until_idle) {
   EXPECT_EQ(sim->report()->at("connections"), 2) << "ours and report()'s";
 }
 
+// A client that sends "Expect: 100-continue" waits for the interim answer before the body.
+TEST(animals_sim, answers_100_continue_before_a_body) {
+  START_SIM(sim, "--seed", "1", "--chaos-percent", "0");
+  net::io_context context;
+  beast::tcp_stream stream(context);
+  unsigned interim = 0;
+  unsigned final_status = 0;
+  net::co_spawn(
+      context,
+      [&]() -> net::awaitable<void> {
+        const auto tuple = net::as_tuple(net::use_awaitable);
+        stream.expires_after(5s);
+        co_await stream.async_connect(
+            net::ip::tcp::endpoint(net::ip::address_v4::loopback(), sim->port()), tuple);
+        http::request<http::string_body> req{http::verb::post, "/animals/v1/home", 11};
+        req.set(http::field::host, "127.0.0.1");
+        req.set(http::field::expect, "100-continue");
+        req.body() = "[]";
+        req.prepare_payload();
+        http::request_serializer<http::string_body> serializer(req);
+        co_await http::async_write_header(stream, serializer, tuple);
+        beast::flat_buffer buffer;
+        http::response<http::empty_body> go_on;
+        auto [ec, n] = co_await http::async_read(stream, buffer, go_on, tuple);
+        interim = ec ? 0 : go_on.result_int();
+        co_await http::async_write(stream, serializer, tuple);
+        http::response<http::string_body> res;
+        std::tie(ec, n) = co_await http::async_read(stream, buffer, res, tuple);
+        final_status = ec ? 0 : res.result_int();
+      },
+      [](std::exception_ptr e) {
+        if (e) {
+          std::rethrow_exception(e);
+        }
+      });
+  context.run();
+  EXPECT_EQ(interim, 100U);
+  EXPECT_EQ(final_status, 200U);
+  const auto helper =
+      http_request(sim->port(), "POST", "/animals/v1/home", "[]", 5s, {{"Expect", "100-continue"}});
+  ASSERT_TRUE(helper);
+  EXPECT_EQ(helper->status, 200) << "the helper skips the interim answer";
+}
+
 TEST(animals_sim, sigterm_and_sigint_stop_it_cleanly) {
   for (const int sig : {SIGTERM, SIGINT}) {
     START_SIM(sim, "--chaos-percent", "0");

@@ -69,6 +69,13 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
         co_await http::async_read_header(stream, buffer, parser, awaitable_tuple);
     if (!read_ec && !parser.is_done()) {
       stream.expires_after(io_timeout);
+      // Clients such as curl wait for this before sending a body above 1 KiB; uvicorn sends it.
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, 11};
+        std::tie(read_ec, std::ignore) = co_await http::async_write(stream, go_on, awaitable_tuple);
+      }
+    }
+    if (!read_ec && !parser.is_done()) {
       std::tie(read_ec, header_bytes) =
           co_await http::async_read(stream, buffer, parser, awaitable_tuple);
     }
@@ -125,6 +132,9 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
     res.keep_alive(req.keep_alive());
     res.body() = std::move(reply.body);
     res.prepare_payload();
+    if (req.method() == http::verb::head) {
+      res.body().clear();  // HEAD: the same Content-Length, no body
+    }
 
     error_code write_ec;
     if (reply.delivery == sim_delivery::trickle) {

@@ -1,5 +1,8 @@
 #include "etl/test/http.hpp"
 
+#include <optional>
+
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -62,14 +65,18 @@ net::awaitable<result<http_reply>> exchange(const request_spec& spec) {
   }
 
   beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(max_reply_body);
-  stream.expires_at(spec.deadline);
-  auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, awaitable_tuple);
-  if (read_ec) {
-    co_return map_error(read_ec);
-  }
-  auto res = parser.release();
+  std::optional<http::response_parser<http::string_body>> parser;
+  do {
+    // Interim answers (100 Continue to an Expect header) come before the real one: skip them.
+    parser.emplace();
+    parser->body_limit(max_reply_body);
+    stream.expires_at(spec.deadline);
+    auto [read_ec, read] = co_await http::async_read(stream, buffer, *parser, awaitable_tuple);
+    if (read_ec) {
+      co_return map_error(read_ec);
+    }
+  } while (parser->get().result_int() / 100 == 1);
+  auto res = parser->release();
   http_reply reply;
   reply.status = static_cast<int>(res.result_int());
   reply.keep_alive = res.keep_alive();
@@ -105,7 +112,15 @@ result<http_reply> http_request(std::uint16_t port, std::string_view method,
   result<http_reply> out = make_error_code(errc::cancelled);
   net::co_spawn(context, exchange(spec), [&out](std::exception_ptr e, result<http_reply> r) {
     if (e) {
-      // A bug in the helper itself (e.g. bad_alloc): fail loudly in the test.
+      // A bug in the helper itself (e.g. bad_alloc): logged, and rethrown out of run() so that
+      // the test fails loudly.
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("test http_request: exception escaped: {}", ex.what());
+      } catch (...) {
+        spdlog::error("test http_request: unknown exception escaped");
+      }
       std::rethrow_exception(e);
     }
     out = std::move(r);
