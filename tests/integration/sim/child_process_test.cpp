@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace etl::test {
@@ -62,6 +65,28 @@ TEST(child_process, merges_stderr_when_asked) {
   auto child = shell("echo oops >&2", options);
   ASSERT_TRUE(child);
   EXPECT_EQ(child->wait_for_line("oops", 5s), "oops");
+}
+
+TEST(child_process, appends_stderr_to_a_file_when_asked) {
+  const std::string path = ::testing::TempDir() + "child_process_stderr.log";
+  std::remove(path.c_str());
+  child_options options;
+  options.stderr_file = path;
+  for (const char* word : {"first", "second"}) {
+    auto child = shell(std::string("echo ") + word + " >&2; echo out", options);
+    ASSERT_TRUE(child);
+    EXPECT_EQ(child->wait_for_line("", 5s), "out") << "stdout stays on the pipe";
+    EXPECT_EQ(child->wait(5s), 0);
+  }
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "first\nsecond\n");
+  std::remove(path.c_str());
+
+  options.stderr_file = "/nonexistent/dir/log";
+  const auto failed = shell("true", options);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), boost::system::errc::no_such_file_or_directory);
 }
 
 TEST(child_process, wait_for_line_gives_up_at_its_timeout) {

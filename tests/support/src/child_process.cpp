@@ -87,6 +87,7 @@ result<child_process> child_process::start(const std::string& path,
   const std::vector<char*> argv = pointers(argv_strings);
   const std::vector<char*> envp = pointers(env_strings);
   const char* dir = options.working_dir.empty() ? nullptr : options.working_dir.c_str();
+  const char* err_file = options.stderr_file.empty() ? nullptr : options.stderr_file.c_str();
 
   int out_pipe[2];
   int error_pipe[2];
@@ -119,6 +120,12 @@ result<child_process> child_process::start(const std::string& path,
         ::dup2(out_pipe[1], STDOUT_FILENO) < 0 ||
         (options.merge_stderr && ::dup2(out_pipe[1], STDERR_FILENO) < 0)) {
       child_fail(error_pipe[1]);
+    }
+    if (err_file != nullptr) {
+      const int err_fd = ::open(err_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (err_fd < 0 || ::dup2(err_fd, STDERR_FILENO) < 0) {
+        child_fail(error_pipe[1]);
+      }
     }
     // Descriptors the test opened without O_CLOEXEC (sockets, files) must not leak into the
     // child; older kernels without close_range keep them, which is harmless here.

@@ -2,7 +2,8 @@
 // it, wait for its exit status, and never leave it behind.
 //
 // The child runs in its own process group with stdin from /dev/null, stdout piped to the test
-// (stderr too when asked, else inherited so its logs show in the test's output), and dies with
+// (stderr too when asked, or to a file, else inherited so its logs show in the test's output),
+// and dies with
 // the thread that started it (PR_SET_PDEATHSIG), so even a crashing test leaves no orphans.
 // Read what the child writes: a child that fills the pipe (64 KiB) blocks until someone does.
 #pragma once
@@ -23,6 +24,7 @@ struct child_options {
   std::vector<std::string> env;  // "NAME=value" entries added to (or replacing) the inherited ones
   std::string working_dir;       // empty: the test's own
   bool merge_stderr = false;     // true: stderr goes into the stdout pipe too
+  std::string stderr_file;       // non-empty: stderr is appended to this file (created 0644)
   std::chrono::milliseconds stop_grace{5000};  // the destructor's SIGTERM-to-SIGKILL delay
 };
 
