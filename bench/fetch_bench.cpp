@@ -17,6 +17,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <spdlog/cfg/env.h>
+
 #include "etl/http/client.hpp"
 
 namespace {
@@ -68,6 +70,7 @@ bench_args parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug shows retries and hedges
   const auto args = parse(argc, argv);
   net::thread_pool pool(static_cast<std::size_t>(args.threads));
   http_client_options opts;
@@ -75,15 +78,28 @@ int main(int argc, char** argv) {
   opts.max_connections = static_cast<std::size_t>(args.concurrency) * 2;
   http_client client(pool.get_executor(), args.url, opts);
 
-  std::atomic<int> next{0}, ok{0}, failed{0};
+  std::atomic<int> next{0}, ok{0}, failed{0}, slow{0};
+  std::atomic<std::int64_t> worst_ms{0};
   const auto started = std::chrono::steady_clock::now();
   for (int w = 0; w < args.concurrency; ++w) {
     net::co_spawn(
         pool.get_executor(),
         [&]() -> net::awaitable<void> {
           for (int i = next++; i < args.requests; i = next++) {
+            const auto t0 = std::chrono::steady_clock::now();
             auto r =
                 co_await client.get("/animals/v1/animals/" + std::to_string(args.first_id + i));
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - t0)
+                                .count();
+            if (ms > 1000) {
+              ++slow;
+              std::fprintf(stderr, "slow: id %d took %lld ms (attempts %d, hedges %d)\n", i,
+                           static_cast<long long>(ms), r ? r->attempts : -1, r ? r->hedges : -1);
+            }
+            for (auto seen = worst_ms.load();
+                 ms > seen && !worst_ms.compare_exchange_weak(seen, ms);) {
+            }
             (r && r->status == 200 ? ok : failed)++;
           }
         },
@@ -98,12 +114,14 @@ int main(int argc, char** argv) {
   const auto& m = client.metrics();
   std::printf(
       "requests %d ok %d failed %d seconds %.3f requests_per_second %.0f attempts %llu "
-      "retries %llu hedges_sent %llu hedges_won %llu connections_opened %llu\n",
+      "retries %llu hedges_sent %llu hedges_won %llu connections_opened %llu slowest_ms %lld "
+      "over_1s %d\n",
       args.requests, ok.load(), failed.load(), secs, args.requests / secs,
       static_cast<unsigned long long>(m.attempts.load()),
       static_cast<unsigned long long>(m.retries_total()),
       static_cast<unsigned long long>(m.hedges_sent.load()),
       static_cast<unsigned long long>(m.hedges_won.load()),
-      static_cast<unsigned long long>(m.connections_opened.load()));
+      static_cast<unsigned long long>(m.connections_opened.load()),
+      static_cast<long long>(worst_ms.load()), slow.load());
   return failed.load() == 0 ? 0 : 1;
 }

@@ -21,9 +21,9 @@ trap stop_sim EXIT
 
 echo "== $(nproc) cores; $(date -u +%FT%TZ)"
 echo "== 0% chaos: wrk vs the engine, GET /animals/v1/animals/{id}"
-start_sim --chaos-percent 0 --seed 1 --pages 2000
+start_sim --chaos-percent 0 --seed 1 --pages 10000
 wrk -t2 -c64 -d10s "http://127.0.0.1:$sim_port/animals/v1/animals/7" | grep -E 'Requests/sec|Latency'
-"$bin/fetch_bench" --url "http://127.0.0.1:$sim_port" --requests 20000 --concurrency 64 --threads 2
+"$bin/fetch_bench" --url "http://127.0.0.1:$sim_port" --requests 100000 --concurrency 64 --threads 2
 stop_sim
 
 echo "== 1,000 details at 2% chaos (pauses 5-15 s), concurrency 64, hedging on / off"

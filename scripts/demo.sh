@@ -7,7 +7,8 @@
 #   scripts/demo.sh           run the demo; Ctrl-C stops everything it started
 #   scripts/demo.sh stop      stop a demo left running (e.g. started without a terminal)
 #
-# Environment: DEMO_PAGES (default: the simulator's random 500-600), DEMO_CHAOS (2),
+# Environment: DEMO_PAGES (default: the simulator's random 500-600), DEMO_SEED (random),
+# DEMO_CHAOS (2),
 # DEMO_TIMEOUT seconds for the task (600), ETL_BUILD_DIR (build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,6 +91,7 @@ psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE ROLE etl LOGIN" \
 sim_port=$(free_port)
 sim_args=(--port "$sim_port" --verify --chaos-percent "${DEMO_CHAOS:-2}")
 [[ -n ${DEMO_PAGES:-} ]] && sim_args+=(--pages "$DEMO_PAGES")
+[[ -n ${DEMO_SEED:-} ]] && sim_args+=(--seed "$DEMO_SEED")
 log "animals-sim on 127.0.0.1:$sim_port (${sim_args[*]:2})"
 "$bin/animals-sim" "${sim_args[@]}" >"$demo/logs/sim.out" 2>"$demo/logs/sim.log" &
 started $! animals-sim
@@ -120,6 +122,7 @@ task=$(sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p' <<<"$answer")
 json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
 status=queued
 started_at=$SECONDS
+t0=$(date +%s.%N)
 while :; do
   body=$(curl -sS "$api/extractor/tasks/$task")
   status=$(sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' <<<"$body")
@@ -129,10 +132,10 @@ while :; do
     "$(tr -d '"' <<<"$counts")"
   case $status in succeeded | failed | cancelled) break ;; esac
   if ((SECONDS - started_at > ${DEMO_TIMEOUT:-600})); then echo; echo "timed out" >&2; break; fi
-  sleep 1
+  sleep 0.25
 done
 echo
-log "task $task: $status in $((SECONDS - started_at)) s"
+log "task $task: $status in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
 
 log "etl-verify --task $task"
 verify_rc=0

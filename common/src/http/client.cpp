@@ -156,7 +156,9 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   recent_latency recent_;
   // Hedge budget in thousandths of a hedge: each request earns opts_.hedge_budget of one.
   std::atomic<std::int64_t> hedge_tokens_{burst_tokens};
-  static constexpr std::int64_t burst_tokens = 10'000;
+  // A burst of 100: pauses cluster (every copy in flight at once), and a budget that runs dry
+  // leaves a paused request to its full timeout.
+  static constexpr std::int64_t burst_tokens = 100'000;
   std::mutex endpoints_mu_;
   std::optional<tcp::resolver::results_type> endpoints_;
   std::mutex rng_mu_;
@@ -385,6 +387,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
           out = std::move(std::get<1>(std::get<0>(first)));
           break;
         }
+        spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
+                      std::string(req->target()), copies.size());
         if (take_hedge_token()) {
           metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
           copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size())));

@@ -42,7 +42,7 @@ struct http_client_options {
   std::optional<milliseconds> hedge_delay;
   milliseconds hedge_min_delay{50};
   milliseconds hedge_max_delay{1'000};
-  double hedge_budget = 0.1;  // hedges sent at most this fraction of requests (plus a burst of 10)
+  double hedge_budget = 0.1;  // hedges sent at most this fraction of requests (plus a burst of 100)
   int max_hedges = 2;         // copies beyond the first, each after another hedge delay
   std::string user_agent = "animals-etl";
 };
