@@ -106,9 +106,9 @@ export ETL_AUDIT_DIR=$demo/audit
 log "migrations"
 "$bin/etl-server" --migrate-only 2>>"$demo/logs/server.log"
 log "etl-server on http://127.0.0.1:$server_port, etl-worker with 2 processes"
-"$bin/etl-server" 2>>"$demo/logs/server.log" &
+"$bin/etl-server" >>"$demo/logs/server.log" 2>&1 &
 started $! etl-server
-"$bin/etl-worker" 2>>"$demo/logs/worker.log" &
+"$bin/etl-worker" >>"$demo/logs/worker.log" 2>&1 &
 started $! etl-worker
 wait_for etl-server 10 curl -sf "http://127.0.0.1:$server_port/healthz"
 

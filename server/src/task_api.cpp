@@ -111,6 +111,14 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
     co_return co_await trigger(req);
   }
   constexpr std::string_view tasks_prefix = "/extractor/tasks/";
+  constexpr std::string_view cancel_suffix = "/cancel";
+  if (path.starts_with(tasks_prefix) && path.ends_with(cancel_suffix)) {
+    if (req.method != "POST")
+      co_return json_error(405, "method_not_allowed", "use POST");
+    auto id = path.substr(tasks_prefix.size());
+    id.remove_suffix(cancel_suffix.size());
+    co_return co_await cancel_task(id);
+  }
   if (path.starts_with(tasks_prefix)) {
     if (req.method != "GET")
       co_return json_error(405, "method_not_allowed", "use GET");
@@ -164,6 +172,27 @@ net::awaitable<server_reply> task_api::get_task(std::string_view id) {
   if (!*t)
     co_return json_error(404, "task_not_found", "no task " + std::string(id));
   co_return json_reply(200, task_to_json(**t));
+}
+
+}  // namespace etl
+
+namespace etl {
+
+net::awaitable<server_reply> task_api::cancel_task(std::string_view id) {
+  if (!is_uuid(id)) {
+    co_return json_error(400, "invalid_task_id",
+                         "a task id is a UUID like 0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e");
+  }
+  auto status = co_await tasks_.cancel_task(std::string(id));
+  if (!status) {
+    if (status.error() == make_error_code(db_errc::not_found)) {
+      co_return json_error(404, "task_not_found", "no task " + std::string(id));
+    }
+    spdlog::error("cancel task {}: {}", id, status.error().message());
+    co_return json_error(503, "database_unavailable", "could not cancel the task; try again");
+  }
+  spdlog::info("task {}: cancel requested, now {}", id, to_string(*status));
+  co_return co_await get_task(id);
 }
 
 }  // namespace etl

@@ -169,6 +169,7 @@ class pipeline_stack {
   json::object report() { return sim_->report().value().as_object(); }
   int verify(const std::string& task_id) { return run_to_end("etl-verify", {"--task", task_id}); }
   redis_server& redis() { return redis_; }
+  std::uint16_t port() const { return port_; }
   child_process& worker() { return *worker_; }
 
  private:
@@ -278,6 +279,32 @@ TEST(pipeline, invalid_records_are_rejected_with_reasons_and_the_rest_posted) {
   const auto& mismatched = report.at("mismatched").as_object();
   for (auto field : {"name", "friends", "born_at"})
     EXPECT_EQ(num(mismatched, field), 0) << field;
+}
+
+TEST(pipeline, cancel_stops_a_task_and_keeps_what_was_posted) {
+  // 3,000 animals with long pauses: far from done when the cancel arrives.
+  pipeline_stack stack({"--verify", "--seed", "25", "--pages", "300", "--chaos-percent", "10",
+                        "--pause-min", "4", "--pause-max", "6"});
+  const auto id = stack.trigger(false);
+  stack.wait_task(id, 120s, [](const json::object& t) {
+    return num(t.at("batches").as_object(), "done") >= 1;
+  });
+  auto r = http_post(stack.port(), "/extractor/tasks/" + id + "/cancel", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body).at("status").as_string(), "cancelled") << r->body;
+  // Batches in flight still record what they posted; nothing else is posted.
+  const auto t = stack.wait_task(id, 60s, [&](const json::object& now) {
+    return num(now.at("counts").as_object(), "posted") == num(stack.report(), "received");
+  });
+  EXPECT_EQ(t.at("status").as_string(), "cancelled");
+  const auto report = stack.report();
+  EXPECT_LT(num(report, "received"), 3000) << json::serialize(report);
+  EXPECT_EQ(num(report, "duplicates"), 0);
+  auto unknown =
+      http_post(stack.port(), "/extractor/tasks/00000000-0000-4000-8000-000000000000/cancel", "");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The routes of etl-server's HTTP API (DESIGN.md, "HTTP API"): trigger a task, read one,
-// health. Each handler validates its input and answers a JSON error that says what to fix.
+// cancel one, health. Each handler validates its input and answers a JSON error that says what to
+// fix.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -20,6 +21,9 @@ class task_api {
  private:
   net::awaitable<server_reply> trigger(const server_request& req);
   net::awaitable<server_reply> get_task(std::string_view id);
+  // Cancels a queued or running task (remaining batches are skipped; a finished task is left as
+  // it is) and answers the task as it is now.
+  net::awaitable<server_reply> cancel_task(std::string_view id);
 
   tasks_repository& tasks_;
   job_queue& queue_;
