@@ -14,6 +14,7 @@
 #include "etl/audit/verification.hpp"
 #include "etl/config/option_types.hpp"
 #include "etl/config/settings.hpp"
+#include "etl/core/uuid.hpp"
 #include "etl/log/logging.hpp"
 
 int main(int argc, char** argv) {
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   const auto cfg = load_settings_or_exit(values, "etl-verify");
   init_logging(cfg.log_format, cfg.log_level, "etl-verify");
   const auto task = values.find<std::string>("ETL_TASK");
-  if (!task || !is_task_id(*task)) {
+  if (!task || !is_uuid(*task)) {
     std::fprintf(stderr, "etl-verify: --task must name a task id (a UUID)\n");
     return 2;
   }

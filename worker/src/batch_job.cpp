@@ -12,6 +12,7 @@
 #include "etl/animal/home_payload.hpp"
 #include "etl/audit/audit_dump.hpp"
 #include "etl/core/error.hpp"
+#include "etl/core/uuid.hpp"
 #include "etl/worker/batch_fetch.hpp"
 
 namespace etl {
@@ -31,7 +32,7 @@ std::optional<batch_ref> read_ref(const job& j) {
   auto no = int_field(j.fields, "batch");
   auto first = int_field(j.fields, "first_page");
   auto last = int_field(j.fields, "last_page");
-  if (!is_task_id(r.task_id) || !no || !first || !last || *no < 0 || *first < 1 || *last < *first) {
+  if (!is_uuid(r.task_id) || !no || !first || !last || *no < 0 || *first < 1 || *last < *first) {
     return std::nullopt;
   }
   r.batch_no = *no;

@@ -9,24 +9,10 @@
 #include <sstream>
 
 #include "etl/core/error.hpp"
+#include "etl/core/uuid.hpp"
 
 namespace etl {
 namespace fs = std::filesystem;
-
-bool is_task_id(std::string_view s) noexcept {
-  if (s.size() != 36)
-    return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-')
-        return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 namespace {
 
@@ -65,7 +51,7 @@ error_code write_synced(const fs::path& path, std::string_view data) {
 
 error_code write_audit_dump(const fs::path& audit_dir, std::string_view task_id, int batch_no,
                             std::span<const std::int64_t> ids) {
-  if (!is_task_id(task_id) || batch_no < 0)
+  if (!is_uuid(task_id) || batch_no < 0)
     return errc::invalid_argument;
   const fs::path dir = audit_dir / std::string(task_id);
   std::error_code sec;
@@ -95,7 +81,7 @@ error_code write_audit_dump(const fs::path& audit_dir, std::string_view task_id,
 result<std::map<int, std::vector<std::int64_t>>> read_audit_dumps(const fs::path& audit_dir,
                                                                   std::string_view task_id,
                                                                   std::string* why) {
-  if (!is_task_id(task_id))
+  if (!is_uuid(task_id))
     return make_error_code(errc::invalid_argument);
   const fs::path dir = audit_dir / std::string(task_id);
   std::error_code sec;

@@ -66,21 +66,6 @@ bool is_finished(batch_state s) noexcept {
   return s == batch_state::posted || s == batch_state::failed || s == batch_state::skipped;
 }
 
-bool is_uuid(std::string_view text) noexcept {
-  if (text.size() != 36)
-    return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-')
-        return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 namespace detail {
 
 const char* const task_columns =

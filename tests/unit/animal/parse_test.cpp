@@ -234,8 +234,8 @@ TEST(animal_parse_listing_page, valid_page) {
   ASSERT_TRUE(p.has_value()) << p.error().describe();
   EXPECT_EQ(p->page, 3);
   EXPECT_EQ(p->total_pages, 541);
-  EXPECT_EQ(p->items, (std::vector<listing_item>{{20, "Trout", std::nullopt},
-                                                 {27, "Wren", 1484872785241}}));
+  EXPECT_EQ(p->items,
+            (std::vector<listing_item>{{20, "Trout", std::nullopt}, {27, "Wren", 1484872785241}}));
   // An item without born_at is missing a field (null is how the source says "no date").
   ASSERT_EQ(p->rejected.size(), 1u);
   EXPECT_EQ(p->rejected[0].id, 28);

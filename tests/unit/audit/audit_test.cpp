@@ -7,6 +7,7 @@
 #include "etl/audit/audit_dump.hpp"
 #include "etl/audit/verification.hpp"
 #include "etl/core/error.hpp"
+#include "etl/core/uuid.hpp"
 
 namespace etl {
 namespace {
@@ -24,14 +25,14 @@ class audit_dir_test : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST(task_id, only_canonical_uuids_pass) {
-  EXPECT_TRUE(is_task_id(task));
-  EXPECT_TRUE(is_task_id("0B7C3A52-2F4E-4A51-9D0E-6F1C2B3A4D5E"));
-  EXPECT_FALSE(is_task_id(""));
-  EXPECT_FALSE(is_task_id("../../etc/passwd"));
-  EXPECT_FALSE(is_task_id("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5"));
-  EXPECT_FALSE(is_task_id("0b7c3a52/2f4e-4a51-9d0e-6f1c2b3a4d5e"));
-  EXPECT_FALSE(is_task_id("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5g"));
+TEST(task_id, only_canonical_uuids_name_an_audit_folder) {
+  EXPECT_TRUE(is_uuid(task));
+  EXPECT_TRUE(is_uuid("0B7C3A52-2F4E-4A51-9D0E-6F1C2B3A4D5E"));
+  EXPECT_FALSE(is_uuid(""));
+  EXPECT_FALSE(is_uuid("../../etc/passwd"));
+  EXPECT_FALSE(is_uuid("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5"));
+  EXPECT_FALSE(is_uuid("0b7c3a52/2f4e-4a51-9d0e-6f1c2b3a4d5e"));
+  EXPECT_FALSE(is_uuid("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5g"));
 }
 
 TEST_F(audit_dir_test, dumps_round_trip) {

@@ -1,8 +1,8 @@
 // Audit dumps (DESIGN.md, "Audit mode"): `${ETL_AUDIT_DIR}/<task_id>/batch-<n>.json`, one JSON
 // array of the ids in one POST to home, written atomically after home's 2xx.
 //
-// The task id becomes a folder name, so it is checked to be a plain UUID: no request value can
-// reach outside the audit directory.
+// The task id becomes a folder name, so it is checked to be a plain UUID (is_uuid): no request
+// value can reach outside the audit directory.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +16,6 @@
 #include "etl/core/aliases.hpp"
 
 namespace etl {
-
-// True for a canonical UUID (8-4-4-4-12 hexadecimal digits), the only task ids we write.
-bool is_task_id(std::string_view s) noexcept;
 
 // Writes the dump of one batch: a temporary file in the task's folder, flushed to disk, then
 // renamed over `batch-<n>.json`, so a reader sees the whole file or none. Creates the folders.

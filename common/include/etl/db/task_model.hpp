@@ -14,6 +14,7 @@
 #include <pqxx/row>
 
 #include "etl/core/aliases.hpp"
+#include "etl/core/uuid.hpp"
 
 namespace etl {
 
@@ -33,9 +34,6 @@ std::optional<batch_state> parse_batch_state(std::string_view text) noexcept;
 bool is_finished(task_status s) noexcept;
 // posted, failed and skipped are final for a batch.
 bool is_finished(batch_state s) noexcept;
-
-// True for the canonical 8-4-4-4-12 hex form Postgres prints (either case).
-bool is_uuid(std::string_view text) noexcept;
 
 struct task_counters {
   std::int64_t pages = 0;
