@@ -7,6 +7,7 @@
 #include "etl/animal/parse.hpp"
 #include "etl/animal/transform.hpp"
 #include "etl/core/concurrently.hpp"
+#include "etl/source/listing_fetch.hpp"
 
 namespace etl {
 
@@ -15,42 +16,6 @@ void throw_exception_from_error(const fetch_failure& f, const boost::source_loca
 }
 
 namespace {
-
-// A listing page that answers 200 with a body that does not parse is fetched again this many
-// times before the batch fails: the ids on it are unknown, so nothing can be rejected instead.
-constexpr int page_parse_attempts = 3;
-
-struct page_outcome {
-  std::optional<listing_page> page;
-  std::string failure;
-  std::int64_t retries = 0, hedges = 0;
-};
-
-net::awaitable<page_outcome> fetch_page(http_client& source, int page_no) {
-  page_outcome out;
-  const auto target = "/animals/v1/animals?page=" + std::to_string(page_no);
-  for (int attempt = 1; attempt <= page_parse_attempts; ++attempt) {
-    auto r = co_await source.get(target);
-    if (!r) {
-      out.failure = "page " + std::to_string(page_no) + ": " + r.error().describe();
-      co_return out;
-    }
-    out.retries += r->attempts - 1 + (attempt > 1 ? 1 : 0);
-    out.hedges += r->hedges;
-    if (r->status != 200) {
-      out.failure = "page " + std::to_string(page_no) + ": HTTP " + std::to_string(r->status) +
-                    ": " + r->body.substr(0, 200);
-      co_return out;
-    }
-    auto parsed = parse_listing_page(r->body);
-    if (parsed) {
-      out.page = std::move(*parsed);
-      co_return out;
-    }
-    out.failure = "page " + std::to_string(page_no) + ": " + parsed.error().describe();
-  }
-  co_return out;
-}
 
 struct detail_outcome {
   std::optional<home_animal> animal;
@@ -103,10 +68,10 @@ net::awaitable<fetch_result> fetch_batch(http_client& source, int first_page, in
                                          std::size_t concurrency) {
   fetched_batch batch;
   const auto page_count = static_cast<std::size_t>(std::max(last_page - first_page + 1, 0));
-  std::vector<page_outcome> pages(page_count);
+  std::vector<listing_fetch> pages(page_count);
   co_await for_each_concurrently(
       page_count, concurrency, [&](std::size_t i) -> net::awaitable<void> {
-        pages[i] = co_await fetch_page(source, first_page + static_cast<int>(i));
+        pages[i] = co_await fetch_listing_page(source, first_page + static_cast<std::int64_t>(i));
       });
 
   std::vector<std::int64_t> ids;

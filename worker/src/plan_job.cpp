@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "etl/animal/parse.hpp"
+#include "etl/source/listing_fetch.hpp"
 
 namespace etl {
 
@@ -38,15 +38,10 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
   if (is_finished(*status))
     co_return job_outcome::done();
 
-  auto first = co_await ctx.source().get("/animals/v1/animals?page=1");
-  if (!first)
-    co_return job_outcome::retry("plan: page 1: " + first.error().describe());
-  if (first->status != 200) {
-    co_return job_outcome::retry("plan: page 1: HTTP " + std::to_string(first->status));
-  }
-  auto page = parse_listing_page(first->body);
-  if (!page)
-    co_return job_outcome::retry("plan: page 1: " + page.error().describe());
+  auto first = co_await fetch_listing_page(ctx.source(), 1);
+  if (!first.page)
+    co_return job_outcome::retry("plan: " + first.failure);
+  const auto& page = first.page;
   const auto total_pages = static_cast<int>(page->total_pages);
   // Today's page size is 10; read it from page 1 so that batches keep to 100 animals if the
   // source changes it. An empty page 1 of a non-empty listing says nothing: assume 10.
