@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "etl/config/store_options.hpp"
 #include "etl/db/db_pool.hpp"
 #include "etl/db/migrations.hpp"
 #include "etl/db/tasks_repository.hpp"
@@ -17,27 +18,8 @@
 #include "etl/server/task_api.hpp"
 
 namespace etl {
-namespace {
-
-db_pool::options db_options(const settings& cfg) {
-  db_pool::options o;
-  o.url = cfg.database_url;
-  o.connections = 4;
-  return o;
-}
-
-redis_options redis_from(const settings& cfg) {
-  std::string why;
-  auto r = parse_redis_url(cfg.redis_url, &why);
-  if (!r)
-    throw std::invalid_argument("ETL_REDIS_URL: " + why);
-  return *r;
-}
-
-}  // namespace
-
 int run_migrations(const settings& cfg) {
-  db_pool db(db_options(cfg));
+  db_pool db(database_options(cfg));
   auto report = apply_migrations(db);
   if (!report) {
     spdlog::critical("migrations failed: {} {}", report.error().code.message(),
@@ -50,14 +32,14 @@ int run_migrations(const settings& cfg) {
 }
 
 int run_server(const settings& cfg, const server_app_options& opts) {
-  db_pool db(db_options(cfg));
+  db_pool db(database_options(cfg));
   if (auto schema = check_schema(db); !schema) {
     spdlog::critical("database schema: {} {} (run etl-server --migrate-only)",
                      schema.error().code.message(), schema.error().detail);
     return 1;
   }
   tasks_repository tasks(db);
-  job_queue queue(redis_from(cfg));
+  job_queue queue(redis_options_for(cfg));
   task_api api(tasks, queue);
 
   net::io_context ioc(static_cast<int>(opts.threads));
