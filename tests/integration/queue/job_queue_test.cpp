@@ -12,22 +12,13 @@
 
 #include "etl/core/error.hpp"
 #include "etl/test/redis_server.hpp"
+#include "redis_test_options.hpp"
 
 namespace etl {
 namespace {
 
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
-
-redis_options redis_for(const test::redis_server& server) {
-  auto opts = parse_redis_url(server.url());
-  EXPECT_TRUE(opts) << server.url();
-  opts->connect_timeout = 500ms;
-  opts->command_timeout = 1000ms;
-  opts->min_backoff = 50ms;
-  opts->max_backoff = 200ms;
-  return *opts;
-}
 
 job_queue_options short_lease(std::chrono::milliseconds lease = 500ms) {
   job_queue_options o;
@@ -58,7 +49,7 @@ std::int64_t deliveries_of(redis_connection& conn, const std::string& id) {
 
 TEST(job_queue, enqueue_next_ack_round_trip) {
   test::redis_server server;
-  job_queue q(redis_for(server), short_lease());
+  job_queue q(redis_test_options(server), short_lease());
   const job_fields fields{{"type", "batch"}, {"task", "0b9f"}, {"batch", "3"}};
   auto id = q.enqueue_blocking(fields);
   ASSERT_TRUE(id) << id.error().message();
@@ -95,19 +86,19 @@ TEST(job_queue, enqueue_next_ack_round_trip) {
 
 TEST(job_queue, rejects_bad_arguments) {
   test::redis_server server;
-  job_queue q(redis_for(server), short_lease());
+  job_queue q(redis_test_options(server), short_lease());
   EXPECT_EQ(q.enqueue_blocking({}).error(), errc::invalid_argument);
   EXPECT_EQ(q.next_blocking(0).error(), errc::invalid_argument);
   auto bad = short_lease();
   bad.max_deliveries = 0;
-  EXPECT_THROW(job_queue(redis_for(server), bad), std::invalid_argument);
+  EXPECT_THROW(job_queue(redis_test_options(server), bad), std::invalid_argument);
   bad = short_lease(10ms);
-  EXPECT_THROW(job_queue(redis_for(server), bad), std::invalid_argument);
+  EXPECT_THROW(job_queue(redis_test_options(server), bad), std::invalid_argument);
 }
 
 TEST(job_queue, stats_before_anything_was_enqueued) {
   test::redis_server server;
-  job_queue q(redis_for(server), short_lease());
+  job_queue q(redis_test_options(server), short_lease());
   auto s = q.stats_blocking();
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_EQ(s->stream_length, 0);
@@ -117,11 +108,11 @@ TEST(job_queue, stats_before_anything_was_enqueued) {
 
 TEST(job_queue, acked_entries_are_deleted_from_the_stream) {
   test::redis_server server;
-  job_queue q(redis_for(server), short_lease());
+  job_queue q(redis_test_options(server), short_lease());
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(q.enqueue_blocking({{"type", "batch"}, {"batch", std::to_string(i)}}));
   }
-  redis_connection raw(redis_for(server));
+  redis_connection raw(redis_test_options(server));
   auto len = [&] {
     auto r = raw.command({"XLEN", "etl:jobs"});
     return r ? r->integer : -1;
@@ -140,13 +131,13 @@ TEST(job_queue, two_consumers_never_get_the_same_job) {
   test::redis_server server;
   constexpr int total = 40;
   {
-    job_queue producer(redis_for(server), short_lease());
+    job_queue producer(redis_test_options(server), short_lease());
     for (int i = 0; i < total; ++i) {
       ASSERT_TRUE(producer.enqueue_blocking({{"batch", std::to_string(i)}}));
     }
   }
-  job_queue a(redis_for(server), short_lease(5s));
-  job_queue b(redis_for(server), short_lease(5s));
+  job_queue a(redis_test_options(server), short_lease(5s));
+  job_queue b(redis_test_options(server), short_lease(5s));
   ASSERT_NE(a.consumer(), b.consumer());
   std::atomic<int> taken{0};
   auto consume = [&](job_queue& q) {
@@ -183,13 +174,14 @@ TEST(job_queue, two_consumers_never_get_the_same_job) {
 TEST(job_queue, a_crashed_consumers_job_is_reclaimed_after_the_lease) {
   test::redis_server server;
   const auto lease = 500ms;
-  ASSERT_TRUE(job_queue(redis_for(server), short_lease(lease)).enqueue_blocking({{"k", "v"}}));
-  job_queue b(redis_for(server), short_lease(lease));
+  ASSERT_TRUE(
+      job_queue(redis_test_options(server), short_lease(lease)).enqueue_blocking({{"k", "v"}}));
+  job_queue b(redis_test_options(server), short_lease(lease));
 
   std::string id;
   clock::time_point taken_at;
   {
-    job_queue a(redis_for(server), short_lease(lease));
+    job_queue a(redis_test_options(server), short_lease(lease));
     auto got = a.next_blocking(1);
     ASSERT_TRUE(got);
     ASSERT_EQ(got->jobs.size(), 1u);
@@ -215,8 +207,8 @@ TEST(job_queue, a_crashed_consumers_job_is_reclaimed_after_the_lease) {
 TEST(job_queue, a_live_consumer_keeps_its_job_past_several_leases) {
   test::redis_server server;
   const auto lease = 300ms;
-  job_queue a(redis_for(server), short_lease(lease));
-  job_queue b(redis_for(server), short_lease(lease));
+  job_queue a(redis_test_options(server), short_lease(lease));
+  job_queue b(redis_test_options(server), short_lease(lease));
   ASSERT_TRUE(a.enqueue_blocking({{"k", "v"}}));
   auto got = a.next_blocking(1);
   ASSERT_TRUE(got);
@@ -234,7 +226,7 @@ TEST(job_queue, a_live_consumer_keeps_its_job_past_several_leases) {
   }
   EXPECT_GT(polls, 5);
   EXPECT_TRUE(a.holds(j));
-  redis_connection raw(redis_for(server));
+  redis_connection raw(redis_test_options(server));
   EXPECT_EQ(deliveries_of(raw, j.id), 1) << "renewal must not count deliveries";
   EXPECT_FALSE(a.ack_blocking(j));
 }
@@ -242,14 +234,14 @@ TEST(job_queue, a_live_consumer_keeps_its_job_past_several_leases) {
 TEST(job_queue, a_lease_taken_by_another_consumer_is_reported_lost) {
   test::redis_server server;
   const auto lease = 300ms;
-  job_queue a(redis_for(server), short_lease(lease));
+  job_queue a(redis_test_options(server), short_lease(lease));
   ASSERT_TRUE(a.enqueue_blocking({{"k", "v"}}));
   auto got = a.next_blocking(1);
   ASSERT_TRUE(got);
   ASSERT_EQ(got->jobs.size(), 1u);
   const job j = got->jobs[0];
   // Another consumer takes it over, as a reclaim after a stall of a's would.
-  redis_connection raw(redis_for(server));
+  redis_connection raw(redis_test_options(server));
   auto claimed = raw.command({"XCLAIM", "etl:jobs", "etl-workers", "thief", "0", j.id});
   ASSERT_TRUE(claimed);
   ASSERT_TRUE(claimed->is_array());
@@ -271,7 +263,7 @@ TEST(job_queue, a_job_delivered_too_often_is_dead_lettered_with_the_reason) {
   test::redis_server server;
   auto opts = short_lease(200ms);
   opts.max_deliveries = 2;
-  job_queue q(redis_for(server), opts);
+  job_queue q(redis_test_options(server), opts);
   const job_fields fields{{"type", "batch"}, {"task", "t1"}};
   auto id = q.enqueue_blocking(fields);
   ASSERT_TRUE(id);
@@ -298,7 +290,7 @@ TEST(job_queue, a_job_delivered_too_often_is_dead_lettered_with_the_reason) {
   EXPECT_EQ(s->pending, 0);
   EXPECT_EQ(s->dead_letter_length, 1);
 
-  redis_connection raw(redis_for(server));
+  redis_connection raw(redis_test_options(server));
   auto dead = raw.command({"XRANGE", "etl:jobs:dead", "-", "+"});
   ASSERT_TRUE(dead);
   auto entries = parse_stream_entries(*dead);
@@ -319,7 +311,7 @@ TEST(job_queue, a_job_delivered_too_often_is_dead_lettered_with_the_reason) {
 
 TEST(job_queue, pending_jobs_survive_a_redis_restart_with_aof) {
   test::redis_server server({.appendonly = true});
-  job_queue q(redis_for(server), short_lease(2s));
+  job_queue q(redis_test_options(server), short_lease(2s));
   std::set<std::string> enqueued;
   for (int i = 0; i < 3; ++i) {
     auto id = q.enqueue_blocking({{"batch", std::to_string(i)}});
@@ -356,7 +348,7 @@ TEST(job_queue, pending_jobs_survive_a_redis_restart_with_aof) {
 
 TEST(job_queue, redis_down_gives_bounded_errors_then_recovers) {
   test::redis_server server;  // no persistence: the restart loses the group too
-  job_queue q(redis_for(server), short_lease());
+  job_queue q(redis_test_options(server), short_lease());
   ASSERT_TRUE(q.enqueue_blocking({{"n", "1"}}));
   auto got = q.next_blocking(1);
   ASSERT_TRUE(got);
@@ -394,7 +386,7 @@ TEST(job_queue, redis_down_gives_bounded_errors_then_recovers) {
 
 TEST(job_queue, awaitable_api_runs_off_the_event_loop) {
   test::redis_server server;
-  job_queue q(redis_for(server), short_lease());
+  job_queue q(redis_test_options(server), short_lease());
   net::io_context io;
   const auto loop_thread = std::this_thread::get_id();
   // Gathered here and checked after the loop: GCC 12 fails on gtest's macros and on braced

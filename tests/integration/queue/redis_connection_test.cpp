@@ -4,6 +4,7 @@
 
 #include "etl/core/error.hpp"
 #include "etl/test/redis_server.hpp"
+#include "redis_test_options.hpp"
 
 namespace etl {
 namespace {
@@ -11,19 +12,9 @@ namespace {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
-redis_options options_for(const test::redis_server& server) {
-  auto opts = parse_redis_url(server.url());
-  EXPECT_TRUE(opts) << server.url();
-  opts->connect_timeout = 500ms;
-  opts->command_timeout = 1000ms;
-  opts->min_backoff = 50ms;
-  opts->max_backoff = 200ms;
-  return *opts;
-}
-
 TEST(redis_connection, commands_round_trip_binary_safe) {
   test::redis_server server;
-  redis_connection conn(options_for(server));
+  redis_connection conn(redis_test_options(server));
   EXPECT_FALSE(conn.connected());
   const std::string value("a\0b\r\nc", 6);
   auto set = conn.command({"SET", "k", value});
@@ -45,7 +36,7 @@ TEST(redis_connection, commands_round_trip_binary_safe) {
 
 TEST(redis_connection, pipeline_returns_answers_in_order) {
   test::redis_server server;
-  redis_connection conn(options_for(server));
+  redis_connection conn(redis_test_options(server));
   auto r = conn.pipeline({{"MULTI"}, {"INCR", "n"}, {"INCRBY", "n", "5"}, {"EXEC"}});
   ASSERT_TRUE(r) << r.error().message();
   ASSERT_EQ(r->size(), 4u);
@@ -56,11 +47,11 @@ TEST(redis_connection, pipeline_returns_answers_in_order) {
 
 TEST(redis_connection, selects_the_url_database) {
   test::redis_server server;
-  auto opts = options_for(server);
+  auto opts = redis_test_options(server);
   opts.db = 3;
   redis_connection db3(opts);
   ASSERT_TRUE(db3.command({"SET", "only-in-3", "x"}));
-  redis_connection db0(options_for(server));
+  redis_connection db0(redis_test_options(server));
   auto r = db0.command({"EXISTS", "only-in-3"});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->integer, 0);
@@ -71,7 +62,7 @@ TEST(redis_connection, selects_the_url_database) {
 
 TEST(redis_connection, dead_server_gives_bounded_errors_then_recovers) {
   test::redis_server server;
-  redis_connection conn(options_for(server));
+  redis_connection conn(redis_test_options(server));
   ASSERT_TRUE(conn.command({"PING"}));
   server.stop();
 
@@ -98,7 +89,7 @@ TEST(redis_connection, dead_server_gives_bounded_errors_then_recovers) {
 
 TEST(redis_connection, command_timeout_drops_the_connection) {
   test::redis_server server;
-  auto opts = options_for(server);
+  auto opts = redis_test_options(server);
   opts.command_timeout = 200ms;
   redis_connection conn(opts);
   const auto start = clock::now();
