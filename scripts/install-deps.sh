@@ -1,15 +1,56 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project builds, tests and runs with, when any is missing.
 # Quiet and quick when everything is there. Needs root (or sudo) only when it installs.
+#
+#   scripts/install-deps.sh                  build and test groups (what scripts/test.sh needs)
+#   scripts/install-deps.sh GROUP...         only these groups: build, test, runtime
+#   scripts/install-deps.sh --print GROUP    print a group's packages, one a line
+#
+# These lists are the only ones: the Dockerfile installs its build stage with `build` and its
+# runtime stage with `runtime`, and tests/packaging checks that `runtime` is exactly the packages
+# holding the shared libraries the four binaries link.
 set -euo pipefail
 
-packages=(
-  g++ cmake ninja-build pkg-config git
+# Compiler, build tools and the libraries' headers (their -dev packages pull in `runtime`).
+build_packages=(
+  g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libhiredis-dev libpqxx-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server postgresql wrk curl procps
 )
+# What the tests, the demo and the benchmarks start or call (docker-compose validates the
+# compose file; it needs no Docker engine for that).
+test_packages=(
+  git redis-server postgresql wrk curl procps docker-compose
+)
+# The shared libraries etl-server, etl-worker, etl-verify and animals-sim link, nothing else.
+runtime_packages=(
+  libboost-json1.81.0 libhiredis0.14 libpqxx-6.4 libspdlog1.10 libfmt9
+  libstdc++6 libgcc-s1 libc6
+)
+
+group_packages() {
+  case $1 in
+    build) printf '%s\n' "${build_packages[@]}" ;;
+    test) printf '%s\n' "${test_packages[@]}" ;;
+    runtime) printf '%s\n' "${runtime_packages[@]}" ;;
+    *) echo "install-deps: unknown group '$1' (build, test or runtime)" >&2; return 1 ;;
+  esac
+}
+
+if [[ ${1:-} == --print ]]; then
+  [[ $# -eq 2 ]] || { echo "usage: install-deps.sh --print build|test|runtime" >&2; exit 2; }
+  group_packages "$2"
+  exit 0
+fi
+
+groups=("$@")
+[[ ${#groups[@]} -gt 0 ]] || groups=(build test)
+packages=()
+for g in "${groups[@]}"; do
+  list=$(group_packages "$g")
+  mapfile -t -O "${#packages[@]}" packages <<<"$list"
+done
 
 missing=()
 for p in "${packages[@]}"; do
