@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/json.hpp>
 
 namespace etl {
 
 verification verify_audit(std::vector<std::int64_t> source_ids,
-                          const std::map<int, std::vector<std::int64_t>>& dumps) {
+                          const std::map<int, std::vector<std::int64_t>>& dumps,
+                          const std::optional<std::map<int, std::vector<std::int64_t>>>& in_doubt) {
   std::sort(source_ids.begin(), source_ids.end());
   source_ids.erase(std::unique(source_ids.begin(), source_ids.end()), source_ids.end());
 
@@ -20,9 +22,20 @@ verification verify_audit(std::vector<std::int64_t> source_ids,
     for (auto id : ids)
       ++times[id];
   }
+  std::unordered_set<std::int64_t> doubtful;
+  if (in_doubt) {
+    v.ledger_read = true;
+    for (const auto& [batch, ids] : *in_doubt) {
+      v.in_doubt_batches.push_back(batch);
+      doubtful.insert(ids.begin(), ids.end());
+    }
+  }
   for (auto id : source_ids) {
-    auto it = times.find(id);
-    if (it == times.end())
+    if (times.contains(id))
+      continue;
+    if (doubtful.contains(id))
+      v.unproven.push_back(id);
+    else
       v.missing.push_back(id);
   }
   for (const auto& [id, n] : times) {
@@ -59,7 +72,24 @@ std::string verification::to_text(std::size_t show) const {
        (duplicated.empty() ? "" : "  [" + first_few(duplicated, show) + "]") + "\n";
   s += "unexpected: " + std::to_string(unexpected.size()) +
        (unexpected.empty() ? "" : "  [" + first_few(unexpected, show) + "]") + "\n";
-  s += ok() ? "OK: every id posted exactly once\n" : "FAILED\n";
+  if (ledger_read) {
+    std::string batches;
+    for (std::size_t i = 0; i < in_doubt_batches.size() && i < show; ++i)
+      batches += (i ? ", " : "") + std::to_string(in_doubt_batches[i]);
+    s += "in doubt:   " + std::to_string(in_doubt_batches.size()) + " batch(es)" +
+         (batches.empty() ? "" : " [" + batches + "]") + ", " + std::to_string(unproven.size()) +
+         " id(s) in no dump" + (unproven.empty() ? "" : "  [" + first_few(unproven, show) + "]") +
+         "\n";
+  } else {
+    s += "in doubt:   unknown (the ledger was not read)\n";
+  }
+  if (proven())
+    s += "OK: every id posted exactly once\n";
+  else if (ok())
+    s += "IN DOUBT: nothing proven missing or duplicated, but " + std::to_string(unproven.size()) +
+         " id(s) were in a POST whose answer no worker recorded; check home for them\n";
+  else
+    s += "FAILED\n";
   return s;
 }
 
@@ -68,7 +98,8 @@ std::string verification::to_json() const {
     return boost::json::array(v.begin(), v.end());
   };
   boost::json::object o;
-  o["ok"] = ok();
+  o["ok"] = proven();
+  o["nothing_proven_wrong"] = ok();
   o["expected"] = expected;
   o["posted"] = posted;
   o["missing"] = missing.size();
@@ -77,6 +108,13 @@ std::string verification::to_json() const {
   o["missing_ids"] = ids(missing);
   o["duplicated_ids"] = ids(duplicated);
   o["unexpected_ids"] = ids(unexpected);
+  if (ledger_read) {
+    o["in_doubt_batches"] = boost::json::array(in_doubt_batches.begin(), in_doubt_batches.end());
+    o["unproven"] = unproven.size();
+    o["unproven_ids"] = ids(unproven);
+  } else {
+    o["in_doubt_batches"] = nullptr;
+  }
   return boost::json::serialize(o);
 }
 

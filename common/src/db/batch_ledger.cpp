@@ -246,4 +246,27 @@ net::awaitable<result<finish_report>> batch_ledger::finish_batch(std::string tas
   co_return **r;
 }
 
+net::awaitable<result<std::vector<doubtful_batch>>> batch_ledger::list_in_doubt(
+    std::string task_id) {
+  if (!is_uuid(task_id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    const auto rows = tx.exec_params(
+        "SELECT b.batch_no, b.state, ti.animal_id FROM batches b "
+        "LEFT JOIN task_ids ti ON ti.task_id = b.task_id AND ti.batch_no = b.batch_no "
+        "WHERE b.task_id = $1 AND (b.in_doubt OR b.state = 'posting') "
+        "ORDER BY b.batch_no, ti.animal_id",
+        task_id);
+    std::vector<doubtful_batch> out;
+    for (const auto& row : rows) {
+      const int no = row[0].as<int>();
+      if (out.empty() || out.back().batch_no != no)
+        out.push_back({no, state_from_db(row[1]), {}});
+      if (!row[2].is_null())
+        out.back().ids.push_back(row[2].as<std::int64_t>());
+    }
+    return out;
+  });
+}
+
 }  // namespace etl

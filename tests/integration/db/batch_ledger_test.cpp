@@ -223,6 +223,31 @@ TEST_F(batch_ledger_test, posted_in_doubt_is_counted_and_the_task_can_succeed) {
   EXPECT_EQ(task_of(id).counters.in_doubt, 1);
 }
 
+TEST_F(batch_ledger_test, list_in_doubt_names_posting_and_posted_in_doubt_batches_with_ids) {
+  const auto id = started_task(4);
+  EXPECT_TRUE(await(ledger_->list_in_doubt(id))->empty());
+  // 0: posted normally; 1: posting (a POST on the wire); 2: posted in doubt; 3: pending.
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 0, {1, 2})));
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 0, posted(2))));
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 1, {13, 11, 12})));
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 2, {21, 22})));
+  batch_result r = posted(2);
+  r.outcome = batch_outcome::posted_in_doubt;
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 2, r)));
+
+  auto doubtful = await(ledger_->list_in_doubt(id));
+  ASSERT_TRUE(doubtful) << doubtful.error().message();
+  ASSERT_EQ(doubtful->size(), 2u);
+  EXPECT_EQ(doubtful->at(0).batch_no, 1);
+  EXPECT_EQ(doubtful->at(0).state, batch_state::posting);
+  EXPECT_EQ(doubtful->at(0).ids, (ids{11, 12, 13}));
+  EXPECT_EQ(doubtful->at(1).batch_no, 2);
+  EXPECT_EQ(doubtful->at(1).state, batch_state::posted);
+  EXPECT_EQ(doubtful->at(1).ids, (ids{21, 22}));
+  EXPECT_EQ(await(ledger_->list_in_doubt("not-a-uuid")).error(),
+            make_error_code(errc::invalid_argument));
+}
+
 TEST_F(batch_ledger_test, a_duplicate_job_leaves_another_jobs_claim_alone) {
   const auto id = started_task(1);
   ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-a"))->outcome,

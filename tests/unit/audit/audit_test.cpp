@@ -103,5 +103,30 @@ TEST(verification, finds_missing_duplicated_and_unexpected_ids) {
   EXPECT_NE(v.to_json().find("\"missing_ids\":[3,4]"), std::string::npos) << v.to_json();
 }
 
+TEST(verification, ids_of_in_doubt_batches_are_unproven_not_missing) {
+  // Batch 1 (ids 2, 3) was in doubt: no dump. Batch 2 was resent and dumped.
+  auto v = verify_audit({0, 1, 2, 3, 4}, {{0, {0, 1}}, {2, {4}}},
+                        std::map<int, std::vector<std::int64_t>>{{1, {2, 3}}, {2, {4}}});
+  EXPECT_TRUE(v.ok());
+  EXPECT_FALSE(v.proven());
+  EXPECT_TRUE(v.missing.empty());
+  EXPECT_EQ(v.unproven, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(v.in_doubt_batches, (std::vector<int>{1, 2}));
+  const auto text = v.to_text();
+  EXPECT_NE(text.find("in doubt:   2 batch(es) [1, 2], 2 id(s) in no dump  [2, 3]"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("IN DOUBT"), std::string::npos) << text;
+  EXPECT_NE(v.to_json().find("\"unproven_ids\":[2,3]"), std::string::npos) << v.to_json();
+  EXPECT_NE(v.to_json().find("\"ok\":false"), std::string::npos) << v.to_json();
+}
+
+TEST(verification, without_the_ledger_in_doubt_is_unknown_and_gaps_are_missing) {
+  auto v = verify_audit({0, 1, 2}, {{0, {0, 1}}});
+  EXPECT_FALSE(v.ok());
+  EXPECT_EQ(v.missing, (std::vector<std::int64_t>{2}));
+  EXPECT_NE(v.to_text().find("in doubt:   unknown"), std::string::npos) << v.to_text();
+}
+
 }  // namespace
 }  // namespace etl

@@ -71,6 +71,15 @@ struct finish_report {
   bool finalized = false;                     // this call moved the task to succeeded or failed
 };
 
+// A batch whose POST may or may not have reached home (DESIGN.md, "Delivery guarantees").
+struct doubtful_batch {
+  int batch_no = 0;
+  // posting: a POST was written by a job that has not recorded home's answer (it is on the wire
+  // now, or its worker died); posted: resolved as posted_in_doubt by ETL_IN_DOUBT.
+  batch_state state = batch_state::posting;
+  std::vector<std::int64_t> ids;  // the ids the batch owns, ascending
+};
+
 class batch_ledger {
  public:
   explicit batch_ledger(db_pool& db) noexcept : db_(&db) {}
@@ -106,6 +115,10 @@ class batch_ledger {
   // failed the counts are still added but the status stays.
   net::awaitable<result<finish_report>> finish_batch(std::string task_id, int batch_no,
                                                      batch_result outcome);
+
+  // The task's batches in doubt (posted_in_doubt, or still posting), by batch_no, each with the
+  // ids it owns: where a duplicate or a gap at home may be. Empty for an unknown task.
+  net::awaitable<result<std::vector<doubtful_batch>>> list_in_doubt(std::string task_id);
 
  private:
   db_pool* db_;
