@@ -14,6 +14,7 @@ enum : std::uint64_t {
   salt_friend_count = 4,
   salt_friend = 16,  // + index 0..4
   salt_total_pages = 100,
+  salt_repeat = 101,
 };
 
 constexpr std::array<std::string_view, 100> names = {
@@ -72,10 +73,33 @@ std::string sim_animal::friends_joined() const {
   return out;
 }
 
-sim_dataset::sim_dataset(std::uint64_t seed, std::int64_t total_pages, std::int64_t born_at_max_ms)
-    : seed_(seed), total_pages_(total_pages), born_at_max_ms_(born_at_max_ms) {
+sim_dataset::sim_dataset(std::uint64_t seed, std::int64_t total_pages, std::int64_t born_at_max_ms,
+                         unsigned repeat_percent)
+    : seed_(seed),
+      total_pages_(total_pages),
+      born_at_max_ms_(born_at_max_ms),
+      repeat_percent_(repeat_percent),
+      listed_total_(total_pages * sim_page_size) {
   assert(total_pages >= 0);
   assert(born_at_max_ms > sim_born_at_min_ms);
+  assert(repeat_percent <= 100);
+  if (repeat_percent_ > 0) {
+    for (std::int64_t page = 2; page <= total_pages_; ++page) {
+      if (repeats_on(page)) {
+        --listed_total_;
+      }
+    }
+  }
+}
+
+bool sim_dataset::repeats_on(std::int64_t page) const noexcept {
+  return repeat_percent_ > 0 && page >= 2 && page <= total_pages_ &&
+         sim_hash(seed_, static_cast<std::uint64_t>(page), salt_repeat) % 100 < repeat_percent_;
+}
+
+bool sim_dataset::listed(std::int64_t id) const noexcept {
+  return contains(id) &&
+         !(id % sim_page_size == sim_page_size - 1 && repeats_on(id / sim_page_size + 1));
 }
 
 sim_animal sim_dataset::animal(std::int64_t id) const noexcept {
@@ -188,7 +212,10 @@ bool sim_dataset::append_listing_json(std::string& out, std::int64_t page,
       }
       const bool hit = distortion.what != sim_distortion::kind::none && i == faulty;
       applied = applied || hit;
-      append_item(out, animal(first + i), false, hit ? distortion : sim_distortion{});
+      // A repeating page shows the previous page's first animal in place of its last one.
+      const std::int64_t id =
+          i == sim_page_size - 1 && repeats_on(page) ? first - sim_page_size : first + i;
+      append_item(out, animal(id), false, hit ? distortion : sim_distortion{});
     }
   }
   out += "]}";

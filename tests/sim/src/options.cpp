@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, sim_fault_kinds> fault_flags = {
 };
 
 bool takes_value(std::string_view flag) {
-  static constexpr std::array<std::string_view, 11> flags = {
+  static constexpr std::array<std::string_view, 13> flags = {
       "--host",
       "--port",
       "--threads",
@@ -30,6 +30,8 @@ bool takes_value(std::string_view flag) {
       "--keep-alive-timeout",
       "--trickle-delay-ms",
       "--log-level",
+      "--repeat-ids",
+      "--post-delay-ms",
   };
   return std::find(flags.begin(), flags.end(), flag) != flags.end() ||
          std::find(fault_flags.begin(), fault_flags.end(), flag) != fault_flags.end();
@@ -143,6 +145,16 @@ result<sim_options> parse_sim_options(std::span<const std::string_view> args, st
         return bad("a number of milliseconds 1..10000");
       }
       o.trickle_delay = std::chrono::milliseconds{ms};
+    } else if (flag == "--repeat-ids") {
+      if (!parse_number<unsigned>(value, 0, 100, o.repeat_ids_percent)) {
+        return bad("a percentage 0..100");
+      }
+    } else if (flag == "--post-delay-ms") {
+      unsigned ms = 0;
+      if (!parse_number<unsigned>(value, 0, 600'000, ms)) {
+        return bad("a number of milliseconds 0..600000");
+      }
+      o.post_delay = std::chrono::milliseconds{ms};
     } else if (flag == "--log-level") {
       if (value != "trace" && value != "debug" && value != "info" && value != "warn" &&
           value != "error" && value != "off") {
@@ -196,6 +208,12 @@ Usage: animals-sim [flags]     (values as "--flag value" or "--flag=value")
   --fault-big-body P       ... with a 1 MiB body
                            (fault percentages default to 0 and add up to at most 100)
   --trickle-delay-ms MS    delay between trickled chunks (default 25)
+  --repeat-ids P           P percent of listing pages (from the second) repeat the first id of
+                           the page before in place of their last one, like a listing that
+                           drifts while paged; /sim/report's "listed" leaves the replaced ids
+                           out (default 0)
+  --post-delay-ms MS       every POST to home waits MS before it is handled, besides chaos
+                           (default 0)
   --keep-alive-timeout S   idle keep-alive connections close after S seconds (default 5)
   --log-level LEVEL        trace, debug, info, warn, error, off (default info)
   --help                   this text

@@ -58,6 +58,9 @@ bool sim_report::take_post(std::span<const sim_home_animal> animals) {
     } else {
       word |= bit;
       ++received_;
+      if (!data_.listed(posted.id)) {
+        ++received_unlisted_;
+      }
     }
 
     const sim_animal source = data_.animal(posted.id);
@@ -79,8 +82,8 @@ bool sim_report::take_post(std::span<const sim_home_animal> animals) {
 }
 
 void sim_report::reset() {
-  for (auto* c :
-       {&requests_, &connections_, &chaos_errors_, &chaos_pauses_, &posts_, &posts_failed_}) {
+  for (auto* c : {&requests_, &connections_, &chaos_errors_, &chaos_pauses_, &posts_admitted_,
+                  &posts_, &posts_failed_}) {
     c->store(0, std::memory_order_relaxed);
   }
   for (auto& c : faults_) {
@@ -88,7 +91,7 @@ void sim_report::reset() {
   }
   std::lock_guard lock(mutex_);
   std::fill(received_bits_.begin(), received_bits_.end(), 0);
-  received_ = 0;
+  received_ = received_unlisted_ = 0;
   duplicates_ = unexpected_ = animals_posted_ = 0;
   mismatched_name_ = mismatched_friends_ = mismatched_born_at_ = 0;
   first_duplicates_.clear();
@@ -115,7 +118,8 @@ std::string sim_report::to_json() const {
     }
     for (std::size_t b = 0; b < 64 && first_missing.size() < first_few; ++b) {
       const auto id = static_cast<std::int64_t>(w * 64 + b);
-      if (id < data_.total() && (received_bits_[w] & (std::uint64_t{1} << b)) == 0) {
+      if (id < data_.total() && (received_bits_[w] & (std::uint64_t{1} << b)) == 0 &&
+          data_.listed(id)) {
         first_missing.push_back(id);
       }
     }
@@ -126,13 +130,15 @@ std::string sim_report::to_json() const {
       {"verify", verify_},
       {"received", received_},
       {"duplicates", duplicates_},
-      {"missing", data_.total() - received_},
+      {"listed", data_.listed_total()},
+      {"missing", data_.listed_total() - (received_ - received_unlisted_)},
       {"unexpected", unexpected_},
       {"mismatched",
        {{"name", mismatched_name_},
         {"friends", mismatched_friends_},
         {"born_at", mismatched_born_at_}}},
       {"animals_posted", animals_posted_},
+      {"posts_admitted", load(posts_admitted_)},
       {"posts", load(posts_)},
       {"posts_failed", load(posts_failed_)},
       {"requests", load(requests_)},

@@ -113,7 +113,7 @@ sim_dataset make_dataset(const sim_options& options) {
   const std::int64_t pages = options.pages.value_or(sim_default_total_pages(seed));
   // With a fixed seed the upper bound is fixed too, so the data depend on the seed only.
   const std::int64_t bound = options.seed ? sim_seeded_born_at_max_ms : now_ms();
-  return {seed, pages, bound};
+  return {seed, pages, bound, options.repeat_ids_percent};
 }
 
 }  // namespace
@@ -131,6 +131,10 @@ sim_admission sim_app::admit(std::string_view method, std::string_view target) {
     return {};
   }
   sim_admission out;
+  const bool home_post = method == "POST" && path == home_path;
+  if (home_post) {
+    report_.count_post_admitted();
+  }
   out.request_no = chaos_sequence_.fetch_add(1, std::memory_order_relaxed);
   const auto verdict = chaos_.chaos_for(*out.request_no);
   if (verdict.what == sim_chaos_verdict::kind::error) {
@@ -140,6 +144,9 @@ sim_admission sim_app::admit(std::string_view method, std::string_view target) {
              !(options_.no_post_pause && method == "POST")) {
     report_.count_chaos(verdict.what);
     out.pause = verdict.pause;
+  }
+  if (home_post) {
+    out.pause += options_.post_delay;
   }
   return out;
 }
@@ -343,6 +350,9 @@ std::string sim_app::config_json() const {
       {"verify", options_.verify},
       {"faults", std::move(faults)},
       {"trickle_delay_ms", options_.trickle_delay.count()},
+      {"repeat_ids_percent", options_.repeat_ids_percent},
+      {"post_delay_ms", options_.post_delay.count()},
+      {"listed", data_.listed_total()},
       {"keep_alive_timeout", options_.keep_alive_timeout.count()},
   };
   return boost::json::serialize(config);

@@ -108,7 +108,7 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
       reply = std::move(*admission.early);
     } else {
       if (admission.pause.count() > 0) {
-        spdlog::debug("pausing {} {} for {} s", method, target, admission.pause.count());
+        spdlog::debug("pausing {} {} for {} ms", method, target, admission.pause.count());
         net::steady_timer timer(stream.get_executor(), admission.pause);
         co_await timer.async_wait(awaitable_tuple);
       }

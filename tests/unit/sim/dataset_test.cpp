@@ -185,5 +185,35 @@ TEST(sim_dataset, a_million_animals_cost_no_tables) {
   EXPECT_EQ(boost::json::parse(body).at("items").as_array().back().at("id").as_int64(), 999'999);
 }
 
+TEST(sim_dataset, repeating_pages_show_the_previous_first_id_in_place_of_their_last) {
+  const sim_dataset plain(5, 200, sim_seeded_born_at_max_ms);
+  const sim_dataset data(5, 200, sim_seeded_born_at_max_ms, 30);
+  EXPECT_EQ(plain.listed_total(), plain.total());
+  std::set<std::int64_t> listed;
+  std::int64_t repeating = 0;
+  for (std::int64_t page = 1; page <= data.total_pages(); ++page) {
+    std::string body;
+    data.append_listing_json(body, page, std::to_string(page));
+    const auto items = boost::json::parse(body).at("items").as_array();
+    ASSERT_EQ(items.size(), 10U) << "a repeating page keeps its size";
+    const auto last = items.back().at("id").to_number<std::int64_t>();
+    if (data.repeats_on(page)) {
+      ++repeating;
+      EXPECT_EQ(last, (page - 2) * 10) << "page " << page;
+      EXPECT_FALSE(data.listed(page * 10 - 1));
+    } else {
+      EXPECT_EQ(last, page * 10 - 1);
+      EXPECT_TRUE(data.listed(page * 10 - 1));
+    }
+    for (const auto& item : items)
+      listed.insert(item.at("id").to_number<std::int64_t>());
+  }
+  EXPECT_FALSE(data.repeats_on(1)) << "the first page has no page before it";
+  EXPECT_GT(repeating, 30);  // about 30% of 199 pages
+  EXPECT_LT(repeating, 90);
+  EXPECT_EQ(data.listed_total(), data.total() - repeating);
+  EXPECT_EQ(static_cast<std::int64_t>(listed.size()), data.listed_total());
+}
+
 }  // namespace
 }  // namespace etl

@@ -64,7 +64,10 @@ TEST(sim_options, reads_every_flag_in_both_spellings) {
                         "--keep-alive-timeout",
                         "9",
                         "--log-level",
-                        "debug"});
+                        "debug",
+                        "--repeat-ids",
+                        "30",
+                        "--post-delay-ms=1500"});
   ASSERT_TRUE(o);
   EXPECT_EQ(o->port, 0);
   EXPECT_EQ(o->host, "0.0.0.0");
@@ -80,6 +83,8 @@ TEST(sim_options, reads_every_flag_in_both_spellings) {
   EXPECT_EQ(o->trickle_delay.count(), 5);
   EXPECT_EQ(o->keep_alive_timeout.count(), 9);
   EXPECT_EQ(o->log_level, "debug");
+  EXPECT_EQ(o->repeat_ids_percent, 30U);
+  EXPECT_EQ(o->post_delay, std::chrono::milliseconds(1500));
   EXPECT_TRUE(parse({"--help"})->help);
 }
 
@@ -98,6 +103,8 @@ TEST(sim_options, bad_command_lines_fail_naming_the_flag) {
       {{"--verify=1"}, "--verify"},
       {{"--log-level", "loud"}, "--log-level"},
       {{"--threads", "0"}, "--threads"},
+      {{"--repeat-ids", "101"}, "--repeat-ids"},
+      {{"--post-delay-ms", "-1"}, "--post-delay-ms"},
   };
   for (const auto& [args, flag] : cases) {
     std::string why;
@@ -130,6 +137,8 @@ TEST(sim_options, usage_lists_every_flag) {
                           "--trickle-delay-ms",
                           "--keep-alive-timeout",
                           "--log-level",
+                          "--repeat-ids",
+                          "--post-delay-ms",
                           "--help"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }

@@ -274,7 +274,7 @@ TEST(sim_app, chaos_answers_early_or_pauses_and_no_post_pause_spares_posts) {
     } else {
       ASSERT_FALSE(post && a.pause.count() > 0) << "a POST paused";
       if (!post) {
-        EXPECT_EQ(a.pause.count(), 1) << "a GET without a 5xx pauses";
+        EXPECT_EQ(a.pause, std::chrono::seconds(1)) << "a GET without a 5xx pauses";
         ++pauses;
       }
     }
@@ -315,6 +315,46 @@ TEST(sim_app, faults_apply_to_listing_and_detail_gets_and_are_counted) {
   const auto big_reply = call(big, "GET", "/animals/v1/animals/3");
   EXPECT_EQ(big_reply.body.size(), 1024U * 1024U);
   EXPECT_EQ(boost::json::parse(big_reply.body).at("id"), 3);
+}
+
+TEST(sim_app, the_report_counts_only_listed_ids_as_missing_when_pages_repeat) {
+  auto o = quiet_options(50);
+  o.repeat_ids_percent = 40;
+  o.verify = true;
+  sim_app app(o);
+  const auto unlisted = app.data().total() - app.data().listed_total();
+  ASSERT_GT(unlisted, 0);
+  auto r = report(app);
+  EXPECT_EQ(r.at("listed").to_number<std::int64_t>(), app.data().listed_total());
+  EXPECT_EQ(r.at("missing").to_number<std::int64_t>(), app.data().listed_total());
+  // Post every listed id once, in POSTs of at most 100.
+  std::vector<std::int64_t> ids;
+  for (std::int64_t id = 0; id < app.data().total(); ++id) {
+    if (app.data().listed(id))
+      ids.push_back(id);
+  }
+  for (std::size_t i = 0; i < ids.size(); i += 100) {
+    std::string body = "[";
+    for (std::size_t j = i; j < std::min(ids.size(), i + 100); ++j) {
+      body += body.size() > 1 ? "," : "";
+      body += home_item(app.data().animal(ids[j]));
+    }
+    ASSERT_EQ(call(app, "POST", "/animals/v1/home", body + "]").status, 200U);
+  }
+  r = report(app);
+  EXPECT_EQ(r.at("missing").to_number<std::int64_t>(), 0);
+  EXPECT_EQ(r.at("duplicates").to_number<std::int64_t>(), 0);
+  EXPECT_TRUE(r.at("first_missing").as_array().empty());
+}
+
+TEST(sim_app, post_delay_pauses_every_post_to_home_and_nothing_else) {
+  auto o = quiet_options();
+  o.post_delay = std::chrono::milliseconds(1500);
+  sim_app app(o);
+  EXPECT_EQ(app.admit("POST", "/animals/v1/home").pause, std::chrono::milliseconds(1500));
+  EXPECT_EQ(report(app).at("posts_admitted").to_number<int>(), 1);
+  EXPECT_EQ(app.admit("GET", "/animals/v1/animals?page=1").pause.count(), 0);
+  EXPECT_EQ(app.admit("GET", "/animals/v1/animals/3").pause.count(), 0);
 }
 
 }  // namespace

@@ -59,13 +59,25 @@ class sim_dataset {
  public:
   // `total_pages` pages of 10 animals, ids 0..total-1; born_at values in
   // [sim_born_at_min_ms, born_at_max_ms). Requires total_pages >= 0 and a bound above the minimum.
-  sim_dataset(std::uint64_t seed, std::int64_t total_pages, std::int64_t born_at_max_ms);
+  //
+  // `repeat_percent` (0..100) of the pages from the second on repeat an id, the way a listing
+  // that drifts while it is paged does: the page's last item is replaced by the first animal of
+  // the page before. The replaced animal is then listed nowhere ("unlisted"); it still has a
+  // detail. Which pages repeat depends on the seed and the page only.
+  sim_dataset(std::uint64_t seed, std::int64_t total_pages, std::int64_t born_at_max_ms,
+              unsigned repeat_percent = 0);
 
   std::uint64_t seed() const noexcept { return seed_; }
   std::int64_t total_pages() const noexcept { return total_pages_; }
   std::int64_t total() const noexcept { return total_pages_ * sim_page_size; }
   std::int64_t born_at_max_ms() const noexcept { return born_at_max_ms_; }
   bool contains(std::int64_t id) const noexcept { return id >= 0 && id < total(); }
+  // Whether `page` repeats the first id of the page before (see the constructor).
+  bool repeats_on(std::int64_t page) const noexcept;
+  // Whether the listing shows `id` (false for ids a repeating page replaced, and unknown ids).
+  bool listed(std::int64_t id) const noexcept;
+  // How many distinct ids the listing shows: total() minus the replaced ones.
+  std::int64_t listed_total() const noexcept { return listed_total_; }
 
   // The animal with this id. Precondition: contains(id).
   sim_animal animal(std::int64_t id) const noexcept;
@@ -88,6 +100,8 @@ class sim_dataset {
   std::uint64_t seed_;
   std::int64_t total_pages_;
   std::int64_t born_at_max_ms_;
+  unsigned repeat_percent_;
+  std::int64_t listed_total_;
 };
 
 }  // namespace etl

@@ -27,6 +27,8 @@ struct sim_options {
   bool verify = false;         // a repeated or unknown id makes the whole POST answer 500
   std::chrono::seconds keep_alive_timeout{5};   // idle connections close after this (uvicorn's 5 s)
   std::chrono::milliseconds trickle_delay{25};  // between the chunks of a trickled answer
+  unsigned repeat_ids_percent = 0;              // listing pages that repeat an id (see sim_dataset)
+  std::chrono::milliseconds post_delay{0};      // every POST to home waits this long first
   std::string log_level = "info";
   bool help = false;
 };

@@ -27,6 +27,8 @@ class sim_report {
   void count_connection() noexcept { connections_.fetch_add(1, std::memory_order_relaxed); }
   void count_chaos(sim_chaos_verdict::kind what) noexcept;
   void count_fault(sim_fault fault) noexcept;
+  // One POST to home received whole, before its chaos and delay (a test can act while it waits).
+  void count_post_admitted() noexcept { posts_admitted_.fetch_add(1, std::memory_order_relaxed); }
   // One POST to home that reached the handler; `failed` when its answer was not 200.
   void count_post(bool failed) noexcept;
 
@@ -39,8 +41,11 @@ class sim_report {
   // Clears every counter and the received state (the chaos sequence is not affected).
   void reset();
 
-  // GET /sim/report's body: {"total", "received", "duplicates", "missing", "unexpected",
-  // "mismatched": {"name", "friends", "born_at"}, "posts", "posts_failed", "requests",
+  // GET /sim/report's body: {"total", "listed" (ids the listing shows: total without those a
+  // repeating page replaced), "received", "duplicates", "missing" (listed, not received),
+  // "unexpected",
+  // "mismatched": {"name", "friends", "born_at"}, "posts_admitted", "posts", "posts_failed",
+  // "requests",
   // "connections", "chaos": {"errors", "pauses"}, "faults": {<kind>: n}, "first_missing",
   // "first_duplicates", ...}.
   std::string to_json() const;
@@ -59,12 +64,14 @@ class sim_report {
   counter chaos_errors_{0};
   counter chaos_pauses_{0};
   std::array<counter, sim_fault_kinds> faults_{};
+  counter posts_admitted_{0};
   counter posts_{0};
   counter posts_failed_{0};
 
   mutable std::mutex mutex_;  // guards everything below
   std::vector<std::uint64_t> received_bits_;
   std::int64_t received_ = 0;
+  std::int64_t received_unlisted_ = 0;  // received ids the listing does not show
   std::uint64_t duplicates_ = 0;
   std::uint64_t unexpected_ = 0;
   std::uint64_t animals_posted_ = 0;

@@ -36,7 +36,8 @@ struct sim_reply {
 
 struct sim_admission {
   std::optional<sim_reply> early;  // chaos error: send this at once, do not handle the request
-  std::chrono::seconds pause{0};   // chaos pause: wait this long (on a timer), then handle
+  // chaos pause and --post-delay-ms: wait this long (on a timer), then handle
+  std::chrono::milliseconds pause{0};
   std::optional<std::uint64_t> request_no;  // the chaos sequence number; unset for / and /sim/*
 };
 
