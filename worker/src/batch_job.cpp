@@ -12,6 +12,7 @@
 #include "etl/animal/home_payload.hpp"
 #include "etl/audit/audit_dump.hpp"
 #include "etl/core/error.hpp"
+#include "etl/core/text.hpp"
 #include "etl/core/uuid.hpp"
 #include "etl/worker/batch_fetch.hpp"
 
@@ -179,7 +180,7 @@ net::awaitable<job_outcome> run_batch_job(worker_context& ctx, const job& j) {
       // Home refused the batch for what it holds (400, 422...): sending it again changes nothing.
       co_return co_await finish(
           ctx, *ref, where, batch_outcome::failed, counts, fetched->rejected,
-          "home answered " + std::to_string(r->status) + ": " + r->body.substr(0, 300));
+          "home answered " + std::to_string(r->status) + ": " + storable_text(r->body, 300));
     }
   }
   if (ref->audit) {

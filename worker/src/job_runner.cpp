@@ -51,7 +51,10 @@ net::awaitable<void> job_runner::run_one(job j) {
   } else {
     spdlog::warn("job {} ({} delivery {}): {}; handed back", j.id, type, j.deliveries,
                  outcome.reason);
-    ctx_.queue().release(j);
+    if (auto ec = co_await ctx_.queue().hand_back(j, outcome.reason)) {
+      spdlog::warn("job {}: its error could not be recorded ({}); a dead letter will not name it",
+                   j.id, ec.message());
+    }
   }
 }
 

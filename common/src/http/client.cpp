@@ -22,6 +22,7 @@
 
 #include "connection_pool.hpp"
 #include "etl/core/error.hpp"
+#include "etl/core/text.hpp"
 
 namespace etl {
 namespace {
@@ -440,7 +441,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
           co_return std::move(out.response);
         }
         failure.last_status = out.response.status;
-        failure.last_body = out.response.body.substr(0, 200);
+        failure.last_body = storable_text(out.response.body, 200);
         failure.last_error = {};
       } else {
         failure.last_error = out.ec;
@@ -470,6 +471,10 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     }
   }
 };
+
+std::string http_client::origin() const {
+  return impl_->origin_.origin();
+}
 
 http_client::http_client(net::any_io_executor ex, std::string_view origin,
                          http_client_options opts) {

@@ -8,6 +8,7 @@
 
 #include "etl/core/blocking.hpp"
 #include "etl/core/error.hpp"
+#include "etl/core/text.hpp"
 
 namespace etl {
 namespace {
@@ -305,6 +306,11 @@ result<dead_job> job_queue::dead_letter(const stream_entry& e, std::int64_t deli
   d.deliveries = deliveries;
   d.reason = "delivered " + std::to_string(deliveries) + " times, more than max_deliveries " +
              std::to_string(opts_.max_deliveries);
+  // Why it kept failing, as its last hand_back recorded it (none when its workers died).
+  if (auto last = read_conn_.command({"HGET", opts_.errors_hash, e.id});
+      last && last->is_text() && !last->str.empty()) {
+    d.reason += "; last error: " + last->str;
+  }
   std::vector<std::string> xadd{"XADD", opts_.dead_letter_stream, "*"};
   for (const auto& [k, v] : e.fields) {
     xadd.push_back(k);
@@ -316,12 +322,13 @@ result<dead_job> job_queue::dead_letter(const stream_entry& e, std::int64_t deli
                                       std::move(xadd),
                                       {"XACK", opts_.stream, opts_.group, e.id},
                                       {"XDEL", opts_.stream, e.id},
+                                      {"HDEL", opts_.errors_hash, e.id},
                                       {"EXEC"}});
   if (!replies) {
     spdlog::warn("job queue: dead-lettering job {} failed: {}", e.id, replies.error().message());
     return replies.error();
   }
-  if (auto ec = check_exec(*replies, 3, "dead-letter " + e.id)) {
+  if (auto ec = check_exec(*replies, 4, "dead-letter " + e.id)) {
     return ec;
   }
   const auto& added = replies->back().elements[0];
@@ -340,12 +347,25 @@ error_code job_queue::ack_blocking(const job& j) {
     return cmd_conn_.pipeline({{"MULTI"},
                                {"XACK", opts_.stream, opts_.group, j.id},
                                {"XDEL", opts_.stream, j.id},
+                               {"HDEL", opts_.errors_hash, j.id},
                                {"EXEC"}});
   });
   if (!replies) {
     return replies.error();
   }
-  return check_exec(*replies, 2, "ack " + j.id);
+  return check_exec(*replies, 3, "ack " + j.id);
+}
+
+error_code job_queue::hand_back_blocking(const job& j, std::string reason) {
+  release(j);
+  reason = storable_text(reason, 1'000);
+  auto reply = once_more_if_lost([&] {
+    return cmd_conn_.command({"HSET", opts_.errors_hash, j.id, reason});
+  });
+  if (!reply) {
+    return reply.error();
+  }
+  return reply->is_error() ? make_error_code(redis_errc::server_error) : error_code{};
 }
 
 void job_queue::release(const job& j) {
@@ -468,6 +488,12 @@ net::awaitable<result<next_result>> job_queue::next(std::size_t max_jobs) {
 
 net::awaitable<error_code> job_queue::ack(job j) {
   co_return co_await run_blocking(pool_.get_executor(), [this, &j] { return ack_blocking(j); });
+}
+
+net::awaitable<error_code> job_queue::hand_back(job j, std::string reason) {
+  co_return co_await run_blocking(pool_.get_executor(), [this, &j, &reason] {
+    return hand_back_blocking(j, std::move(reason));
+  });
 }
 
 net::awaitable<result<queue_stats>> job_queue::stats() {

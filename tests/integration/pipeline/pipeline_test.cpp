@@ -90,6 +90,12 @@ TEST(pipeline, a_job_that_keeps_failing_is_dead_lettered_with_its_reason) {
   ASSERT_EQ(t.at("status").as_string(), "failed");
   const auto errors = json::serialize(t.at("errors"));
   EXPECT_NE(errors.find("dead-lettered"), std::string::npos) << errors;
+  // ... and why it kept failing: the plan job's last error names the unreachable source.
+  EXPECT_NE(errors.find("last error: "), std::string::npos) << errors;
+  EXPECT_NE(errors.find("GET http://127.0.0.1:9/animals/v1/animals?page=1"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("Connection refused"), std::string::npos) << errors;
+  std::printf("task errors: %s\n", errors.c_str());
 }
 
 TEST(pipeline, a_redis_restart_mid_task_does_not_stop_it) {

@@ -272,7 +272,10 @@ TEST(job_queue, a_job_delivered_too_often_is_dead_lettered_with_the_reason) {
     auto got = next_within(q, 3s);
     ASSERT_EQ(got.jobs.size(), 1u) << "delivery " << delivery;
     EXPECT_EQ(got.jobs[0].deliveries, delivery);
-    q.release(got.jobs[0]);  // the worker died on it: no ack
+    if (delivery == 1)  // its run failed and said why
+      ASSERT_FALSE(q.hand_back_blocking(got.jobs[0], "page 3: HTTP 500: Sorry!"));
+    else
+      q.release(got.jobs[0]);  // the worker died on it: no ack, no reason
   }
   auto got = next_within(q, 3s);
   EXPECT_TRUE(got.jobs.empty());
@@ -282,6 +285,7 @@ TEST(job_queue, a_job_delivered_too_often_is_dead_lettered_with_the_reason) {
   EXPECT_EQ(d.fields, fields);
   EXPECT_EQ(d.deliveries, 3);
   EXPECT_NE(d.reason.find("max_deliveries 2"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("; last error: page 3: HTTP 500: Sorry!"), std::string::npos) << d.reason;
   EXPECT_FALSE(d.dead_id.empty());
 
   auto s = q.stats_blocking();
@@ -301,12 +305,33 @@ TEST(job_queue, a_job_delivered_too_often_is_dead_lettered_with_the_reason) {
   EXPECT_EQ(f.at("reason"), d.reason);
   EXPECT_EQ(f.at("deliveries"), "3");
   EXPECT_EQ(f.at("job_id"), *id);
+  // Its recorded error went with it.
+  EXPECT_EQ(raw.command({"HLEN", "etl:jobs:errors"})->integer, 0);
 
   // It never comes back.
   auto later = q.next_blocking(1);
   ASSERT_TRUE(later);
   EXPECT_TRUE(later->jobs.empty());
   EXPECT_TRUE(later->dead.empty());
+}
+
+TEST(job_queue, an_ack_clears_the_error_a_hand_back_recorded) {
+  test::redis_server server;
+  job_queue q(redis_test_options(server), short_lease(200ms));
+  ASSERT_TRUE(q.enqueue_blocking({{"type", "plan"}}));
+  auto got = next_within(q, 3s);
+  ASSERT_EQ(got.jobs.size(), 1u);
+  // A reason with a cut UTF-8 character and a NUL is stored as valid text.
+  ASSERT_FALSE(q.hand_back_blocking(got.jobs[0], std::string("bad \xC3 byte\0here", 15)));
+  EXPECT_FALSE(q.holds(got.jobs[0]));
+  redis_connection raw(redis_test_options(server));
+  auto stored = raw.command({"HGET", "etl:jobs:errors", got.jobs[0].id});
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->str, "bad \xEF\xBF\xBD byte\xEF\xBF\xBDhere");
+  auto again = next_within(q, 3s);
+  ASSERT_EQ(again.jobs.size(), 1u);
+  ASSERT_FALSE(q.ack_blocking(again.jobs[0]));
+  EXPECT_EQ(raw.command({"HLEN", "etl:jobs:errors"})->integer, 0);
 }
 
 TEST(job_queue, pending_jobs_survive_a_redis_restart_with_aof) {

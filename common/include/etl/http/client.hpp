@@ -94,6 +94,8 @@ class http_client {
 
   const http_client_metrics& metrics() const noexcept;
   const http_client_options& options() const noexcept;
+  // "scheme://host:port": where the requests go, for error messages.
+  std::string origin() const;
 
   // Closes idle connections; requests in flight finish on their own.
   void close_idle();

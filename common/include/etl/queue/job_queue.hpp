@@ -78,6 +78,8 @@ struct job_queue_options {
   std::chrono::milliseconds lease{10'000};  // unrenewed this long, a job may be reclaimed
   std::int64_t max_deliveries = 5;          // delivered more often, a job is dead-lettered
   std::string dead_letter_stream = "etl:jobs:dead";
+  // job id -> the reason its last run failed (hand_back), read into its dead-letter reason
+  std::string errors_hash = "etl:jobs:errors";
   std::chrono::milliseconds block{2'000};  // how long `next` waits for a new job
   std::size_t threads = 3;                 // the blocking pool running the Redis calls
 };
@@ -121,6 +123,11 @@ class job_queue {
   // Does no I/O; never fails.
   void release(const job& j);
 
+  // release() for a job whose run failed, recording `reason` (storable_text, 1,000 bytes) as its
+  // last error, so that a job dead-lettered later says why it kept failing. Fails with a
+  // redis_errc when the reason could not be recorded; the job is released either way.
+  net::awaitable<error_code> hand_back(job j, std::string reason);
+
   // True while the job is held and its lease was not lost. A lease is lost when renewal finds
   // the job owned by another consumer (it was reclaimed while this one stalled): the worker
   // should then not ack or post it. Does no I/O.
@@ -135,6 +142,7 @@ class job_queue {
   result<std::string> enqueue_blocking(const job_fields& fields);
   result<next_result> next_blocking(std::size_t max_jobs);
   error_code ack_blocking(const job& j);
+  error_code hand_back_blocking(const job& j, std::string reason);
   result<queue_stats> stats_blocking();
 
  private:
