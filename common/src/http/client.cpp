@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,7 +29,6 @@ namespace {
 using tcp = net::ip::tcp;
 using steady = std::chrono::steady_clock;
 using beast_request = http::request<http::string_body>;
-using namespace net::experimental::awaitable_operators;
 
 constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
 
@@ -369,37 +367,54 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   // A GET that is sent again on another connection when no answer came within the hedge
   // delay, and once more if that copy is slow too (a paused source pauses a copy at random, so
   // two in a row happen); the first answer wins and the other copies' connections are closed.
+  //
+  // The hedge timer posts a tick (copy -1) into the same channel as the copies' outcomes, so one
+  // receive sees whichever comes first. Racing the receive against the timer with `||` would
+  // drop an outcome received in the same instant as the timer fired: the hedge that answered
+  // would be lost, and the request would wait for the paused copy.
   net::awaitable<attempt_outcome> hedged_attempt(std::shared_ptr<const beast_request> req,
                                                  steady::time_point deadline) {
     using channel_type = net::experimental::concurrent_channel<void(error_code, attempt_outcome)>;
     const auto max_copies = static_cast<std::size_t>(1 + std::max(opts_.max_hedges, 0));
-    auto channel = std::make_shared<channel_type>(ex_, max_copies);
+    // Room for every copy's outcome and every tick: try_send never finds it full.
+    auto channel = std::make_shared<channel_type>(ex_, 2 * max_copies);
+    net::steady_timer hedge_timer(co_await net::this_coro::executor);
+    auto arm_hedge_timer = [&] {
+      hedge_timer.expires_after(hedge_delay());
+      hedge_timer.async_wait([channel](error_code ec) {
+        if (ec)
+          return;  // cancelled: an answer came first
+        attempt_outcome tick;
+        tick.copy = -1;
+        channel->try_send(error_code{}, std::move(tick));
+      });
+    };
     std::vector<std::shared_ptr<copy_state>> copies;
     copies.push_back(start_copy(req, deadline, channel, 0));
+    if (copies.size() < max_copies)
+      arm_hedge_timer();
 
     attempt_outcome out;
     for (;;) {
-      if (copies.size() < max_copies) {
-        net::steady_timer hedge_timer(co_await net::this_coro::executor);
-        hedge_timer.expires_after(hedge_delay());
-        auto first = co_await (channel->async_receive(nothrow_awaitable) ||
-                               hedge_timer.async_wait(nothrow_awaitable));
-        if (first.index() == 0) {
-          out = std::move(std::get<1>(std::get<0>(first)));
-          break;
-        }
-        spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
-                      std::string(req->target()), copies.size());
-        if (take_hedge_token()) {
-          metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
-          copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size())));
-          continue;
-        }
+      auto [ec, got] = co_await channel->async_receive(nothrow_awaitable);
+      if (ec) {
+        out.ec = ec;
+        break;
       }
-      auto next = co_await channel->async_receive(nothrow_awaitable);
-      out = std::move(std::get<1>(next));
-      break;
+      if (got.copy >= 0) {
+        out = std::move(got);
+        break;
+      }
+      spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
+                    std::string(req->target()), copies.size());
+      if (take_hedge_token()) {
+        metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
+        copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size())));
+        if (copies.size() < max_copies)
+          arm_hedge_timer();
+      }
     }
+    hedge_timer.cancel();
     for (std::size_t i = 0; i < copies.size(); ++i) {
       if (static_cast<int>(i) != out.copy)
         abandon(copies[i]);
