@@ -121,6 +121,28 @@ std::vector<option_spec> client_specs() {
   return out;
 }
 
+std::vector<option_spec> server_specs() {
+  const settings d;
+  std::vector<option_spec> out;
+  out.push_back(duration_option("ETL_HTTP_READ_TIMEOUT", d.http_read_timeout, 10ms, 10min,
+                                "(etl-server) a request must arrive whole within this from its "
+                                "first byte, a new connection's first request from the connect; "
+                                "slower clients are closed"));
+  out.push_back(duration_option("ETL_HTTP_IDLE_TIMEOUT", d.http_idle_timeout, 10ms, 1h,
+                                "(etl-server) a kept-alive connection with no new request for "
+                                "this long is closed"));
+  out.push_back(int_option("ETL_HTTP_MAX_CONNECTIONS", d.http_max_connections, 1, 100'000,
+                           "(etl-server) open connections at most; more are closed at once"));
+  out.push_back(duration_option("ETL_IDEMPOTENCY_RETENTION", d.idempotency_retention, 1s,
+                                std::chrono::hours(24 * 365),
+                                "(etl-server) how long an Idempotency-Key names its task; an "
+                                "older key starts a new task"));
+  out.push_back(duration_option("ETL_READY_TIMEOUT", d.ready_timeout, 10ms, 1min,
+                                "(etl-server) /readyz waits this long for Redis and for Postgres "
+                                "to answer"));
+  return out;
+}
+
 template <class T, class F>
 void read(const option_values& values, std::string_view name, F&& assign) {
   if (auto v = values.find<T>(name)) {
@@ -155,9 +177,18 @@ void add_client_options(option_set& options) {
   }
 }
 
+void add_server_options(option_set& options) {
+  for (auto& spec : server_specs()) {
+    options.add(std::move(spec));
+  }
+}
+
 void add_options(option_set& options, std::initializer_list<std::string_view> names) {
   auto all = common_specs();
   for (auto& spec : client_specs()) {
+    all.push_back(std::move(spec));
+  }
+  for (auto& spec : server_specs()) {
     all.push_back(std::move(spec));
   }
   for (const auto name : names) {
@@ -227,6 +258,15 @@ boost::system::result<settings, option_error> load_settings(const option_values&
   read<milliseconds>(values, "ETL_HEDGE_MIN_DELAY", [&](milliseconds v) { s.hedge_min_delay = v; });
   read<milliseconds>(values, "ETL_HEDGE_MAX_DELAY", [&](milliseconds v) { s.hedge_max_delay = v; });
   read<double>(values, "ETL_HEDGE_BUDGET", [&](double v) { s.hedge_budget = v; });
+  read<milliseconds>(values, "ETL_HTTP_READ_TIMEOUT",
+                     [&](milliseconds v) { s.http_read_timeout = v; });
+  read<milliseconds>(values, "ETL_HTTP_IDLE_TIMEOUT",
+                     [&](milliseconds v) { s.http_idle_timeout = v; });
+  read<std::int64_t>(values, "ETL_HTTP_MAX_CONNECTIONS",
+                     [&](std::int64_t v) { s.http_max_connections = static_cast<int>(v); });
+  read<milliseconds>(values, "ETL_IDEMPOTENCY_RETENTION",
+                     [&](milliseconds v) { s.idempotency_retention = v; });
+  read<milliseconds>(values, "ETL_READY_TIMEOUT", [&](milliseconds v) { s.ready_timeout = v; });
 
   if (s.retry_base_delay > s.retry_max_delay) {
     return conflict(
@@ -289,7 +329,8 @@ std::string describe(const settings& s) {
       "in_doubt_wait={} retry_attempts={} retry_base_delay={} retry_max_delay={} "
       "retry_after_max={} connect_timeout={} get_timeout={} post_timeout={} "
       "request_deadline={} max_connections={} hedge={} hedge_delay={} hedge_min_delay={} "
-      "hedge_max_delay={} hedge_budget={}",
+      "hedge_max_delay={} hedge_budget={} http_read_timeout={} http_idle_timeout={} "
+      "http_max_connections={} idempotency_retention={} ready_timeout={}",
       address_text(s.listen_host, s.listen_port), redacted_url(s.redis_url),
       redacted_url(s.database_url), redacted_url(s.source_url), redacted_url(s.home_url),
       s.audit_dir, s.worker_processes, s.concurrency, s.api_token ? "set" : "unset",
@@ -299,7 +340,10 @@ std::string describe(const settings& s) {
       format_duration(s.connect_timeout), format_duration(s.get_timeout),
       format_duration(s.post_timeout), format_duration(s.request_deadline), s.max_connections,
       s.hedge, s.hedge_delay ? format_duration(*s.hedge_delay) : std::string("auto"),
-      format_duration(s.hedge_min_delay), format_duration(s.hedge_max_delay), s.hedge_budget);
+      format_duration(s.hedge_min_delay), format_duration(s.hedge_max_delay), s.hedge_budget,
+      format_duration(s.http_read_timeout), format_duration(s.http_idle_timeout),
+      s.http_max_connections, format_duration(s.idempotency_retention),
+      format_duration(s.ready_timeout));
 }
 
 }  // namespace etl

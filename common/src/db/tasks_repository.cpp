@@ -13,6 +13,8 @@ namespace {
 
 constexpr std::size_t max_idempotency_key = 200;
 constexpr int max_list_limit = 1000;
+// The first key of create_task's pg_advisory_xact_lock(int, int): "idem" as 4 ASCII bytes.
+constexpr int idempotency_lock_space = 0x6964656d;
 
 std::string select_tasks(const char* where_and_order) {
   return std::string("SELECT ") + detail::task_columns + " FROM tasks t " + where_and_order;
@@ -61,25 +63,39 @@ result<task_status> status_or_not_found(result<std::optional<task_status>> r) {
 }  // namespace
 
 net::awaitable<result<created_task>> tasks_repository::create_task(
-    bool audit_mode, std::optional<std::string> idempotency_key, json::value request) {
+    bool audit_mode, std::optional<std::string> idempotency_key, json::value request,
+    std::chrono::milliseconds key_retention) {
   if (idempotency_key &&
       (idempotency_key->empty() || idempotency_key->size() > max_idempotency_key))
     co_return make_error_code(errc::invalid_argument);
+  if (key_retention < std::chrono::milliseconds(1))
+    co_return make_error_code(errc::invalid_argument);
   const std::string request_text = json::serialize(request);
-  const char* key = idempotency_key ? idempotency_key->c_str() : nullptr;
   co_return co_await db_->run([&](pqxx::work& tx) {
-    // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit, so the
-    // SELECT that follows (a new snapshot under read committed) sees that row.
-    const auto rows = tx.exec_params(
-        std::string("INSERT INTO tasks AS t (audit_mode, idempotency_key, request) "
-                    "VALUES ($1, $2, $3::jsonb) ON CONFLICT (idempotency_key) DO NOTHING "
-                    "RETURNING ") +
-            detail::task_columns,
-        audit_mode, key, request_text);
-    if (!rows.empty())
-      return created_task{detail::read_task(rows[0]), false};
-    const auto existing = tx.exec_params1(select_tasks("WHERE t.idempotency_key = $1"), key);
-    return created_task{detail::read_task(existing), true};
+    if (idempotency_key) {
+      // Keys are not unique over all time (migration 0002), so the callers of one key take
+      // turns: the lock is held until commit, and under read committed the SELECT after it
+      // sees the task a previous holder inserted.
+      tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", idempotency_lock_space,
+                     *idempotency_key);
+      const auto found = tx.exec_params(
+          std::string("SELECT ") + detail::task_columns +
+              ", t.request = $2::jsonb FROM tasks t WHERE t.idempotency_key = $1 "
+              "AND t.created_at > now() - $3::bigint * interval '1 millisecond' "
+              "ORDER BY t.created_at DESC LIMIT 1",
+          *idempotency_key, request_text, static_cast<std::int64_t>(key_retention.count()));
+      if (!found.empty()) {
+        const auto& row = found[0];
+        return created_task{detail::read_task(row), true, row[row.size() - 1].as<bool>()};
+      }
+    }
+    const char* key = idempotency_key ? idempotency_key->c_str() : nullptr;
+    const auto rows =
+        tx.exec_params1(std::string("INSERT INTO tasks AS t (audit_mode, idempotency_key, request) "
+                                    "VALUES ($1, $2, $3::jsonb) RETURNING ") +
+                            detail::task_columns,
+                        audit_mode, key, request_text);
+    return created_task{detail::read_task(rows), false, true};
   });
 }
 

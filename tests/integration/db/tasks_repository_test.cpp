@@ -89,6 +89,48 @@ TEST_F(tasks_repository_test, idempotency_key_returns_the_same_task) {
             errc::invalid_argument);
 }
 
+TEST_F(tasks_repository_test, idempotency_key_with_another_request_is_reported) {
+  const auto audit = json::parse(R"({"audit_mode":true})");
+  auto first = await(tasks_->create_task(true, "key-3", audit));
+  auto same = await(tasks_->create_task(true, "key-3", json::parse(R"({"audit_mode":true})")));
+  auto other = await(tasks_->create_task(false, "key-3", json::parse(R"({"audit_mode":false})")));
+  ASSERT_TRUE(first && same && other);
+  EXPECT_TRUE(same->existed);
+  EXPECT_TRUE(same->same_request);
+  EXPECT_TRUE(other->existed);
+  EXPECT_FALSE(other->same_request);
+  EXPECT_EQ(other->value.id, first->value.id);
+  EXPECT_TRUE(other->value.audit_mode);  // the existing task, unchanged
+}
+
+TEST_F(tasks_repository_test, idempotency_key_older_than_the_retention_starts_a_new_task) {
+  auto first = await(tasks_->create_task(false, "key-4", json::object{}));
+  ASSERT_TRUE(first);
+  // Age the task instead of waiting: the key was used 25 hours ago.
+  auto aged = db_->run_sync<void>([&](pqxx::work& tx) {
+    tx.exec_params("UPDATE tasks SET created_at = now() - interval '25 hours' WHERE id = $1",
+                   first->value.id);
+  });
+  ASSERT_TRUE(aged) << aged.error().message();
+  auto within = await(tasks_->create_task(false, "key-4", json::object{}, std::chrono::hours(26)));
+  ASSERT_TRUE(within);
+  EXPECT_TRUE(within->existed);
+  EXPECT_EQ(within->value.id, first->value.id);
+
+  auto fresh = await(tasks_->create_task(true, "key-4", json::parse(R"({"audit_mode":true})")));
+  ASSERT_TRUE(fresh);
+  EXPECT_FALSE(fresh->existed) << "a key older than 24 h starts a new task";
+  EXPECT_NE(fresh->value.id, first->value.id);
+  // From now on the key names the new task.
+  auto again = await(tasks_->create_task(true, "key-4", json::parse(R"({"audit_mode":true})")));
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->existed);
+  EXPECT_EQ(again->value.id, fresh->value.id);
+  EXPECT_EQ(await(tasks_->create_task(false, "key-5", json::object{}, std::chrono::milliseconds(0)))
+                .error(),
+            errc::invalid_argument);
+}
+
 TEST_F(tasks_repository_test, list_is_newest_first_with_a_cursor) {
   std::vector<std::string> created;
   for (int i = 0; i < 5; ++i)

@@ -22,6 +22,7 @@ option_set every_option() {
   option_set set;
   add_common_options(set);
   add_client_options(set);
+  add_server_options(set);
   return set;
 }
 
@@ -48,16 +49,38 @@ std::string load_error(const std::vector<std::string>& args,
   return r ? std::string() : r.error().message;
 }
 
-const std::vector<std::string> contract_variables{
-    "ETL_LISTEN",           "ETL_REDIS_URL",       "ETL_DATABASE_URL",
-    "ETL_SOURCE_URL",       "ETL_HOME_URL",        "ETL_AUDIT_DIR",
-    "ETL_WORKER_PROCESSES", "ETL_CONCURRENCY",     "ETL_API_TOKEN",
-    "ETL_LOG_FORMAT",       "ETL_LOG_LEVEL",       "ETL_IN_DOUBT",
-    "ETL_IN_DOUBT_WAIT",    "ETL_RETRY_ATTEMPTS",  "ETL_RETRY_BASE_DELAY",
-    "ETL_RETRY_MAX_DELAY",  "ETL_RETRY_AFTER_MAX", "ETL_CONNECT_TIMEOUT",
-    "ETL_GET_TIMEOUT",      "ETL_POST_TIMEOUT",    "ETL_REQUEST_DEADLINE",
-    "ETL_MAX_CONNECTIONS",  "ETL_HEDGE",           "ETL_HEDGE_DELAY",
-    "ETL_HEDGE_MIN_DELAY",  "ETL_HEDGE_MAX_DELAY", "ETL_HEDGE_BUDGET"};
+const std::vector<std::string> contract_variables{"ETL_LISTEN",
+                                                  "ETL_REDIS_URL",
+                                                  "ETL_DATABASE_URL",
+                                                  "ETL_SOURCE_URL",
+                                                  "ETL_HOME_URL",
+                                                  "ETL_AUDIT_DIR",
+                                                  "ETL_WORKER_PROCESSES",
+                                                  "ETL_CONCURRENCY",
+                                                  "ETL_API_TOKEN",
+                                                  "ETL_LOG_FORMAT",
+                                                  "ETL_LOG_LEVEL",
+                                                  "ETL_IN_DOUBT",
+                                                  "ETL_IN_DOUBT_WAIT",
+                                                  "ETL_RETRY_ATTEMPTS",
+                                                  "ETL_RETRY_BASE_DELAY",
+                                                  "ETL_RETRY_MAX_DELAY",
+                                                  "ETL_RETRY_AFTER_MAX",
+                                                  "ETL_CONNECT_TIMEOUT",
+                                                  "ETL_GET_TIMEOUT",
+                                                  "ETL_POST_TIMEOUT",
+                                                  "ETL_REQUEST_DEADLINE",
+                                                  "ETL_MAX_CONNECTIONS",
+                                                  "ETL_HEDGE",
+                                                  "ETL_HEDGE_DELAY",
+                                                  "ETL_HEDGE_MIN_DELAY",
+                                                  "ETL_HEDGE_MAX_DELAY",
+                                                  "ETL_HEDGE_BUDGET",
+                                                  "ETL_HTTP_READ_TIMEOUT",
+                                                  "ETL_HTTP_IDLE_TIMEOUT",
+                                                  "ETL_HTTP_MAX_CONNECTIONS",
+                                                  "ETL_IDEMPOTENCY_RETENTION",
+                                                  "ETL_READY_TIMEOUT"};
 
 TEST(settings, defaults_are_the_documented_ones) {
   const settings s = loaded({});
@@ -89,6 +112,25 @@ TEST(settings, defaults_are_the_documented_ones) {
   EXPECT_EQ(s.hedge_min_delay, 50ms);
   EXPECT_EQ(s.hedge_max_delay, 1s);
   EXPECT_DOUBLE_EQ(s.hedge_budget, 0.1);
+  EXPECT_EQ(s.http_read_timeout, 10s);
+  EXPECT_EQ(s.http_idle_timeout, 30s);
+  EXPECT_EQ(s.http_max_connections, 2048);
+  EXPECT_EQ(s.idempotency_retention, 24h);
+  EXPECT_EQ(s.ready_timeout, 2s);
+}
+
+TEST(settings, server_options_from_the_environment) {
+  const settings s = loaded({"--idempotency-retention=48h"}, {{"ETL_HTTP_READ_TIMEOUT", "750ms"},
+                                                              {"ETL_HTTP_IDLE_TIMEOUT", "5s"},
+                                                              {"ETL_HTTP_MAX_CONNECTIONS", "16"},
+                                                              {"ETL_READY_TIMEOUT", "500ms"}});
+  EXPECT_EQ(s.http_read_timeout, 750ms);
+  EXPECT_EQ(s.http_idle_timeout, 5s);
+  EXPECT_EQ(s.http_max_connections, 16);
+  EXPECT_EQ(s.idempotency_retention, 48h);
+  EXPECT_EQ(s.ready_timeout, 500ms);
+  EXPECT_NE(load_error({}, {{"ETL_HTTP_MAX_CONNECTIONS", "0"}}).find("ETL_HTTP_MAX_CONNECTIONS"),
+            std::string::npos);
 }
 
 TEST(settings, every_contract_variable_is_declared) {

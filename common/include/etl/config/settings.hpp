@@ -59,6 +59,13 @@ struct settings {
   milliseconds hedge_min_delay{50};
   milliseconds hedge_max_delay{1'000};
   double hedge_budget = 0.1;
+
+  // etl-server's listener and API; server_options() maps the first three onto the HTTP server.
+  milliseconds http_read_timeout{10'000};  // one whole request, from its first byte
+  milliseconds http_idle_timeout{30'000};  // a kept-alive connection waiting for its next request
+  int http_max_connections = 2'048;
+  milliseconds idempotency_retention{24 * 3'600'000};  // an Idempotency-Key names its task
+  milliseconds ready_timeout{2'000};                   // each check of /readyz
 };
 
 // Declares the contract's options: ETL_LISTEN, ETL_REDIS_URL, ETL_DATABASE_URL, ETL_SOURCE_URL,
@@ -71,7 +78,12 @@ void add_common_options(option_set& options);
 // ETL_MAX_CONNECTIONS, ETL_HEDGE*. Throws std::logic_error when one is already declared.
 void add_client_options(option_set& options);
 
-// Declares only the named options out of the two groups above, for a binary that needs a few.
+// Declares etl-server's options: ETL_HTTP_READ_TIMEOUT, ETL_HTTP_IDLE_TIMEOUT,
+// ETL_HTTP_MAX_CONNECTIONS, ETL_IDEMPOTENCY_RETENTION, ETL_READY_TIMEOUT. Throws
+// std::logic_error when one is already declared.
+void add_server_options(option_set& options);
+
+// Declares only the named options out of the groups above, for a binary that needs a few.
 // Throws std::logic_error for a name that is in neither group, or already declared.
 void add_options(option_set& options, std::initializer_list<std::string_view> names);
 

@@ -8,6 +8,7 @@
 // `db_pool::run`.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ namespace etl {
 struct created_task {
   task value;
   bool existed = false;  // the idempotency key named an existing task, returned unchanged
+  // With `existed`: whether that task was created with an equal `request`. False means the
+  // caller reused a key with other parameters (and nothing was created).
+  bool same_request = true;
 };
 
 // Where the previous page of list_tasks ended (its last task).
@@ -46,12 +50,14 @@ class tasks_repository {
  public:
   explicit tasks_repository(db_pool& db) noexcept : db_(&db) {}
 
-  // Inserts a queued task. With an idempotency key already used, returns that task unchanged
-  // with existed = true, whatever `audit_mode` and `request` say now (concurrent calls with one
-  // key create one task). Errors: invalid_argument (empty key or longer than 200 bytes).
-  net::awaitable<result<created_task>> create_task(bool audit_mode,
-                                                   std::optional<std::string> idempotency_key,
-                                                   json::value request);
+  // Inserts a queued task. With an idempotency key that names a task created within
+  // `key_retention`, returns the newest such task unchanged with existed = true, and
+  // same_request telling whether its `request` equals this one (JSON equality); an older key
+  // starts a new task. Concurrent calls with one key create one task.
+  // Errors: invalid_argument (empty key or longer than 200 bytes, a retention below 1 ms).
+  net::awaitable<result<created_task>> create_task(
+      bool audit_mode, std::optional<std::string> idempotency_key, json::value request,
+      std::chrono::milliseconds key_retention = std::chrono::hours(24));
 
   // The task, or nullopt when no task has this id. Errors: invalid_argument (not a uuid).
   net::awaitable<result<std::optional<task>>> get_task(std::string id);
