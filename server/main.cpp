@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   using namespace etl;
   option_set options;
   add_common_options(options);
+  add_server_options(options);
   options.add(
       bool_option("ETL_MIGRATE_ONLY", false, "apply the pending database migrations and exit"));
   options.add(int_option("ETL_SERVER_THREADS", 2, 1, 64, "event loop threads"));

@@ -21,6 +21,7 @@ namespace {
 
 using tcp = net::ip::tcp;
 constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
+constexpr std::size_t first_read_bytes = 4096;
 
 // One connection, shared with the server so that stop() can close it while it waits idle.
 struct session {
@@ -44,6 +45,12 @@ server_reply json_error(unsigned status, std::string_view error, std::string_vie
   o["error"] = error;
   o["detail"] = detail;
   return server_reply{status, "application/json", boost::json::serialize(o), {}};
+}
+
+server_reply method_not_allowed(std::string_view allow) {
+  auto reply = json_error(405, "method_not_allowed", "this path answers " + std::string(allow));
+  reply.headers.emplace_back("Allow", std::string(allow));
+  return reply;
 }
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
@@ -171,14 +178,24 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       parser.header_limit(static_cast<std::uint32_t>(self->opts_.max_header_bytes));
       parser.body_limit(self->opts_.max_body_bytes);
 
-      // The first request must arrive whole within read_timeout; later ones may wait idle.
-      s->stream.expires_after(first ? self->opts_.read_timeout : self->opts_.idle_timeout);
+      // A kept-alive connection may wait idle for the first byte of its next request; from
+      // there (or from the connect, for the first request) the whole request must arrive within
+      // read_timeout. The expiry holds for every read until it is set again, so a client that
+      // trickles headers or body cannot stretch it (slowloris).
+      if (!first && buffer.size() == 0) {
+        s->stream.expires_after(self->opts_.idle_timeout);
+        auto [iec, in] =
+            co_await s->stream.async_read_some(buffer.prepare(first_read_bytes), nothrow_awaitable);
+        if (iec)
+          break;  // idle timeout, EOF, reset or stop(): close quietly
+        buffer.commit(in);
+      }
+      s->stream.expires_after(self->opts_.read_timeout);
       auto [hec, hn] =
           co_await http::async_read_header(s->stream, buffer, parser, nothrow_awaitable);
       error_code ec = hec;
       if (!ec) {
         s->busy = true;
-        s->stream.expires_after(self->opts_.read_timeout);
         auto [bec, bn] = co_await http::async_read(s->stream, buffer, parser, nothrow_awaitable);
         ec = bec;
       }

@@ -14,10 +14,24 @@
 #include "etl/db/migrations.hpp"
 #include "etl/db/tasks_repository.hpp"
 #include "etl/queue/job_queue.hpp"
+#include "etl/server/api_auth.hpp"
 #include "etl/server/http_server.hpp"
+#include "etl/server/readiness.hpp"
 #include "etl/server/task_api.hpp"
 
 namespace etl {
+namespace {
+
+http_server_options http_options(const settings& cfg) {
+  http_server_options o;
+  o.read_timeout = cfg.http_read_timeout;
+  o.idle_timeout = cfg.http_idle_timeout;
+  o.max_connections = static_cast<std::size_t>(cfg.http_max_connections);
+  return o;
+}
+
+}  // namespace
+
 int run_migrations(const settings& cfg) {
   db_pool db(database_options(cfg));
   auto report = apply_migrations(db);
@@ -40,10 +54,14 @@ int run_server(const settings& cfg, const server_app_options& opts) {
   }
   tasks_repository tasks(db);
   job_queue queue(redis_options_for(cfg));
-  task_api api(tasks, queue);
+  const api_auth auth(cfg.api_token);
+  readiness ready(db, queue, cfg.ready_timeout);
+  task_api api(
+      tasks, queue,
+      {.auth = &auth, .ready = &ready, .idempotency_retention = cfg.idempotency_retention});
 
   net::io_context ioc(static_cast<int>(opts.threads));
-  http_server server(ioc.get_executor(), cfg.listen_host, cfg.listen_port, {},
+  http_server server(ioc.get_executor(), cfg.listen_host, cfg.listen_port, http_options(cfg),
                      [&api](server_request req) { return api.handle(std::move(req)); });
   server.start();
   spdlog::info("etl-server listening on http://{}:{}", cfg.listen_host, server.port());

@@ -90,6 +90,13 @@ server_reply accepted_reply(const task& t, bool existed) {
   return reply;
 }
 
+server_reply key_conflict_reply(const task& t) {
+  return json_error(409, "idempotency_key_conflict",
+                    "this Idempotency-Key was used for task " + t.id + " with other parameters (" +
+                        boost::json::serialize(t.request) +
+                        "); repeat those parameters or use a new key");
+}
+
 server_reply health_reply() {
   return json_reply(200, {{"status", "ok"}});
 }
@@ -101,27 +108,37 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
   if (path.size() > 1 && path.back() == '/')
     path.remove_suffix(1);
 
+  if (opts_.auth) {
+    if (auto denied = opts_.auth->check(req, path))
+      co_return std::move(*denied);
+  }
   if (path == "/healthz") {
+    if (req.method != "GET")
+      co_return method_not_allowed("GET");
     co_return health_reply();
   }
+  if (path == "/readyz" && opts_.ready) {
+    if (req.method != "GET")
+      co_return method_not_allowed("GET");
+    co_return co_await opts_.ready->handle();
+  }
   if (path == "/extractor/trigger-task") {
-    if (req.method != "GET" && req.method != "POST") {
-      co_return json_error(405, "method_not_allowed", "use GET or POST");
-    }
+    if (req.method != "GET" && req.method != "POST")
+      co_return method_not_allowed("GET, POST");
     co_return co_await trigger(req);
   }
   constexpr std::string_view tasks_prefix = "/extractor/tasks/";
   constexpr std::string_view cancel_suffix = "/cancel";
   if (path.starts_with(tasks_prefix) && path.ends_with(cancel_suffix)) {
     if (req.method != "POST")
-      co_return json_error(405, "method_not_allowed", "use POST");
+      co_return method_not_allowed("POST");
     auto id = path.substr(tasks_prefix.size());
     id.remove_suffix(cancel_suffix.size());
     co_return co_await cancel_task(id);
   }
   if (path.starts_with(tasks_prefix)) {
     if (req.method != "GET")
-      co_return json_error(405, "method_not_allowed", "use GET");
+      co_return method_not_allowed("GET");
     co_return co_await get_task(path.substr(tasks_prefix.size()));
   }
   co_return json_error(404, "not_found", "no route for " + std::string(req.path));
@@ -136,7 +153,8 @@ net::awaitable<server_reply> task_api::trigger(const server_request& req) {
   std::optional<std::string> key;
   if (auto k = req.header("idempotency-key"); !k.empty())
     key = std::string(k);
-  auto created = co_await tasks_.create_task(audit, key, trigger_request_json(audit));
+  auto created = co_await tasks_.create_task(audit, key, trigger_request_json(audit),
+                                             opts_.idempotency_retention);
   if (!created) {
     if (created.error() == make_error_code(errc::invalid_argument)) {
       co_return json_error(400, "invalid_idempotency_key",
@@ -146,6 +164,8 @@ net::awaitable<server_reply> task_api::trigger(const server_request& req) {
     co_return json_error(503, "database_unavailable", "could not record the task; try again");
   }
   const auto& t = created->value;
+  if (created->existed && !created->same_request)
+    co_return key_conflict_reply(t);
   if (!created->existed) {
     auto id = co_await queue_.enqueue(plan_job_fields(t.id, audit));
     if (!id) {

@@ -416,6 +416,20 @@ result<queue_stats> job_queue::stats_blocking() {
   return s;
 }
 
+error_code job_queue::ping_blocking() {
+  auto r = once_more_if_lost([&] { return cmd_conn_.command({"PING"}); });
+  if (!r) {
+    return r.error();
+  }
+  if (r->is_error()) {
+    return server_error(*r, "PING");
+  }
+  if (!r->is_text() || r->str != "PONG") {
+    return redis_errc::unexpected_reply;
+  }
+  return {};
+}
+
 void job_queue::renew_loop() {
   const auto interval = opts_.lease / 3;
   std::unique_lock lock(held_mutex_);
@@ -498,6 +512,10 @@ net::awaitable<error_code> job_queue::hand_back(job j, std::string reason) {
 
 net::awaitable<result<queue_stats>> job_queue::stats() {
   co_return co_await run_blocking(pool_.get_executor(), [this] { return stats_blocking(); });
+}
+
+net::awaitable<error_code> job_queue::ping() {
+  co_return co_await run_blocking(pool_.get_executor(), [this] { return ping_blocking(); });
 }
 
 }  // namespace etl

@@ -409,6 +409,24 @@ TEST(job_queue, redis_down_gives_bounded_errors_then_recovers) {
   EXPECT_FALSE(q.ack_blocking(again.jobs[0]));
 }
 
+TEST(job_queue, ping_answers_while_redis_is_up_and_fails_bounded_while_it_is_down) {
+  test::redis_server server;
+  job_queue q(redis_test_options(server), short_lease());
+  EXPECT_FALSE(q.ping_blocking());
+  server.stop();
+  const auto start = clock::now();
+  const auto down = q.ping_blocking();
+  EXPECT_TRUE(down);
+  EXPECT_EQ(down.category(), redis_category()) << down.message();
+  EXPECT_LT(clock::now() - start, 3s);
+  server.start();
+  error_code up = down;
+  const auto deadline = clock::now() + 5s;
+  while (up && clock::now() < deadline)
+    up = q.ping_blocking();  // each call waits out the reconnect backoff: bounded polling
+  EXPECT_FALSE(up) << up.message();
+}
+
 TEST(job_queue, awaitable_api_runs_off_the_event_loop) {
   test::redis_server server;
   job_queue q(redis_test_options(server), short_lease());

@@ -137,6 +137,10 @@ class job_queue {
   // once. Fails with a redis_errc.
   net::awaitable<result<queue_stats>> stats();
 
+  // PING on the command connection, for readiness checks. Fails with a redis_errc
+  // (unexpected_reply when the answer is not PONG).
+  net::awaitable<error_code> ping();
+
   // The same operations, blocking the calling thread: for tests and tools, never for an event
   // loop thread.
   result<std::string> enqueue_blocking(const job_fields& fields);
@@ -144,6 +148,7 @@ class job_queue {
   error_code ack_blocking(const job& j);
   error_code hand_back_blocking(const job& j, std::string reason);
   result<queue_stats> stats_blocking();
+  error_code ping_blocking();
 
  private:
   error_code ensure_group(redis_connection& conn, bool force);

@@ -3,9 +3,12 @@
 // handlers see plain `server_request` and `server_reply` values.
 //
 // Limits (each answered with a JSON error, then the connection is closed): a body above
-// `max_body_bytes` gets 413, headers above `max_header_bytes` 431, a malformed request 400. A
-// request that is not complete within `read_timeout`, or a connection idle for `idle_timeout`,
-// is closed (slowloris). Above `max_connections` new connections are closed at once.
+// `max_body_bytes` gets 413, headers above `max_header_bytes` 431, a malformed request 400.
+// Timeouts (slowloris): a request must arrive whole within `read_timeout` of its first byte (a
+// new connection's first request within `read_timeout` of the connect), a kept-alive connection
+// may wait `idle_timeout` for its next request, and writing a reply may take `write_timeout`;
+// past any of them the connection is closed. Above `max_connections` new connections are closed
+// at once.
 #pragma once
 
 #include <chrono>
@@ -47,12 +50,16 @@ struct server_reply {
 // A JSON error reply: {"error": error, "detail": detail}.
 server_reply json_error(unsigned status, std::string_view error, std::string_view detail);
 
+// 405 for a known path asked with another method: the JSON error and an `Allow` header listing
+// `allow` ("GET, POST").
+server_reply method_not_allowed(std::string_view allow);
+
 using request_handler = std::function<net::awaitable<server_reply>(server_request)>;
 
 struct http_server_options {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 * 1024;
-  std::chrono::milliseconds read_timeout{10'000};  // one whole request
+  std::chrono::milliseconds read_timeout{10'000};  // one whole request, from its first byte
   std::chrono::milliseconds idle_timeout{30'000};  // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{10'000};
   std::size_t max_connections = 2'048;

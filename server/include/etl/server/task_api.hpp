@@ -1,21 +1,33 @@
 // The routes of etl-server's HTTP API (DESIGN.md, "HTTP API"): trigger a task, read one,
-// cancel one, health. Each handler validates its input and answers a JSON error that says what to
-// fix.
+// cancel one, health and readiness, behind the API token when one is set. Each handler validates
+// its input and answers a JSON error that says what to fix.
 #pragma once
+
+#include <chrono>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "etl/db/tasks_repository.hpp"
 #include "etl/queue/job_queue.hpp"
+#include "etl/server/api_auth.hpp"
 #include "etl/server/http_server.hpp"
+#include "etl/server/readiness.hpp"
 
 namespace etl {
 
+struct task_api_options {
+  const api_auth* auth = nullptr;  // null: no token required
+  readiness* ready = nullptr;      // answers GET /readyz (404 without it)
+  std::chrono::milliseconds idempotency_retention = std::chrono::hours(24);
+};
+
 class task_api {
  public:
-  task_api(tasks_repository& tasks, job_queue& queue) : tasks_(tasks), queue_(queue) {}
+  task_api(tasks_repository& tasks, job_queue& queue, task_api_options opts = {})
+      : tasks_(tasks), queue_(queue), opts_(opts) {}
 
-  // Routes one request; unknown paths answer 404, known paths with another method 405.
+  // Routes one request: 401 without the token (api_auth), unknown paths 404, known paths with
+  // another method 405 with `Allow`.
   net::awaitable<server_reply> handle(server_request req);
 
  private:
@@ -27,6 +39,7 @@ class task_api {
 
   tasks_repository& tasks_;
   job_queue& queue_;
+  task_api_options opts_;
 };
 
 }  // namespace etl

@@ -37,6 +37,8 @@ class redis_server {
   std::string url() const;
   const std::string& dir() const noexcept { return dir_; }
   bool running() const noexcept { return pid_ > 0; }
+  // The server's process id (-1 when stopped): e.g. to SIGSTOP it, a Redis that hangs.
+  pid_t pid() const noexcept { return pid_; }
 
   // SIGTERM (Redis flushes its AOF and exits), waiting up to 10 s before SIGKILL. No-op when
   // stopped.
