@@ -18,6 +18,7 @@
 #include "etl/server/http_server.hpp"
 #include "etl/server/readiness.hpp"
 #include "etl/server/task_api.hpp"
+#include "etl/server/task_cache.hpp"
 
 namespace etl {
 namespace {
@@ -56,9 +57,12 @@ int run_server(const settings& cfg, const server_app_options& opts) {
   job_queue queue(redis_options_for(cfg));
   const api_auth auth(cfg.api_token);
   readiness ready(db, queue, cfg.ready_timeout);
-  task_api api(
-      tasks, queue,
-      {.auth = &auth, .ready = &ready, .idempotency_retention = cfg.idempotency_retention});
+  task_cache cache;
+  task_api api(tasks, queue,
+               {.auth = &auth,
+                .ready = &ready,
+                .cache = &cache,
+                .idempotency_retention = cfg.idempotency_retention});
 
   net::io_context ioc(static_cast<int>(opts.threads));
   http_server server(ioc.get_executor(), cfg.listen_host, cfg.listen_port, http_options(cfg),

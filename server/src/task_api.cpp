@@ -184,14 +184,22 @@ net::awaitable<server_reply> task_api::get_task(std::string_view id) {
     co_return json_error(400, "invalid_task_id",
                          "a task id is a UUID like 0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e");
   }
-  auto t = co_await tasks_.get_task(std::string(id));
+  std::string key(id);
+  if (opts_.cache) {
+    if (auto kept = opts_.cache->find(key))
+      co_return server_reply{200, "application/json", *kept, {}};
+  }
+  auto t = co_await tasks_.get_task_snapshot(key);
   if (!t) {
     spdlog::error("get task {}: {}", id, t.error().message());
     co_return json_error(503, "database_unavailable", "could not read the task; try again");
   }
   if (!*t)
-    co_return json_error(404, "task_not_found", "no task " + std::string(id));
-  co_return json_reply(200, task_to_json(**t));
+    co_return json_error(404, "task_not_found", "no task " + key);
+  auto body = boost::json::serialize(task_to_json((*t)->value));
+  if (opts_.cache && (*t)->settled)
+    opts_.cache->put(key, std::make_shared<const std::string>(body));
+  co_return server_reply{200, "application/json", std::move(body), {}};
 }
 
 }  // namespace etl

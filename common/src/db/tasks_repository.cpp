@@ -110,6 +110,26 @@ net::awaitable<result<std::optional<task>>> tasks_repository::get_task(std::stri
   });
 }
 
+net::awaitable<result<std::optional<task_snapshot>>> tasks_repository::get_task_snapshot(
+    std::string id) {
+  if (!is_uuid(id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) -> std::optional<task_snapshot> {
+    // One statement, one snapshot: a batch that finishes commits its state and the task's
+    // counts together, so either both show here or neither does.
+    const auto rows = tx.exec_params(
+        std::string("SELECT ") + detail::task_columns +
+            ", t.status IN ('succeeded', 'failed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM "
+            "batches b WHERE b.task_id = t.id AND b.state IN ('pending', 'posting')) "
+            "FROM tasks t WHERE t.id = $1",
+        id);
+    if (rows.empty())
+      return std::nullopt;
+    const auto& row = rows[0];
+    return task_snapshot{detail::read_task(row), row[row.size() - 1].as<bool>()};
+  });
+}
+
 net::awaitable<result<task_page>> tasks_repository::list_tasks(int limit,
                                                                std::optional<task_cursor> after) {
   if (limit < 1 || limit > max_list_limit || (after && !is_uuid(after->id)))

@@ -131,6 +131,34 @@ TEST_F(tasks_repository_test, idempotency_key_older_than_the_retention_starts_a_
             errc::invalid_argument);
 }
 
+TEST_F(tasks_repository_test, a_snapshot_is_settled_once_nothing_can_change_the_task) {
+  const auto queued = create();
+  auto s = await(tasks_->get_task_snapshot(queued.id));
+  ASSERT_TRUE(s && *s) << (s ? "no task" : s.error().message());
+  EXPECT_FALSE((*s)->settled);
+  ASSERT_TRUE(await(tasks_->cancel_task(queued.id)));
+  s = await(tasks_->get_task_snapshot(queued.id));
+  ASSERT_TRUE(s && *s);
+  EXPECT_TRUE((*s)->settled);
+  EXPECT_EQ((*s)->value.status, task_status::cancelled);
+
+  // Cancelled with a batch still posting: its job may still add counts.
+  const auto running = create();
+  ASSERT_TRUE(await(tasks_->start_task(running.id, 20, plan(2))));
+  batch_ledger ledger(*db_);
+  ASSERT_TRUE(await(ledger.claim_for_post(running.id, 0, {1, 2, 3})));
+  ASSERT_TRUE(await(tasks_->cancel_task(running.id)));
+  s = await(tasks_->get_task_snapshot(running.id));
+  ASSERT_TRUE(s && *s);
+  EXPECT_EQ((*s)->value.status, task_status::cancelled);
+  EXPECT_FALSE((*s)->settled);
+
+  auto missing = await(tasks_->get_task_snapshot("00000000-0000-0000-0000-000000000000"));
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  EXPECT_EQ(await(tasks_->get_task_snapshot("nope")).error(), errc::invalid_argument);
+}
+
 TEST_F(tasks_repository_test, list_is_newest_first_with_a_cursor) {
   std::vector<std::string> created;
   for (int i = 0; i < 5; ++i)

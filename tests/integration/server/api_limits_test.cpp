@@ -218,6 +218,11 @@ TEST(server_stores, healthz_stays_fast_while_postgres_is_slow_then_stopped) {
   auto stack = server_only({"ETL_READY_TIMEOUT=1s"});
   const auto id = stack->trigger(false);
   ASSERT_FALSE(id.empty());
+  // A cancelled task that never started is settled: read once, it is kept in memory.
+  const auto settled = stack->trigger(false);
+  auto cancelled = http_post(stack->port(), "/extractor/tasks/" + settled + "/cancel", "");
+  ASSERT_TRUE(cancelled);
+  ASSERT_EQ(cancelled->status, 200) << cancelled->body;
   {
     tasks_locked lock(stack->database_url());
     // More waiting reads than the server has event-loop threads (2) and pool connections (4).
@@ -268,6 +273,11 @@ TEST(server_stores, healthz_stays_fast_while_postgres_is_slow_then_stopped) {
   ASSERT_TRUE(task) << task.error().message();
   EXPECT_EQ(task->status, 503) << task->body;
   EXPECT_EQ(json::parse(task->body).at("error").as_string(), "database_unavailable");
+  // The settled task is still served, from memory, the same as before.
+  auto kept = http_get(stack->port(), "/extractor/tasks/" + settled, 5s);
+  ASSERT_TRUE(kept) << kept.error().message();
+  EXPECT_EQ(kept->status, 200) << kept->body;
+  EXPECT_EQ(json::parse(kept->body), json::parse(cancelled->body));
   auto ready = http_get(stack->port(), "/readyz", 5s);
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503) << ready->body;

@@ -41,6 +41,14 @@ struct task_page {
   std::optional<task_cursor> next;  // set when the page is full: pass it to get the next page
 };
 
+// A task read together with whether anything can still change it.
+struct task_snapshot {
+  task value;
+  // Finished, and no batch of it still pending or posting (whose job would add its counts):
+  // the task can change no more, so a copy of it stays true.
+  bool settled = false;
+};
+
 struct started_task {
   task_status status = task_status::queued;  // running, or the status that prevented starting
   std::vector<batch> batches;                // every batch the task has, by batch_no
@@ -61,6 +69,10 @@ class tasks_repository {
 
   // The task, or nullopt when no task has this id. Errors: invalid_argument (not a uuid).
   net::awaitable<result<std::optional<task>>> get_task(std::string id);
+
+  // The task and whether it is settled, read in one snapshot; nullopt when no task has this id.
+  // Errors: invalid_argument (not a uuid).
+  net::awaitable<result<std::optional<task_snapshot>>> get_task_snapshot(std::string id);
 
   // Up to `limit` tasks, newest first (created_at, then id), after `after` when given.
   // Errors: invalid_argument (limit outside 1..1000, cursor id not a uuid).

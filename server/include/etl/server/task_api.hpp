@@ -12,12 +12,14 @@
 #include "etl/server/api_auth.hpp"
 #include "etl/server/http_server.hpp"
 #include "etl/server/readiness.hpp"
+#include "etl/server/task_cache.hpp"
 
 namespace etl {
 
 struct task_api_options {
   const api_auth* auth = nullptr;  // null: no token required
   readiness* ready = nullptr;      // answers GET /readyz (404 without it)
+  task_cache* cache = nullptr;     // keeps settled tasks' JSON (null: every read asks Postgres)
   std::chrono::milliseconds idempotency_retention = std::chrono::hours(24);
 };
 
