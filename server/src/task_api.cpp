@@ -5,6 +5,7 @@
 
 #include "etl/core/error.hpp"
 #include "etl/server/task_json.hpp"
+#include "etl/server/task_list.hpp"
 
 namespace etl {
 namespace {
@@ -126,6 +127,11 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
     if (req.method != "GET" && req.method != "POST")
       co_return method_not_allowed("GET, POST");
     co_return co_await trigger(req);
+  }
+  if (path == "/extractor/tasks") {
+    if (req.method != "GET")
+      co_return json_error(405, "method_not_allowed", "use GET");
+    co_return co_await list_tasks_reply(tasks_, std::move(req.query));
   }
   constexpr std::string_view tasks_prefix = "/extractor/tasks/";
   constexpr std::string_view cancel_suffix = "/cancel";
