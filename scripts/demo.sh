@@ -148,7 +148,7 @@ cat <<EOF
 
   task status:  $api/extractor/tasks/$task
   trigger:      curl -X POST '$api/extractor/trigger-task?audit_mode=true'
-  dashboard:    $api/   (the dashboard arrives with the complete API; not served yet)
+  dashboard:    $api/
   simulator:    http://127.0.0.1:$sim_port/sim/report
   audit dumps:  $demo/audit/$task/
   logs:         $demo/logs/

@@ -19,9 +19,9 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # What the tests, the demo and the benchmarks start or call (docker-compose validates the
-# compose file; it needs no Docker engine for that).
+# compose file; it needs no Docker engine for that; chromium runs the dashboard's browser test).
 test_packages=(
-  git redis-server postgresql wrk curl procps docker-compose
+  git redis-server postgresql wrk curl procps docker-compose chromium
 )
 # The shared libraries etl-server, etl-worker, etl-verify and animals-sim link, nothing else.
 runtime_packages=(
@@ -57,6 +57,12 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
+# The browser test runs playwright-core with node (>= 18): any node will do, Debian's or one
+# already on the machine (whose npm may come with it rather than as a package of its own).
+if [[ " ${groups[*]} " == *" test "* ]]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 echo "install-deps: installing ${missing[*]}"

@@ -14,4 +14,10 @@ cmake -S . -B "$build_dir" -G Ninja \
   -DETL_WERROR="${ETL_WERROR:-OFF}" \
   -DETL_SANITIZE="${ETL_SANITIZE:-}" >/dev/null
 cmake --build "$build_dir" -j "$jobs"
+# The browser test's playwright-core (tests/browser/package-lock.json), when missing or older
+# than the lock file.
+browser=tests/browser
+if [[ ! -d $browser/node_modules || $browser/package-lock.json -nt $browser/node_modules ]]; then
+  npm ci --prefix "$browser" --no-audit --no-fund
+fi
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 300

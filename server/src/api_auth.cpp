@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "etl/server/dashboard.hpp"
+
 namespace etl {
 namespace {
 
@@ -36,7 +38,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
 }
 
 bool is_open_path(std::string_view path) noexcept {
-  return path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/";
+  return path == "/healthz" || path == "/readyz" || path == "/metrics" || is_dashboard_path(path);
 }
 
 std::optional<server_reply> api_auth::check(const server_request& req,

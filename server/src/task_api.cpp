@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "etl/core/error.hpp"
+#include "etl/server/dashboard.hpp"
 #include "etl/server/task_json.hpp"
 #include "etl/server/task_list.hpp"
 
@@ -122,6 +123,11 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
     if (req.method != "GET")
       co_return method_not_allowed("GET");
     co_return co_await opts_.ready->handle();
+  }
+  if (is_dashboard_path(path)) {
+    if (req.method != "GET")
+      co_return method_not_allowed("GET");
+    co_return dashboard_reply(path);
   }
   if (path == "/extractor/trigger-task") {
     if (req.method != "GET" && req.method != "POST")

@@ -70,11 +70,13 @@ TEST(api_auth, with_a_token_only_the_right_bearer_passes) {
 
 TEST(api_auth, health_readiness_metrics_and_the_page_are_open_to_get) {
   const api_auth auth(std::string("t0ken"));
-  for (const auto* open : {"/healthz", "/readyz", "/metrics", "/"}) {
+  for (const auto* open :
+       {"/healthz", "/readyz", "/metrics", "/", "/dashboard/app.js", "/dashboard/style.css"}) {
     EXPECT_FALSE(auth.check(request("GET", open), open)) << open;
     EXPECT_TRUE(auth.check(request("POST", open), open)) << open << ": only GET is open";
   }
   EXPECT_TRUE(auth.check(request("GET", "/extractor/tasks"), "/extractor/tasks"));
+  EXPECT_TRUE(auth.check(request("GET", "/dashboard/other.js"), "/dashboard/other.js"));
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Bearer-token authentication of the HTTP API (ETL_API_TOKEN). With a token configured, every
 // request needs `Authorization: Bearer <token>`, except the open ones: GET /healthz, /readyz,
-// /metrics and the dashboard page (which holds no data; its script asks for the token). The
-// token is compared in constant time and never logged, nor echoed in a reply.
+// /metrics and the dashboard's files, `/` and `/dashboard/*` (they hold no data; its script asks
+// for the token). The token is compared in constant time and never logged, nor echoed in a reply.
 #pragma once
 
 #include <optional>

@@ -1,6 +1,6 @@
-// The routes of etl-server's HTTP API (DESIGN.md, "HTTP API"): trigger a task, read one,
-// cancel one, health and readiness, behind the API token when one is set. Each handler validates
-// its input and answers a JSON error that says what to fix.
+// The routes of etl-server's HTTP API (DESIGN.md, "HTTP API"): trigger a task, read one, list
+// them, cancel one, health and readiness, the dashboard, behind the API token when one is set.
+// Each handler validates its input and answers a JSON error that says what to fix.
 #pragma once
 
 #include <chrono>

@@ -1,0 +1,169 @@
+// The dashboard in a real browser: Debian's chromium, driven by playwright-core.
+//
+//   node tests/browser/dashboard.mjs <base-url> <screenshot.png> [--token TOKEN]
+//
+// Opens the page (with --token: expects it to ask for the API token, and gives it), checks the
+// audit-mode box, clicks "Start a task", waits (bounded) for the new task's bar to reach 100%
+// and its status to read "succeeded", checks that the counts on the page are the task's counts
+// from the API, and saves a screenshot. Prints "task_id=<id>" and exits 0 when all of that held;
+// otherwise prints what failed to stderr (and saves the screenshot if it can) and exits 1.
+// Run by tests/integration/server/dashboard_test.cpp against a service_stack.
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const WHOLE_RUN_MS = 120_000;
+const TASK_DONE_MS = 90_000;
+
+function usage() {
+  console.error('usage: node dashboard.mjs <base-url> <screenshot.png> [--token TOKEN]');
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+if (args.length !== 2 && !(args.length === 4 && args[2] === '--token')) usage();
+const [baseUrl, screenshotPath] = args;
+const token = args.length === 4 ? args[3] : '';
+
+class check_failed extends Error {}
+function check(cond, message) {
+  if (!cond) throw new check_failed(message);
+}
+
+let browser;
+let page;
+const pageProblems = [];
+
+async function run() {
+  check(existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh does it)`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-networking'],
+    timeout: 30_000,
+  });
+  // Reduced motion: the bars are drawn at their value, not mid-transition, in the screenshot.
+  const context = await browser.newContext({
+    viewport: { width: 1360, height: 760 },
+    reducedMotion: 'reduce',
+  });
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  // A script error or a console error (a CSP violation reports as one) fails the test.
+  page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageProblems.push(`console error: ${msg.text()}`);
+  });
+
+  const response = await page.goto(baseUrl + '/', { waitUntil: 'load' });
+  check(response && response.status() === 200, `GET / answered ${response && response.status()}`);
+  check(await page.title() === 'animals-etl · tasks', `unexpected title "${await page.title()}"`);
+
+  if (token) {
+    const form = page.locator('#token-form');
+    await form.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+      throw new check_failed('with ETL_API_TOKEN set, the page did not ask for the token');
+    });
+    // The API refused the page before the token: the console shows those 401s; they are expected.
+    pageProblems.length = 0;
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await form.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {
+      throw new check_failed('the token form stayed on screen after the right token was given');
+    });
+    const stored = await page.evaluate(() => sessionStorage.getItem('etl-api-token'));
+    check(stored === token, 'the token was not kept in sessionStorage');
+  }
+
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 10_000 }).catch(async () => {
+    throw new check_failed('the page never showed "Live": ' +
+      `${await page.locator('#live').innerText()} / ${await page.locator('#error').innerText()}`);
+  });
+
+  const audit = page.getByLabel('Audit mode');
+  await audit.check();
+  check(await audit.isChecked(), 'the audit-mode checkbox did not check');
+  await page.getByRole('button', { name: 'Start a task' }).click();
+
+  const result = page.locator('#trigger-result[data-task-id]');
+  await result.waitFor({ timeout: 10_000 }).catch(async () => {
+    throw new check_failed('no task started; the page says: ' +
+      await page.locator('#trigger-result').innerText());
+  });
+  const taskId = await result.getAttribute('data-task-id');
+  check(/^[0-9a-f-]{36}$/.test(taskId), `the page named a strange task id "${taskId}"`);
+  console.log(`dashboard: started task ${taskId}`);
+
+  const row = page.locator(`tr[data-task-id="${taskId}"]`);
+  const bar = row.getByRole('progressbar');
+  const deadline = Date.now() + TASK_DONE_MS;
+  let last = '';
+  for (;;) {
+    const now = await row.evaluate((tr) => ({
+      status: tr.dataset.status,
+      text: tr.querySelector('.badge-text')?.textContent,
+      value: tr.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow'),
+    })).catch(() => null);
+    if (now) last = `status ${now.text}, bar ${now.value}%`;
+    if (now && now.text === 'succeeded' && now.value === '100') break;
+    check(!(now && (now.text === 'failed' || now.text === 'cancelled')),
+      `task ${taskId} ended ${now && now.text}`);
+    check(Date.now() < deadline,
+      `task ${taskId} did not reach 100% and succeeded in ${TASK_DONE_MS / 1000} s (last: ${last})`);
+    await page.waitForTimeout(250); // polling the page with a deadline, not a synchronization
+  }
+  console.log(`dashboard: task ${taskId} reached 100%, succeeded`);
+
+  // The counts on the page are the task's counts from the API.
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  const apiReply = await page.request.get(`${baseUrl}/extractor/tasks/${taskId}`, { headers });
+  check(apiReply.status() === 200, `GET /extractor/tasks/${taskId} answered ${apiReply.status()}`);
+  const t = await apiReply.json();
+  check(t.status === 'succeeded' && t.audit_mode === true,
+    `the API says status ${t.status}, audit_mode ${t.audit_mode}`);
+  check(t.counts.posted > 0, 'the task posted nothing');
+  const fmt = (n) => n.toLocaleString('en-US');
+  for (const name of ['posted', 'rejected', 'in_doubt', 'retries', 'hedges']) {
+    const shown = (await row.locator(`td[data-count="${name}"]`).innerText()).trim();
+    check(shown === fmt(t.counts[name]),
+      `the page shows ${name} "${shown}", the API says ${t.counts[name]}`);
+  }
+  const errorsShown = await row.locator('td[data-count="errors"]').getAttribute('data-errors');
+  check(errorsShown === String(t.errors.length),
+    `the page shows ${errorsShown} errors, the API ${t.errors.length}`);
+  const valueText = await bar.getAttribute('aria-valuetext');
+  const batches = `${t.batches.done} of ${t.batches.total} batches`;
+  check(valueText.includes(batches), `the bar says "${valueText}", expected "${batches}"`);
+  check(await row.locator('.tag', { hasText: 'audit' }).isVisible(), 'no audit tag on the row');
+  check(!(await row.getByRole('button', { name: /Cancel/ }).isVisible()),
+    'a finished task still offers Cancel');
+  check(pageProblems.length === 0, pageProblems.join('; '));
+
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+  console.log(`dashboard: screenshot ${screenshotPath}`);
+  console.log(`task_id=${taskId}`);
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`dashboard test failed: still running after ${WHOLE_RUN_MS / 1000} s`);
+  process.exit(1);
+}, WHOLE_RUN_MS);
+
+let code = 0;
+try {
+  await run();
+} catch (err) {
+  code = 1;
+  const what = err instanceof check_failed ? err.message : (err && err.stack) || String(err);
+  console.error(`dashboard test failed: ${what}`);
+  if (page) {
+    await page.screenshot({ path: screenshotPath, fullPage: true }).then(
+      () => console.error(`dashboard: screenshot of the failure ${screenshotPath}`),
+      () => {});
+  }
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  clearTimeout(watchdog);
+}
+process.exit(code);
