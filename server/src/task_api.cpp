@@ -136,7 +136,7 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
   }
   if (path == "/extractor/tasks") {
     if (req.method != "GET")
-      co_return json_error(405, "method_not_allowed", "use GET");
+      co_return method_not_allowed("GET");
     co_return co_await list_tasks_reply(tasks_, std::move(req.query));
   }
   constexpr std::string_view tasks_prefix = "/extractor/tasks/";

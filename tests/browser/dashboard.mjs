@@ -5,7 +5,8 @@
 // Opens the page (with --token: expects it to ask for the API token, and gives it), checks the
 // audit-mode box, clicks "Start a task", waits (bounded) for the new task's bar to reach 100%
 // and its status to read "succeeded", checks that the counts on the page are the task's counts
-// from the API, and saves a screenshot. Prints "task_id=<id>" and exits 0 when all of that held;
+// from the API, and saves a screenshot (with --token, also <screenshot>-prompt.png of the page
+// asking for the token). Prints "task_id=<id>" and exits 0 when all of that held;
 // otherwise prints what failed to stderr (and saves the screenshot if it can) and exits 1.
 // Run by tests/integration/server/dashboard_test.cpp against a service_stack.
 import { existsSync } from 'node:fs';
@@ -65,6 +66,7 @@ async function run() {
     await form.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
       throw new check_failed('with ETL_API_TOKEN set, the page did not ask for the token');
     });
+    await page.screenshot({ path: screenshotPath.replace(/\.png$/, '') + '-prompt.png' });
     // The API refused the page before the token: the console shows those 401s; they are expected.
     pageProblems.length = 0;
     await page.getByLabel('API token').fill(token);

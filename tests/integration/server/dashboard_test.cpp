@@ -1,8 +1,8 @@
 // The dashboard at GET /: its files over HTTP (types, no-cache, a strict CSP, no inline script),
 // then the page in a real browser, Debian's chromium driven by playwright-core
-// (tests/browser/dashboard.mjs): a task started from the page reaches 100% and its counts show.
-// A machine without chromium, node or tests/browser/node_modules fails the browser tests, saying
-// what to install.
+// (tests/browser/dashboard.mjs): a task started from the page reaches 100% and its counts show;
+// with ETL_API_TOKEN set, the page asks for the token and then works. A machine without chromium,
+// node or tests/browser/node_modules fails the browser tests, saying what to install.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -134,6 +134,7 @@ TEST(dashboard, serves_its_files_with_their_types_no_cache_and_a_strict_csp) {
   auto post = http_post(stack.port(), "/", "");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405) << post->body;
+  EXPECT_EQ(post->header("allow"), "GET");
   auto missing = http_get(stack.port(), "/dashboard/nothing.js");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404) << missing->body;
@@ -160,6 +161,31 @@ TEST(dashboard, in_chromium_a_task_started_from_the_page_reaches_100_percent) {
   EXPECT_EQ(num(report, "received"), 200);
   EXPECT_EQ(num(report, "duplicates"), 0);
   EXPECT_EQ(stack.verify(run.task_id), 0);
+}
+
+TEST(dashboard, with_an_api_token_the_page_asks_for_it_and_then_works) {
+  if (const auto missing = browser_test_missing(); !missing.empty())
+    FAIL() << missing;
+  const std::string token = "dashboard-test-token-5f1c";
+  service_stack stack(
+      {.sim_args = {"--verify", "--seed", "32", "--pages", "10", "--chaos-percent", "0"},
+       .extra_env = {"ETL_API_TOKEN=" + token}});
+  // The page itself needs no token; the API does.
+  auto page = http_get(stack.port(), "/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  auto list = http_get(stack.port(), "/extractor/tasks");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 401) << list->body;
+
+  const auto run = run_browser(stack, screenshot_path("dashboard-token.png"), token);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.task_id.size(), 36u) << run.output;
+  auto t = http_request(stack.port(), "GET", "/extractor/tasks/" + run.task_id, {},
+                        default_http_timeout, {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 200) << t->body;
+  EXPECT_EQ(json::parse(t->body).at("status").as_string(), "succeeded");
 }
 
 }  // namespace

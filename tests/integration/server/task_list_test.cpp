@@ -97,6 +97,7 @@ TEST(task_list, a_bad_limit_or_cursor_or_parameter_is_a_400_naming_it) {
   auto post = http_post(stack.port(), "/extractor/tasks", "");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405) << post->body;
+  EXPECT_EQ(post->header("allow"), "GET");
 }
 
 }  // namespace
