@@ -77,12 +77,11 @@ struct postgres_restarter {
   ~postgres_restarter() { shared_postgres().start(); }
 };
 
-// Short timeouts so that the slow-client tests take seconds; a cap of 4 connections.
+// Short timeouts so that the slow-client tests take seconds.
 class server_limits : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    stack_ = server_only(
-        {"ETL_HTTP_READ_TIMEOUT=1s", "ETL_HTTP_IDLE_TIMEOUT=2s", "ETL_HTTP_MAX_CONNECTIONS=4"});
+    stack_ = server_only({"ETL_HTTP_READ_TIMEOUT=1s", "ETL_HTTP_IDLE_TIMEOUT=4s"});
   }
   static void TearDownTestSuite() { stack_.reset(); }
   static std::uint16_t port() { return stack_->port(); }
@@ -114,7 +113,7 @@ TEST_F(server_limits, a_client_trickling_its_headers_is_closed_within_the_read_t
   }
   const auto closed_after = trickle.get();
   EXPECT_GE(closed_after, 900ms) << "closed before the read timeout";
-  EXPECT_LT(closed_after, 2500ms) << "not closed within the 1 s read timeout";
+  EXPECT_LT(closed_after, 3000ms) << "not closed within the 1 s read timeout";
 }
 
 TEST_F(server_limits, a_kept_alive_connection_trickling_its_next_request_is_closed_too) {
@@ -125,16 +124,16 @@ TEST_F(server_limits, a_kept_alive_connection_trickling_its_next_request_is_clos
   ASSERT_TRUE(first) << first.error().message();
   EXPECT_EQ(first->status, 200);
   // The next request's first byte comes at once, then a trickle: the read timeout counts from
-  // that byte, not from the idle wait (2 s) plus a fresh second.
+  // that byte, not from the idle wait (4 s) plus a fresh second.
   const auto start = steady::now();
   ASSERT_FALSE(c->send("G"));
   bool closed = false;
-  for (int i = 0; i < 40 && !closed; ++i) {
+  for (int i = 0; i < 60 && !closed; ++i) {
     std::this_thread::sleep_for(100ms);  // the trickle itself
     closed = static_cast<bool>(c->send("E"));
   }
   EXPECT_TRUE(closed);
-  EXPECT_LT(since(start), 2000ms);
+  EXPECT_LT(since(start), 3000ms);
 }
 
 TEST_F(server_limits, an_idle_connection_is_closed_after_the_idle_timeout) {
@@ -143,18 +142,22 @@ TEST_F(server_limits, an_idle_connection_is_closed_after_the_idle_timeout) {
   ASSERT_FALSE(c->send(healthz_request));
   ASSERT_TRUE(c->read_reply(2s));
   const auto start = steady::now();
-  EXPECT_TRUE(c->wait_closed(5s));
-  EXPECT_GE(since(start), 1800ms);
-  EXPECT_LT(since(start), 3500ms);
+  EXPECT_TRUE(c->wait_closed(8s));
+  EXPECT_GE(since(start), 3800ms);
+  EXPECT_LT(since(start), 6000ms);
   // A connection that never sends anything gets the read timeout (1 s).
   auto silent = raw_connection::open(port());
   ASSERT_TRUE(silent);
   const auto silent_start = steady::now();
   EXPECT_TRUE(silent->wait_closed(5s));
-  EXPECT_LT(since(silent_start), 2000ms);
+  EXPECT_LT(since(silent_start), 3000ms);
 }
 
-TEST_F(server_limits, connections_above_the_cap_are_closed_and_room_is_made_again) {
+// A cap of 4 connections, with the default timeouts: the open ones must not be closed as idle
+// while the test runs, however loaded the machine is.
+TEST(server_cap, connections_above_the_cap_are_closed_and_room_is_made_again) {
+  auto stack = server_only({"ETL_HTTP_MAX_CONNECTIONS=4"});
+  const auto port = [&] { return stack->port(); };
   std::vector<raw_connection> open;
   for (int i = 0; i < 4; ++i) {
     auto c = raw_connection::open(port());
@@ -169,7 +172,7 @@ TEST_F(server_limits, connections_above_the_cap_are_closed_and_room_is_made_agai
   auto fifth = raw_connection::open(port());
   ASSERT_TRUE(fifth);
   (void)fifth->send(healthz_request);
-  auto refused = fifth->read_reply(1500ms);
+  auto refused = fifth->read_reply(5s);
   ASSERT_FALSE(refused) << "answered above the cap: " << refused->head;
   EXPECT_NE(refused.error(), make_error_code(errc::timeout)) << "left open above the cap";
 
