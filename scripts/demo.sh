@@ -17,22 +17,12 @@ demo=$root/.demo
 build=${ETL_BUILD_DIR:-build}
 bin=$root/$build/bin
 
-stop_all() {
-  [[ -f $demo/pids ]] || return 0
-  # Newest first: workers and server before the stores they use.
-  tac "$demo/pids" | while read -r pid name; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-      echo "stopped $name (pid $pid)"
-    fi
-  done
-  rm -f "$demo/pids"
-}
+stack_dir=$demo
+# shellcheck source=scripts/lib/local_stack.sh
+source "$root/scripts/lib/local_stack.sh"
 
 if [[ ${1:-} == stop ]]; then
-  stop_all
+  stack_stop
   exit 0
 fi
 
@@ -43,81 +33,26 @@ scripts/install-deps.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" --target etl-server etl-worker etl-verify animals-sim
 
-stop_all
-rm -rf "$demo"
-mkdir -p "$demo"/{logs,redis,audit,pgsock}
-trap 'echo; log "stopping"; stop_all; exit 130' INT TERM
+stack_reset
+trap 'echo; log "stopping"; stack_stop; exit 130' INT TERM
 
-# A port nothing listens on now (bash's /dev/tcp: connection refused means free).
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port found" >&2; exit 1
-}
-started() { echo "$1 $2" >>"$demo/pids"; }
-wait_for() {  # wait_for WHAT SECONDS COMMAND...
-  local what=$1 secs=$2; shift 2
-  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "$what did not come up; see $demo/logs" >&2; stop_all; exit 1
-}
-
-redis_port=$(free_port)
+start_redis
 log "Redis on 127.0.0.1:$redis_port (AOF on, noeviction)"
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$demo/redis" --appendonly yes \
-  --maxmemory-policy noeviction --save '' >"$demo/logs/redis.log" 2>&1 &
-started $! redis
-wait_for Redis 10 redis-cli -p "$redis_port" ping
-
-pg_port=$(free_port)
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+start_postgres
 log "Postgres on 127.0.0.1:$pg_port (data in $demo/pg)"
-as_pg=()
-if [[ $(id -u) -eq 0 ]]; then
-  # Postgres refuses to run as root: its folders belong to the postgres user.
-  chown postgres "$demo" "$demo/pgsock" "$demo/logs"
-  as_pg=(setpriv --reuid=postgres --regid=postgres --clear-groups)
-fi
-"${as_pg[@]}" "$pg_bin/initdb" -D "$demo/pg" -A trust -U postgres >"$demo/logs/initdb.log" 2>&1
-"${as_pg[@]}" "$pg_bin/postgres" -D "$demo/pg" -k "$demo/pgsock" -p "$pg_port" \
-  -c listen_addresses=127.0.0.1 >"$demo/logs/postgres.log" 2>&1 &
-started $! postgres
-wait_for Postgres 30 "$pg_bin/pg_isready" -h 127.0.0.1 -p "$pg_port"
-psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE ROLE etl LOGIN" \
-  -c "CREATE DATABASE etl OWNER etl" >/dev/null
-
-sim_port=$(free_port)
-sim_args=(--port "$sim_port" --verify --chaos-percent "${DEMO_CHAOS:-2}")
+sim_args=(--verify --chaos-percent "${DEMO_CHAOS:-2}")
 [[ -n ${DEMO_PAGES:-} ]] && sim_args+=(--pages "$DEMO_PAGES")
 [[ -n ${DEMO_SEED:-} ]] && sim_args+=(--seed "$DEMO_SEED")
-log "animals-sim on 127.0.0.1:$sim_port (${sim_args[*]:2})"
-"$bin/animals-sim" "${sim_args[@]}" >"$demo/logs/sim.out" 2>"$demo/logs/sim.log" &
-started $! animals-sim
-wait_for animals-sim 10 curl -sf "http://127.0.0.1:$sim_port/"
+start_sim "${sim_args[@]}"
+log "animals-sim on 127.0.0.1:$sim_port (${sim_args[*]})"
+start_etl
+log "migrations applied; etl-server on http://127.0.0.1:$server_port, etl-worker with 2 processes"
 
-server_port=$(free_port)
-export ETL_LISTEN=127.0.0.1:$server_port
-export ETL_REDIS_URL=redis://127.0.0.1:$redis_port/0
-export ETL_DATABASE_URL=postgresql://etl@127.0.0.1:$pg_port/etl
-export ETL_SOURCE_URL=http://127.0.0.1:$sim_port
-export ETL_AUDIT_DIR=$demo/audit
-log "migrations"
-"$bin/etl-server" --migrate-only 2>>"$demo/logs/server.log"
-log "etl-server on http://127.0.0.1:$server_port, etl-worker with 2 processes"
-"$bin/etl-server" >>"$demo/logs/server.log" 2>&1 &
-started $! etl-server
-"$bin/etl-worker" >>"$demo/logs/worker.log" 2>&1 &
-started $! etl-worker
-wait_for etl-server 10 curl -sf "http://127.0.0.1:$server_port/healthz"
-
-api=http://127.0.0.1:$server_port
 log "triggering an audited task: POST $api/extractor/trigger-task?audit_mode=true"
 answer=$(curl -sS -X POST "$api/extractor/trigger-task?audit_mode=true")
 echo "$answer"
 task=$(sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p' <<<"$answer")
-[[ -n $task ]] || { echo "no task id in the answer" >&2; stop_all; exit 1; }
+[[ -n $task ]] || { echo "no task id in the answer" >&2; stack_stop; exit 1; }
 
 json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
 status=queued

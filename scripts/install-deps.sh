@@ -3,7 +3,7 @@
 # Quiet and quick when everything is there. Needs root (or sudo) only when it installs.
 #
 #   scripts/install-deps.sh                  build and test groups (what scripts/test.sh needs)
-#   scripts/install-deps.sh GROUP...         only these groups: build, test, runtime
+#   scripts/install-deps.sh GROUP...         only these groups: build, test, runtime, bench
 #   scripts/install-deps.sh --print GROUP    print a group's packages, one a line
 #
 # These lists are the only ones: the Dockerfile installs its build stage with `build` and its
@@ -23,6 +23,10 @@ build_packages=(
 test_packages=(
   git redis-server postgresql wrk curl procps docker-compose chromium
 )
+# The reference ETLs bench/compare.sh runs beside the service (bench/baselines).
+bench_packages=(
+  python3 python3-requests python3-httpx wrk curl
+)
 # The shared libraries etl-server, etl-worker, etl-verify and animals-sim link, nothing else.
 runtime_packages=(
   libboost-json1.81.0 libhiredis0.14 libpqxx-6.4 libspdlog1.10 libfmt9
@@ -34,12 +38,13 @@ group_packages() {
     build) printf '%s\n' "${build_packages[@]}" ;;
     test) printf '%s\n' "${test_packages[@]}" ;;
     runtime) printf '%s\n' "${runtime_packages[@]}" ;;
-    *) echo "install-deps: unknown group '$1' (build, test or runtime)" >&2; return 1 ;;
+    bench) printf '%s\n' "${bench_packages[@]}" ;;
+    *) echo "install-deps: unknown group '$1' (build, test, runtime or bench)" >&2; return 1 ;;
   esac
 }
 
 if [[ ${1:-} == --print ]]; then
-  [[ $# -eq 2 ]] || { echo "usage: install-deps.sh --print build|test|runtime" >&2; exit 2; }
+  [[ $# -eq 2 ]] || { echo "usage: install-deps.sh --print build|test|runtime|bench" >&2; exit 2; }
   group_packages "$2"
   exit 0
 fi
