@@ -6,11 +6,12 @@ timeouts, no hedging. The stronger of the two baselines for bench/compare.sh.
 """
 import argparse
 import asyncio
-import datetime
 import random
 import sys
 
 import httpx
+
+from transform import transform
 
 CONCURRENCY = 64
 MAX_ATTEMPTS = 10
@@ -35,14 +36,6 @@ async def with_backoff(what, limit, call):
         await asyncio.sleep(random.uniform(0, min(MAX_DELAY_S, BASE_DELAY_S * 2 ** attempt)))
 
 
-def transform(detail):
-    friends = detail["friends"]
-    born_at = detail["born_at"]
-    if born_at is not None:
-        born_at = (datetime.datetime.fromtimestamp(born_at / 1000, tz=datetime.timezone.utc)
-                   .isoformat(timespec="milliseconds"))
-    return {"id": detail["id"], "name": detail["name"],
-            "friends": friends.split(",") if friends else [], "born_at": born_at}
 
 
 async def run(base):

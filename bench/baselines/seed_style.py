@@ -8,12 +8,13 @@ done with blocking requests, so the service's figures have something honest to s
     seed_style.py --source http://127.0.0.1:3123
 """
 import argparse
-import datetime
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+
+from transform import transform
 
 RETRY_DELAY_S = 1.0
 MAX_ATTEMPTS = 20
@@ -34,14 +35,6 @@ def with_retry(what, call):
         time.sleep(RETRY_DELAY_S)
 
 
-def transform(detail):
-    friends = detail["friends"]
-    born_at = detail["born_at"]
-    if born_at is not None:
-        born_at = (datetime.datetime.fromtimestamp(born_at / 1000, tz=datetime.timezone.utc)
-                   .isoformat(timespec="milliseconds"))
-    return {"id": detail["id"], "name": detail["name"],
-            "friends": friends.split(",") if friends else [], "born_at": born_at}
 
 
 def main():
