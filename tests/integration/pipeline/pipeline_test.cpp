@@ -71,14 +71,26 @@ TEST(pipeline, a_worker_killed_mid_task_loses_nothing) {
   const auto t = stack.wait_finished(id, 180s);
   ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t);
   const auto report = stack.report();
-  expect_exactly_once(report, 1500);
   std::printf("simulator report after SIGKILL of worker %d: %s\n", children.front(),
               json::serialize(report).c_str());
-  // A batch whose POST was on the wire when the worker died is counted, never hidden: etl-verify
-  // then cannot prove its ids and says so with exit 3.
+  // A batch whose POST was on the wire when the worker died is in doubt: counted, never hidden,
+  // never sent twice. If the kill came between its `posting` commit and the write, home never
+  // got it and its ids are missing.
   const auto in_doubt = num(t.at("counts").as_object(), "in_doubt");
   std::printf("in doubt: %lld\n", static_cast<long long>(in_doubt));
-  EXPECT_EQ(stack.verify(id), in_doubt == 0 ? 0 : 3);
+  if (in_doubt == 0) {
+    expect_exactly_once(report, 1500);
+  } else {
+    EXPECT_EQ(num(report, "duplicates"), 0) << json::serialize(report);
+    EXPECT_LE(num(report, "missing"), 100 * in_doubt) << json::serialize(report);
+  }
+  // In doubt, etl-verify proves what the dumps show: exit 0 when the dead worker had written
+  // the batch's dump after home's 2xx, 3 when it had not.
+  const int verdict = stack.verify(id);
+  if (in_doubt == 0)
+    EXPECT_EQ(verdict, 0);
+  else
+    EXPECT_TRUE(verdict == 0 || verdict == 3) << verdict;
 }
 
 TEST(pipeline, a_job_that_keeps_failing_is_dead_lettered_with_its_reason) {
