@@ -31,9 +31,11 @@ net::awaitable<detail_outcome> fetch_detail(http_client& source, std::int64_t id
   if (!r) {
     const auto& f = r.error();
     out.retries = f.attempts - 1;
-    if (f.last_status == 500 && !f.last_error) {
-      // The original answers 500 for an id it has no animal for; after every retry, it is
-      // the record that is bad, not the network.
+    if (f.last_status == 500 && f.same_status_throughout) {
+      // The original answers 500 for an id it has no animal for; a 500 on every attempt means
+      // it is the record that is bad, not the network. Chaos answers 500 too, but a run of
+      // attempts that met other failures as well (502, a reset, a timeout) proves nothing
+      // about the record: the batch fails and is retried.
       out.rejected = make_rejected_record(
           id, {"detail", "HTTP 500 on every attempt: " + f.describe()}, f.last_body);
     } else {

@@ -455,10 +455,14 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
           out.response.hedges = hedges;
           co_return std::move(out.response);
         }
+        failure.same_status_throughout =
+            attempt_no == 1 ||
+            (failure.same_status_throughout && failure.last_status == out.response.status);
         failure.last_status = out.response.status;
         failure.last_body = storable_text(out.response.body, 200);
         failure.last_error = {};
       } else {
+        failure.same_status_throughout = false;
         failure.last_error = out.ec;
         reason = transport_reason(out, idempotent);
         if (!reason) {

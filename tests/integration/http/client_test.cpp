@@ -212,6 +212,39 @@ TEST(http_client, a_get_timeout_is_retried_then_reported) {
             3u);
 }
 
+TEST(http_client, a_failure_says_whether_every_attempt_met_the_same_status) {
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.hedge = false;
+  opts.retry.max_attempts = 6;
+  {
+    // An id past the end: the original's 500 on every attempt, its verdict on the record.
+    auto sim = sim_process::start({"--seed", "3", "--pages", "1", "--chaos-percent", "0"}).value();
+    http_client client(pool.get_executor(), sim.base_url(), opts);
+    auto r = run(pool, client.get("/animals/v1/animals/50"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().attempts, 6);
+    EXPECT_EQ(r.error().last_status, 500u);
+    EXPECT_TRUE(r.error().same_status_throughout) << r.error().describe();
+  }
+  {
+    // The same id under chaos: 502, 503 and 504 among the 500s. However the run ends, it proves
+    // nothing about the record.
+    auto sim = sim_process::start({"--seed", "4", "--pages", "1", "--chaos-percent", "100",
+                                   "--pause-min", "0", "--pause-max", "0"})
+                   .value();
+    http_client client(pool.get_executor(), sim.base_url(), opts);
+    auto r = run(pool, client.get("/animals/v1/animals/50"));
+    ASSERT_FALSE(r);
+    const auto& m = client.metrics();
+    const auto others = m.retries[static_cast<std::size_t>(retry_reason::status_502)].load() +
+                        m.retries[static_cast<std::size_t>(retry_reason::status_503)].load() +
+                        m.retries[static_cast<std::size_t>(retry_reason::status_504)].load();
+    ASSERT_GT(others, 0u) << "the seed should mix other statuses in: " << r.error().describe();
+    EXPECT_FALSE(r.error().same_status_throughout) << r.error().describe();
+  }
+}
+
 TEST(http_client, connect_failures_are_retried_and_reported) {
   // A port nobody listens on: take a free one from the kernel and close it again.
   net::io_context probe;

@@ -61,6 +61,10 @@ struct http_failure {
   unsigned last_status = 0;  // the last HTTP status seen, 0 when none arrived
   int attempts = 0;
   error_code last_error;  // the transport error of the last attempt, if any
+  // Every attempt answered last_status: no transport error, no other status. A status that
+  // changes from one attempt to the next (a chaos 502, then a 500) is the server's mood, not
+  // its verdict on the request.
+  bool same_status_throughout = false;
   std::string last_body;  // the start of the last answer's body, for the log and the task
 
   std::string describe() const;  // one line for logs and task errors
