@@ -22,6 +22,19 @@ namespace {
 using tcp = net::ip::tcp;
 constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::size_t first_read_bytes = 4096;
+// Connections over the cap answered 503 at once at most; more are closed without an answer.
+constexpr std::size_t max_refusing = 64;
+constexpr std::chrono::seconds refuse_timeout{1};
+
+void log_escaped(const char* what, std::exception_ptr e) {
+  if (!e)
+    return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& err) {
+    spdlog::error("http server: {} failed: {}", what, err.what());
+  }
+}
 
 // One connection, shared with the server so that stop() can close it while it waits idle.
 struct session {
@@ -72,6 +85,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   const http_server_options opts_;
   request_handler handler_;
   std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> refusing_{0};  // refusals (503 answers) under way
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::set<std::shared_ptr<session>> sessions_;
@@ -88,8 +102,19 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         continue;  // e.g. EMFILE: the listener itself is fine
       }
       if (self->connections_.load() >= self->opts_.max_connections) {
-        error_code ignored;
-        socket.close(ignored);  // over the cap: refuse at once rather than queue unboundedly
+        // Over the cap: refuse at once rather than queue unboundedly; with a short answer while
+        // few refusals are under way, else (a flood) by closing.
+        if (self->refusing_.fetch_add(1) < max_refusing) {
+          auto ex = socket.get_executor();
+          net::co_spawn(ex, refuse(self, std::move(socket)), [self](std::exception_ptr e) {
+            self->refusing_.fetch_sub(1);
+            log_escaped("a refused connection", e);
+          });
+        } else {
+          self->refusing_.fetch_sub(1);
+          error_code ignored;
+          socket.close(ignored);
+        }
         continue;
       }
       self->connections_.fetch_add(1);
@@ -110,6 +135,36 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         self->session_ended(s);
       });
     }
+  }
+
+  // 503 too_many_connections with Retry-After, written without reading the request; then what
+  // the client already sent is read and dropped until it closes (at most refuse_timeout), so
+  // that closing with unread data does not reset the connection before the answer is read.
+  static net::awaitable<void> refuse(std::shared_ptr<impl> self, tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_after(refuse_timeout);  // for every step below
+    auto reply = json_error(503, "too_many_connections",
+                            "the server has " + std::to_string(self->opts_.max_connections) +
+                                " connections open, its limit; retry shortly");
+    http::response<http::string_body> res{http::status::service_unavailable, 11};
+    res.set(http::field::server, self->opts_.server_name);
+    res.set(http::field::content_type, reply.content_type);
+    res.set(http::field::retry_after, "1");
+    res.body() = std::move(reply.body);
+    res.keep_alive(false);
+    res.prepare_payload();
+    auto [wec, wn] = co_await http::async_write(stream, res, nothrow_awaitable);
+    if (!wec) {
+      error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      char sink[4096];
+      for (;;) {
+        auto [rec, rn] = co_await stream.async_read_some(net::buffer(sink), nothrow_awaitable);
+        if (rec)
+          break;
+      }
+    }
+    stream.close();
   }
 
   void session_ended(const std::shared_ptr<session>& s) {

@@ -7,8 +7,9 @@
 // Timeouts (slowloris): a request must arrive whole within `read_timeout` of its first byte (a
 // new connection's first request within `read_timeout` of the connect), a kept-alive connection
 // may wait `idle_timeout` for its next request, and writing a reply may take `write_timeout`;
-// past any of them the connection is closed. Above `max_connections` new connections are closed
-// at once.
+// past any of them the connection is closed. Above `max_connections` a new connection is
+// answered 503 (JSON, `Retry-After: 1`) without being read, and closed; during a flood of them
+// (more than 64 such answers under way) it is closed without an answer.
 #pragma once
 
 #include <chrono>
