@@ -184,6 +184,9 @@ net::awaitable<server_reply> task_api::trigger(const server_request& req) {
       spdlog::error("trigger: enqueue plan of task {}: {}", t.id, id.error().message());
       (void)co_await tasks_.fail_task(t.id,
                                       "could not enqueue the plan job: " + id.error().message());
+      // The client was told to try again: with its key, that must start a new task.
+      if (key)
+        (void)co_await tasks_.forget_idempotency_key(t.id);
       co_return json_error(503, "queue_unavailable", "could not queue the task; try again");
     }
     spdlog::info("task {} queued (audit_mode={})", t.id, audit);

@@ -231,6 +231,14 @@ net::awaitable<result<task_status>> tasks_repository::fail_task(std::string id,
   }));
 }
 
+net::awaitable<result<void>> tasks_repository::forget_idempotency_key(std::string id) {
+  if (!is_uuid(id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    tx.exec_params("UPDATE tasks SET idempotency_key = NULL WHERE id = $1", id);
+  });
+}
+
 net::awaitable<result<task_status>> tasks_repository::get_status(std::string id) {
   if (!is_uuid(id))
     co_return make_error_code(errc::invalid_argument);

@@ -327,7 +327,8 @@ TEST(server_stores, readyz_names_redis_when_it_is_down_or_hangs) {
   EXPECT_EQ(o.at("checks").at("postgres").as_string(), "ok") << down->body;
   EXPECT_NE(std::string(o.at("detail").as_string()).find("redis"), std::string::npos);
   // A trigger cannot queue its task: a JSON 503, not a hang.
-  auto trigger = http_post(stack->port(), "/extractor/trigger-task", "", 15s);
+  const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "retry-me"}};
+  auto trigger = http_request(stack->port(), "POST", "/extractor/trigger-task", "", 15s, key);
   ASSERT_TRUE(trigger);
   EXPECT_EQ(trigger->status, 503) << trigger->body;
   EXPECT_EQ(json::parse(trigger->body).at("error").as_string(), "queue_unavailable");
@@ -341,6 +342,12 @@ TEST(server_stores, readyz_names_redis_when_it_is_down_or_hangs) {
     status = r ? r->status : 0;
   }
   ASSERT_EQ(status, 200) << "not ready after Redis came back";
+  // The client was told to try again: the same key now starts a task, not the failed one.
+  auto retried = http_request(stack->port(), "POST", "/extractor/trigger-task", "", 15s, key);
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->status, 202) << retried->body;
+  const std::string retried_id(json::parse(retried->body).at("task_id").as_string());
+  EXPECT_EQ(stack->task(retried_id).at("status").as_string(), "queued");
   ASSERT_EQ(::kill(redis.pid(), SIGSTOP), 0);
   const auto t = steady::now();
   auto hung = http_get(stack->port(), "/readyz", 5s);

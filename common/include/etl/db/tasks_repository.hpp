@@ -100,6 +100,11 @@ class tasks_repository {
   // twice). Returns the status afterwards. Errors: not_found.
   net::awaitable<result<task_status>> fail_task(std::string id, std::string reason);
 
+  // Unbinds the task's idempotency key, for a task its trigger could not queue (then failed):
+  // a retry with the key starts a new task instead of finding the failed one. A task without a
+  // key is left as it is. Errors: invalid_argument (not a uuid).
+  net::awaitable<result<void>> forget_idempotency_key(std::string id);
+
   // The task's status alone: the cheap check before fetching and before posting.
   // Errors: not_found.
   net::awaitable<result<task_status>> get_status(std::string id);
