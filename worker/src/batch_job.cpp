@@ -74,10 +74,36 @@ net::awaitable<job_outcome> finish(worker_context& ctx, const batch_ref& ref,
   batch_result result{outcome, counts, to_rows(rejected), std::move(error)};
   auto report = co_await ctx.ledger().finish_batch(ref.task_id, ref.batch_no, std::move(result));
   if (!report)
-    co_return job_outcome::retry(where + ": finish: " + report.error().message());
+    co_return job_outcome::db_failure(where + ": finish", report.error());
   if (report->finalized)
     spdlog::info("task {}: {}", ref.task_id, to_string(report->status));
   co_return job_outcome::done();
+}
+
+// finish() for a batch home has just taken. Only this run knows that: a redelivery would find
+// the batch `posting` and could only call it in doubt. So while Postgres is unreachable it
+// keeps trying to record it (finish_batch is idempotent), for at most
+// `posted_record_patience`, longer than a restart or a short failover.
+constexpr std::chrono::seconds posted_record_patience{120};
+
+net::awaitable<job_outcome> finish_posted(worker_context& ctx, const batch_ref& ref,
+                                          const std::string& where, batch_outcome outcome,
+                                          const task_counters& counts,
+                                          const std::vector<rejected_record>& rejected) {
+  const auto give_up = std::chrono::steady_clock::now() + posted_record_patience;
+  std::chrono::milliseconds pause{200};
+  for (;;) {
+    auto done = co_await finish(ctx, ref, where, outcome, counts, rejected, std::nullopt);
+    if (done.verdict != job_verdict::wait || std::chrono::steady_clock::now() + pause > give_up)
+      co_return done;
+    spdlog::warn(
+        "{}: home took the batch but the ledger cannot record it yet ({}); trying "
+        "again in {} ms",
+        where, done.reason, pause.count());
+    net::steady_timer t(co_await net::this_coro::executor, pause);
+    co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    pause = std::min(pause * 2, std::chrono::milliseconds{5'000});
+  }
 }
 
 }  // namespace
@@ -90,7 +116,7 @@ net::awaitable<job_outcome> run_batch_job(worker_context& ctx, const job& j) {
 
   auto status = co_await ctx.tasks().get_status(ref->task_id);
   if (!status)
-    co_return job_outcome::retry(where + ": task status: " + status.error().message());
+    co_return job_outcome::db_failure(where + ": task status", status.error());
   if (*status == task_status::cancelled) {
     // cancel_task skipped the pending batches; a claim records it for one that raced it.
     (void)co_await ctx.ledger().claim_for_post(ref->task_id, ref->batch_no, {}, j.id);
@@ -115,7 +141,7 @@ net::awaitable<job_outcome> run_batch_job(worker_context& ctx, const job& j) {
     candidates.push_back(a.id);
   auto claim = co_await ctx.ledger().claim_for_post(ref->task_id, ref->batch_no, candidates, j.id);
   if (!claim)
-    co_return job_outcome::retry(where + ": claim: " + claim.error().message());
+    co_return job_outcome::db_failure(where + ": claim", claim.error());
 
   std::vector<home_animal> to_post;
   auto select_owned = [&](const std::vector<std::int64_t>& owned) {
@@ -188,9 +214,9 @@ net::awaitable<job_outcome> run_batch_job(worker_context& ctx, const job& j) {
       spdlog::error("{}: audit dump failed: {}", where, ec.message());
     }
   }
-  co_return co_await finish(ctx, *ref, where,
-                            in_doubt ? batch_outcome::posted_in_doubt : batch_outcome::posted,
-                            counts, fetched->rejected, std::nullopt);
+  co_return co_await finish_posted(
+      ctx, *ref, where, in_doubt ? batch_outcome::posted_in_doubt : batch_outcome::posted, counts,
+      fetched->rejected);
 }
 
 }  // namespace etl

@@ -23,21 +23,36 @@ net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 
 }  // namespace
 
-net::awaitable<void> job_runner::run_one(job j) {
+net::awaitable<job_outcome> job_runner::run_once(const job& j) {
   const auto type = field(j.fields, "type");
-  job_outcome outcome;
   try {
-    if (type == "plan") {
-      outcome = co_await run_plan_job(ctx_, j);
-    } else if (type == "batch") {
-      outcome = co_await run_batch_job(ctx_, j);
-    } else {
-      outcome = job_outcome::retry("unknown job type '" + type + "'");
-    }
+    if (type == "plan")
+      co_return co_await run_plan_job(ctx_, j);
+    if (type == "batch")
+      co_return co_await run_batch_job(ctx_, j);
+    co_return job_outcome::retry("unknown job type '" + type + "'");
   } catch (const std::exception& e) {
     // A bug, but the job must not stay leased forever: hand it back; it dead-letters in time.
     spdlog::error("job {}: {} job threw: {}", j.id, type, e.what());
-    outcome = job_outcome::retry(std::string("exception: ") + e.what());
+    co_return job_outcome::retry(std::string("exception: ") + e.what());
+  }
+}
+
+net::awaitable<void> job_runner::run_one(job j) {
+  const auto type = field(j.fields, "type");
+  // While Postgres is unreachable the job stays here, its lease renewed, and runs again after a
+  // growing pause: handed back, it would come round every lease and be dead-lettered by an
+  // outage of max_deliveries leases. Bounded, and not while draining.
+  const auto give_up = std::chrono::steady_clock::now() + wait_limit;
+  std::chrono::milliseconds pause{250};
+  auto outcome = co_await run_once(j);
+  while (outcome.verdict == job_verdict::wait && !stopping_ && ctx_.queue().holds(j) &&
+         std::chrono::steady_clock::now() + pause < give_up) {
+    spdlog::warn("job {} ({} delivery {}): {}; running it again in {} ms", j.id, type, j.deliveries,
+                 outcome.reason, pause.count());
+    co_await sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds{5'000});
+    outcome = co_await run_once(j);
   }
   if (outcome.verdict == job_verdict::done) {
     if (!ctx_.queue().holds(j)) {

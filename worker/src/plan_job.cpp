@@ -34,7 +34,7 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
   const bool audit = field(j.fields, "audit") == "1";
   auto status = co_await ctx.tasks().get_status(task_id);
   if (!status)
-    co_return job_outcome::retry("plan: task status: " + status.error().message());
+    co_return job_outcome::db_failure("plan: task status", status.error());
   if (is_finished(*status))
     co_return job_outcome::done();
 
@@ -50,7 +50,7 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
 
   auto started = co_await ctx.tasks().start_task(task_id, total_pages, std::move(plan));
   if (!started)
-    co_return job_outcome::retry("plan: start task: " + started.error().message());
+    co_return job_outcome::db_failure("plan: start task", started.error());
   if (started->status != task_status::running)
     co_return job_outcome::done();
   int enqueued = 0;

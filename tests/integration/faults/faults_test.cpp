@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -440,6 +441,99 @@ TEST(faults, redis_restarted_twice_mid_task_loses_nothing) {
   EXPECT_EQ(stack.verify(id), 0);
   print_figures("redis-restart-x2", {2, 3000, num(report, "missing"), num(report, "duplicates")},
                 started);
+}
+
+// --- Restarted Postgres ------------------------------------------------------------------------
+
+TEST(faults, postgres_restarted_mid_task_loses_nothing) {
+  auto stack = fault_stack({"--verify", "--seed", "68", "--pages", "200", "--chaos-percent", "2",
+                            "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
+                           {"ETL_JOBS=1"});
+  const auto started = steady::now();
+  const auto id = stack.trigger(true);
+  auto t =
+      stack.wait_task(id, 120s, [](const json::object& now) { return batches_done(now) >= 2; });
+  ASSERT_EQ(status_of(t), "running");
+  shared_postgres().restart();
+  t = stack.wait_finished(id, 180s);
+  ASSERT_EQ(status_of(t), "succeeded") << json::serialize(t);
+  EXPECT_EQ(counter(t, "in_doubt"), 0) << json::serialize(t);
+  EXPECT_EQ(counter(t, "posted"), 2000);
+  const auto report = stack.report();
+  expect_exactly_once(report, 2000);
+  EXPECT_EQ(stack.verify(id), 0);
+  print_figures("postgres-restart", {1, 2000, num(report, "missing"), num(report, "duplicates")},
+                started);
+}
+
+// Polls the simulator (no chaos: every POST it admits is answered) until `pred` holds for its
+// report, at most 30 s; returns the last report.
+json::object wait_report(service_stack& stack,
+                         const std::function<bool(const json::object&)>& pred) {
+  const auto deadline = steady::now() + 30s;
+  auto report = stack.report();
+  while (!pred(report) && steady::now() < deadline) {
+    std::this_thread::sleep_for(10ms);  // polling the simulator, bounded by the deadline
+    report = stack.report();
+  }
+  EXPECT_TRUE(pred(report)) << json::serialize(report);
+  return report;
+}
+
+bool a_post_on_the_wire(const json::object& r) {
+  return num(r, "posts_admitted") > num(r, "posts");
+}
+
+TEST(faults, postgres_down_longer_than_a_jobs_deliveries_loses_nothing) {
+  // Down for 12 s, far longer than ETL_MAX_DELIVERIES (5) leases of 1 s: a job handed back at
+  // every failure would be dead-lettered, and its task could not even be failed. Taken down
+  // between POSTs, so the jobs meet it as they start.
+  auto stack = fault_stack({"--verify", "--seed", "70", "--pages", "200", "--chaos-percent", "0",
+                            "--post-delay-ms", "500"},
+                           {"ETL_JOBS=1", "ETL_MAX_DELIVERIES=5"});
+  const auto started = steady::now();
+  const auto id = stack.trigger(true);
+  stack.wait_task(id, 120s, [](const json::object& now) { return batches_done(now) >= 2; });
+  wait_report(stack, [](const json::object& r) { return !a_post_on_the_wire(r); });
+  shared_postgres().stop();
+  std::this_thread::sleep_for(12s);  // the length of the outage, not a synchronization
+  shared_postgres().start();
+  const auto t = stack.wait_finished(id, 180s);
+  ASSERT_EQ(status_of(t), "succeeded") << json::serialize(t);
+  EXPECT_EQ(counter(t, "posted"), 2000);
+  const auto report = stack.report();
+  expect_exactly_once(report, 2000);
+  EXPECT_EQ(counter(t, "in_doubt"), 0) << json::serialize(t);
+  EXPECT_EQ(stack.verify(id), 0);
+  print_figures("postgres-down-12s", {1, 2000, num(report, "missing"), num(report, "duplicates")},
+                started);
+}
+
+TEST(faults, postgres_down_while_home_answers_a_post_leaves_nothing_in_doubt) {
+  // Taken down while POSTs are on the wire: home's 2xx arrives during the outage, and only the
+  // worker holding it knows the batch was taken. It keeps trying to record that rather than
+  // leave the batch `posting` for a redelivery to call in doubt.
+  auto stack = fault_stack({"--verify", "--seed", "71", "--pages", "200", "--chaos-percent", "0",
+                            "--post-delay-ms", "500"},
+                           {"ETL_JOBS=1"});
+  const auto started = steady::now();
+  const auto id = stack.trigger(true);
+  stack.wait_task(id, 120s, [](const json::object& now) { return batches_done(now) >= 2; });
+  const auto before = wait_report(stack, a_post_on_the_wire);
+  shared_postgres().stop();
+  const auto down = steady::now();
+  wait_report(stack, [&](const json::object& r) { return num(r, "posts") > num(before, "posts"); });
+  std::this_thread::sleep_until(down + 3s);  // the length of the outage, not a synchronization
+  shared_postgres().start();
+  const auto t = stack.wait_finished(id, 180s);
+  ASSERT_EQ(status_of(t), "succeeded") << json::serialize(t);
+  EXPECT_EQ(counter(t, "in_doubt"), 0) << json::serialize(t);
+  EXPECT_EQ(counter(t, "posted"), 2000);
+  const auto report = stack.report();
+  expect_exactly_once(report, 2000);
+  EXPECT_EQ(stack.verify(id), 0);
+  print_figures("postgres-down-mid-post",
+                {1, 2000, num(report, "missing"), num(report, "duplicates")}, started);
 }
 
 // --- Two tasks at once -------------------------------------------------------------------------

@@ -1,14 +1,17 @@
 // The job runner of one worker process: takes jobs from the queue while it has free slots, runs
 // several at once, acknowledges the done ones and hands back the others, and fails the task of
-// every job the queue dead-letters. On stop it takes no new job and returns once the jobs in
-// hand have finished.
+// every job the queue dead-letters. A job that meets an unreachable Postgres (job_verdict::wait)
+// is kept and run again after a pause, for at most `wait_limit`. On stop it takes no new job and
+// returns once the jobs in hand have finished.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "etl/worker/job_outcome.hpp"
 #include "etl/worker/worker_context.hpp"
 
 namespace etl {
@@ -27,6 +30,10 @@ class job_runner {
   std::size_t running() const noexcept { return running_.load(); }
 
  private:
+  // How long a job may wait in hand for Postgres before it is handed back like a failure.
+  static constexpr std::chrono::minutes wait_limit{5};
+
+  net::awaitable<job_outcome> run_once(const job& j);
   net::awaitable<void> run_one(job j);
   net::awaitable<void> bury(dead_job d);
 
