@@ -28,9 +28,10 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg, job_queue_
       queue_(redis_options_for(cfg_), std::move(queue_opts)) {
   const auto home = must_parse(cfg_.home_url, "ETL_HOME_URL");
   home_target_ = home.target;
-  if (home.origin() != must_parse(cfg_.source_url, "ETL_SOURCE_URL").origin()) {
-    home_ = std::make_unique<http_client>(ex, home.origin(), client_options(cfg_));
-  }
+  // A pool of its own even when home shares the source's origin: a POST goes out right after
+  // its batch's `posting` commit, and must not wait for a connection behind the details other
+  // jobs are fetching. A worker killed in that wait leaves a batch in doubt that home never got.
+  home_ = std::make_unique<http_client>(ex, home.origin(), client_options(cfg_));
 }
 
 }  // namespace etl

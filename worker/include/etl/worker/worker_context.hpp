@@ -26,8 +26,8 @@ class worker_context {
   const settings& cfg() const noexcept { return cfg_; }
   net::any_io_executor executor() const { return ex_; }
   http_client& source() noexcept { return source_; }
-  // The client of home: the source's own when home has the same origin (one pool, one budget).
-  http_client& home() noexcept { return home_ ? *home_ : source_; }
+  // The client of home, with a pool of its own (see the constructor).
+  http_client& home() noexcept { return *home_; }
   const std::string& home_target() const noexcept { return home_target_; }
   db_pool& db() noexcept { return db_; }
   tasks_repository& tasks() noexcept { return tasks_; }
