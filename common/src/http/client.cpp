@@ -453,6 +453,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         if (!reason) {
           out.response.attempts = attempt_no;
           out.response.hedges = hedges;
+          m.answered.fetch_add(1, std::memory_order_relaxed);
           co_return std::move(out.response);
         }
         failure.same_status_throughout =

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +13,29 @@
 
 namespace etl {
 namespace {
+
+// Milliseconds from the time in stream entry id `id` ("<ms>-<seq>") to Redis's TIME answer
+// ([seconds, microseconds]); 0 when either does not parse or the id is in the future.
+std::int64_t entry_age_ms(const std::string& id, const redis_reply& time) {
+  std::int64_t id_ms = 0;
+  const auto dash = id.find('-');
+  if (auto [end, ec] = std::from_chars(id.data(), id.data() + std::min(dash, id.size()), id_ms);
+      ec != std::errc{}) {
+    return 0;
+  }
+  if (!time.is_array() || time.elements.size() != 2 || !time.elements[0].is_text() ||
+      !time.elements[1].is_text()) {
+    return 0;
+  }
+  std::int64_t sec = 0, usec = 0;
+  const auto& s = time.elements[0].str;
+  const auto& u = time.elements[1].str;
+  if (std::from_chars(s.data(), s.data() + s.size(), sec).ec != std::errc{} ||
+      std::from_chars(u.data(), u.data() + u.size(), usec).ec != std::errc{}) {
+    return 0;
+  }
+  return std::max<std::int64_t>(sec * 1000 + usec / 1000 - id_ms, 0);
+}
 
 // Renews the leases of the ids in ARGV[3..] that `consumer` (ARGV[2]) still owns in `group`
 // (ARGV[1]) and returns them. Checking the owner first matters: a bare XCLAIM would take back a
@@ -383,7 +407,8 @@ result<queue_stats> job_queue::stats_blocking() {
     return cmd_conn_.pipeline({{"XLEN", opts_.stream},
                                {"XPENDING", opts_.stream, opts_.group},
                                {"XPENDING", opts_.stream, opts_.group, "-", "+", "1000"},
-                               {"XLEN", opts_.dead_letter_stream}});
+                               {"XLEN", opts_.dead_letter_stream},
+                               {"TIME"}});
   });
   if (!replies) {
     return replies.error();
@@ -406,6 +431,11 @@ result<queue_stats> job_queue::stats_blocking() {
     return make_error_code(redis_errc::unexpected_reply);
   }
   s.pending = r[1].elements[0].integer;
+  // XPENDING's summary is [count, smallest id, greatest id, consumers]; an id starts with the
+  // millisecond time of its XADD.
+  if (s.pending > 0 && r[1].elements.size() >= 2 && r[1].elements[1].is_text()) {
+    s.oldest_pending_age_ms = entry_age_ms(r[1].elements[1].str, r[4]);
+  }
   auto rows = parse_pending_reply(r[2]);
   if (!rows) {
     return rows.error();

@@ -38,6 +38,7 @@ class latency_histogram {
 struct http_client_metrics {
   std::atomic<std::uint64_t> requests{0};  // calls of get/post
   std::atomic<std::uint64_t> attempts{0};  // attempts sent, hedges included
+  std::atomic<std::uint64_t> answered{0};  // requests that ended with a response (any status)
   std::atomic<std::uint64_t> failures{0};  // requests that ended in an http_failure
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(retry_reason::count_)> retries{};
   std::atomic<std::uint64_t> hedges_sent{0};

@@ -68,7 +68,10 @@ struct queue_stats {
   std::int64_t stream_length = 0;           // entries in the jobs stream (not yet acked)
   std::int64_t pending = 0;                 // delivered and not yet acked
   std::int64_t oldest_pending_idle_ms = 0;  // the largest idle time among the first 1000 pending
-  std::int64_t dead_letter_length = 0;      // entries in the dead-letter stream
+  // Since the oldest pending job was enqueued (its entry id's time, against Redis's clock); 0
+  // when nothing is pending. Unlike the idle time, lease renewals do not reset it.
+  std::int64_t oldest_pending_age_ms = 0;
+  std::int64_t dead_letter_length = 0;  // entries in the dead-letter stream
 };
 
 struct job_queue_options {
