@@ -75,6 +75,16 @@ net::awaitable<job_outcome> finish(worker_context& ctx, const batch_ref& ref,
   auto report = co_await ctx.ledger().finish_batch(ref.task_id, ref.batch_no, std::move(result));
   if (!report)
     co_return job_outcome::db_failure(where + ": finish", report.error());
+  if (report->applied) {
+    // Counted once, when recorded, so that /metrics agrees with the task's own counts.
+    auto& m = ctx.counters();
+    m.animals_posted += static_cast<std::uint64_t>(counts.posted);
+    m.animals_rejected += static_cast<std::uint64_t>(counts.rejected);
+    auto& batches = outcome == batch_outcome::failed            ? m.batches_failed
+                    : outcome == batch_outcome::posted_in_doubt ? m.batches_in_doubt
+                                                                : m.batches_posted;
+    ++batches;
+  }
   if (report->finalized)
     spdlog::info("task {}: {}", ref.task_id, to_string(report->status));
   co_return job_outcome::done();
@@ -127,6 +137,7 @@ net::awaitable<job_outcome> run_batch_job(worker_context& ctx, const job& j) {
                                       static_cast<std::size_t>(ctx.cfg().concurrency));
   if (!fetched)
     co_return job_outcome::retry(where + ": " + fetched.error().reason);
+  ctx.counters().animals_fetched += static_cast<std::uint64_t>(fetched->fetched);
 
   task_counters counts;
   counts.pages = fetched->pages;

@@ -54,6 +54,8 @@ net::awaitable<void> job_runner::run_one(job j) {
     pause = std::min(pause * 2, std::chrono::milliseconds{5'000});
     outcome = co_await run_once(j);
   }
+  ctx_.counters().count_job(
+      job_kind_of(type), outcome.verdict == job_verdict::done ? job_end::done : job_end::retried);
   if (outcome.verdict == job_verdict::done) {
     if (!ctx_.queue().holds(j)) {
       // Another worker reclaimed it while this one stalled; its run is the one that counts.
@@ -77,13 +79,17 @@ net::awaitable<void> job_runner::bury(dead_job d) {
   const auto task_id = field(d.fields, "task");
   const auto type = field(d.fields, "type");
   const auto reason = type + " job dead-lettered: " + d.reason;
+  ctx_.counters().count_job(job_kind_of(type), job_end::dead_lettered);
   spdlog::error("task {}: {}", task_id, reason);
   if (type == "batch") {
     if (auto no = int_field(d.fields, "batch")) {
       batch_result failed{batch_outcome::failed, {}, {}, reason};
       auto r = co_await ctx_.ledger().finish_batch(task_id, *no, std::move(failed));
-      if (r)
+      if (r) {
+        if (r->applied)
+          ++ctx_.counters().batches_failed;
         co_return;
+      }
       spdlog::error("task {}: recording the dead batch failed: {}", task_id, r.error().message());
     }
   }

@@ -34,4 +34,11 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg, job_queue_
   home_ = std::make_unique<http_client>(ex, home.origin(), client_options(cfg_));
 }
 
+metric_fields worker_context::metric_totals() const {
+  std::vector<const http_client_metrics*> clients{&source_.metrics()};
+  if (home_)
+    clients.push_back(&home_->metrics());
+  return worker_metric_fields(counters_, clients);
+}
+
 }  // namespace etl

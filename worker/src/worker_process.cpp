@@ -10,7 +10,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "etl/config/store_options.hpp"
 #include "etl/db/migrations.hpp"
+#include "etl/metrics/metrics_publisher.hpp"
 #include "etl/worker/job_runner.hpp"
 #include "etl/worker/worker_context.hpp"
 
@@ -29,6 +31,13 @@ int run_worker_process(const settings& cfg, const worker_process_options& opts, 
                      schema.error().detail);
     return 1;
   }
+
+  // The counters reach /metrics through Redis (see metrics_publisher.hpp for the loss window).
+  // Short timeouts: a publish that cannot get through waits for the next interval.
+  auto publisher_redis = redis_options_for(cfg);
+  publisher_redis.connect_timeout = std::chrono::milliseconds{1'000};
+  publisher_redis.command_timeout = std::chrono::milliseconds{2'000};
+  metrics_publisher publisher(publisher_redis, [&ctx] { return ctx.metric_totals(); });
 
   job_runner runner(ctx, opts.jobs);
   int exit_code = 0;
@@ -73,6 +82,7 @@ int run_worker_process(const settings& cfg, const worker_process_options& opts, 
   ioc.run();
   for (auto& t : threads)
     t.join();
+  publisher.stop();  // one last publish: a clean exit loses no count
   spdlog::info("worker {} stopped", slot);
   return exit_code;
 }

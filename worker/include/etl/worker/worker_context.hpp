@@ -1,6 +1,6 @@
 // What one worker process shares between its jobs: the settings, the HTTP clients of the source
-// and of home, the Postgres repositories and the job queue. Built once per process, after the
-// supervisor forked it.
+// and of home, the Postgres repositories, the job queue and the counters published to /metrics.
+// Built once per process, after the supervisor forked it.
 #pragma once
 
 #include <atomic>
@@ -14,6 +14,7 @@
 #include "etl/db/db_pool.hpp"
 #include "etl/db/tasks_repository.hpp"
 #include "etl/http/client.hpp"
+#include "etl/metrics/worker_metrics.hpp"
 #include "etl/queue/job_queue.hpp"
 
 namespace etl {
@@ -33,6 +34,9 @@ class worker_context {
   tasks_repository& tasks() noexcept { return tasks_; }
   batch_ledger& ledger() noexcept { return ledger_; }
   job_queue& queue() noexcept { return queue_; }
+  worker_counters& counters() noexcept { return counters_; }
+  // The current totals of the counters and of the HTTP clients, as the metrics hash's fields.
+  metric_fields metric_totals() const;
 
  private:
   net::any_io_executor ex_;
@@ -44,6 +48,7 @@ class worker_context {
   tasks_repository tasks_;
   batch_ledger ledger_;
   job_queue queue_;
+  worker_counters counters_;
 };
 
 }  // namespace etl
