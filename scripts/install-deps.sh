@@ -22,6 +22,7 @@ build_packages=(
 # compose file; it needs no Docker engine for that; chromium runs the dashboard's browser test).
 test_packages=(
   git redis-server postgresql wrk curl procps docker-compose chromium
+  prometheus  # for promtool: the metrics test checks /metrics with Prometheus's own parser
 )
 # The reference ETLs bench/compare.sh runs beside the service (bench/baselines).
 bench_packages=(

@@ -16,7 +16,9 @@
 #include "etl/queue/job_queue.hpp"
 #include "etl/server/api_auth.hpp"
 #include "etl/server/http_server.hpp"
+#include "etl/server/metrics_api.hpp"
 #include "etl/server/readiness.hpp"
+#include "etl/server/request_metrics.hpp"
 #include "etl/server/task_api.hpp"
 #include "etl/server/task_cache.hpp"
 
@@ -58,15 +60,26 @@ int run_server(const settings& cfg, const server_app_options& opts) {
   const api_auth auth(cfg.api_token);
   readiness ready(db, queue, cfg.ready_timeout);
   task_cache cache;
+
+  net::io_context ioc(static_cast<int>(opts.threads));
+  // After the io_context: destroyed before it, once its reads still running have finished.
+  auto metrics_redis = redis_options_for(cfg);
+  metrics_redis.connect_timeout = std::chrono::milliseconds{1'000};
+  metrics_redis.command_timeout = std::chrono::milliseconds{1'000};
+  metrics_endpoint metrics(tasks, queue, metrics_redis);
   task_api api(tasks, queue,
                {.auth = &auth,
                 .ready = &ready,
                 .cache = &cache,
+                .metrics = &metrics,
                 .idempotency_retention = cfg.idempotency_retention});
-
-  net::io_context ioc(static_cast<int>(opts.threads));
+  const request_handler api_handler = [&api](server_request req) {
+    return api.handle(std::move(req));
+  };
   http_server server(ioc.get_executor(), cfg.listen_host, cfg.listen_port, http_options(cfg),
-                     [&api](server_request req) { return api.handle(std::move(req)); });
+                     [&](server_request req) {
+                       return handle_counted(api_handler, metrics.requests(), std::move(req));
+                     });
   server.start();
   spdlog::info("etl-server listening on http://{}:{}", cfg.listen_host, server.port());
 

@@ -129,6 +129,11 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
       co_return method_not_allowed("GET");
     co_return dashboard_reply(path);
   }
+  if (path == "/metrics" && opts_.metrics) {
+    if (req.method != "GET")
+      co_return method_not_allowed("GET");
+    co_return co_await opts_.metrics->handle();
+  }
   if (path == "/extractor/trigger-task") {
     if (req.method != "GET" && req.method != "POST")
       co_return method_not_allowed("GET, POST");

@@ -146,10 +146,10 @@ std::vector<metric_family> worker_families(const std::map<std::string, std::stri
   std::vector<metric_family> out;
 
   auto requests = family("etl_worker_http_requests_total",
-                         "HTTP requests of the workers to the source and home, retries inside "
-                         "a request included, by how they ended: answered (a status that is not "
-                         "retried) or failed (retries exhausted, deadline, a POST that may have "
-                         "landed).",
+                         "HTTP requests of the workers to the source and home, one per request "
+                         "however many attempts it took, by how it ended: answered (a status "
+                         "that is not retried) or failed (retries exhausted, deadline, a POST "
+                         "that may have landed).",
                          metric_type::counter);
   for (std::string_view outcome : {"answered", "failed"})
     add_sample(requests, one_label("outcome", outcome), get(join("http_requests", outcome)));

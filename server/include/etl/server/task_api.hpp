@@ -11,6 +11,7 @@
 #include "etl/queue/job_queue.hpp"
 #include "etl/server/api_auth.hpp"
 #include "etl/server/http_server.hpp"
+#include "etl/server/metrics_api.hpp"
 #include "etl/server/readiness.hpp"
 #include "etl/server/task_cache.hpp"
 
@@ -20,6 +21,7 @@ struct task_api_options {
   const api_auth* auth = nullptr;  // null: no token required
   readiness* ready = nullptr;      // answers GET /readyz (404 without it)
   task_cache* cache = nullptr;     // keeps settled tasks' JSON (null: every read asks Postgres)
+  metrics_endpoint* metrics = nullptr;  // answers GET /metrics (404 without it)
   std::chrono::milliseconds idempotency_retention = std::chrono::hours(24);
 };
 
