@@ -106,6 +106,31 @@ TEST(job_queue, stats_before_anything_was_enqueued) {
   EXPECT_EQ(s->dead_letter_length, 0);
 }
 
+TEST(job_queue, stats_age_of_the_oldest_pending_job_outlives_lease_renewals) {
+  test::redis_server server;
+  job_queue q(redis_test_options(server), short_lease(150ms));  // renewed every 50 ms
+  ASSERT_TRUE(q.enqueue_blocking({{"type", "plan"}}));
+  auto got = next_within(q, 3s);
+  ASSERT_EQ(got.jobs.size(), 1u);
+  // Polling until the job is old enough, bounded by the deadline.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  result<queue_stats> s = q.stats_blocking();
+  while (s && s->oldest_pending_age_ms < 600 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    s = q.stats_blocking();
+  }
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->pending, 1);
+  EXPECT_GE(s->oldest_pending_age_ms, 600);
+  EXPECT_LT(s->oldest_pending_age_ms, 10'000);
+  // Renewal keeps resetting the idle time; the age keeps growing.
+  EXPECT_LT(s->oldest_pending_idle_ms, 600);
+  EXPECT_FALSE(q.ack_blocking(got.jobs[0]));
+  auto after = q.stats_blocking();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->oldest_pending_age_ms, 0);
+}
+
 TEST(job_queue, acked_entries_are_deleted_from_the_stream) {
   test::redis_server server;
   job_queue q(redis_test_options(server), short_lease());
