@@ -30,6 +30,8 @@ class request_metrics {
   // Declares etl_http_requests_total and etl_http_request_duration_seconds in `registry`.
   explicit request_metrics(metrics_registry& registry);
 
+  // Counts one answered request under its route pattern, method label and status, and
+  // observes its duration. Thread-safe; never fails.
   void record(std::string_view method, std::string_view path, unsigned status,
               std::chrono::steady_clock::duration took);
 
