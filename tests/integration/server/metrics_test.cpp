@@ -252,6 +252,25 @@ TEST_F(metrics_test, the_scrape_passes_promtool) {
   EXPECT_EQ(*code, 0) << "promtool check metrics:\n" << output << "\non:\n" << text;
 }
 
+// Scrapers carry no token: with ETL_API_TOKEN set, /metrics still answers without one.
+TEST(metrics_token, the_scrape_needs_no_token) {
+  service_stack_options o;
+  o.sim_args = {"--pages", "1"};
+  o.start_worker = false;
+  o.extra_env = {"ETL_API_TOKEN=metrics-test-secret"};
+  service_stack stack(std::move(o));
+  auto denied = http_get(stack.port(), "/extractor/tasks/0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 401) << "the token must be in force for this test to mean anything";
+  const auto m = scrape(stack.port());
+  EXPECT_EQ(value_or(m, "etl_metrics_source_up{source=\"postgres\"}"), 1);
+  // The refused request is counted like any other.
+  EXPECT_EQ(value_or(m,
+                     "etl_http_requests_total{route=\"/extractor/tasks/{id}\",method=\"GET\","
+                     "status=\"401\"}"),
+            1);
+}
+
 // A scrape while Redis is down still answers, at once, with what Postgres knows, and says
 // which source is missing.
 TEST(metrics_outage, a_scrape_during_a_redis_outage_answers_within_its_timeout) {
