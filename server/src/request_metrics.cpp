@@ -3,6 +3,8 @@
 #include <array>
 #include <string>
 
+#include "etl/server/dashboard.hpp"
+
 namespace etl {
 
 std::string_view route_pattern(std::string_view path) noexcept {
@@ -13,6 +15,8 @@ std::string_view route_pattern(std::string_view path) noexcept {
     if (path == fixed)
       return fixed;
   }
+  if (is_dashboard_path(path))
+    return path;
   constexpr std::string_view tasks_prefix = "/extractor/tasks/";
   if (path.starts_with(tasks_prefix) && path.size() > tasks_prefix.size()) {
     const auto rest = path.substr(tasks_prefix.size());

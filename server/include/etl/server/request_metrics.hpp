@@ -19,7 +19,8 @@ namespace etl {
 
 // The route pattern of a request path (a trailing slash ignored): "/", "/healthz", "/readyz",
 // "/metrics", "/extractor/trigger-task", "/extractor/tasks", "/extractor/tasks/{id}",
-// "/extractor/tasks/{id}/cancel", or "other".
+// "/extractor/tasks/{id}/cancel", a dashboard file's own path (a fixed set, so the view may
+// point into `path`), or "other".
 std::string_view route_pattern(std::string_view path) noexcept;
 
 // The method as a label value: the usual HTTP methods as they are, anything else "other".
