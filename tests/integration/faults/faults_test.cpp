@@ -32,20 +32,6 @@ namespace {
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
-service_stack fault_stack(std::vector<std::string> sim_args,
-                          std::vector<std::string> extra_env = {},
-                          redis_server_options redis_opts = {}) {
-  service_stack_options o;
-  o.sim_args = std::move(sim_args);
-  o.extra_env = std::move(extra_env);
-  o.redis = redis_opts;
-  return service_stack(std::move(o));
-}
-
-std::int64_t num(const json::object& o, std::string_view k) {
-  return o.at(k).to_number<std::int64_t>();
-}
-
 std::int64_t sum_of(const json::object& o) {
   std::int64_t n = 0;
   for (const auto& kv : o)
@@ -102,21 +88,6 @@ json::object quiet_report(service_stack& stack, std::chrono::milliseconds quiet)
     last = std::move(now);
   }
   return last;
-}
-
-void expect_fields_intact(const json::object& report) {
-  const auto& mismatched = report.at("mismatched").as_object();
-  for (auto field : {"name", "friends", "born_at"})
-    EXPECT_EQ(num(mismatched, field), 0) << field << ": " << json::serialize(report);
-}
-
-void expect_exactly_once(const json::object& report, std::int64_t total) {
-  EXPECT_EQ(num(report, "listed"), total) << json::serialize(report);
-  EXPECT_EQ(num(report, "received"), total) << json::serialize(report);
-  EXPECT_EQ(num(report, "missing"), 0) << json::serialize(report);
-  EXPECT_EQ(num(report, "duplicates"), 0) << json::serialize(report);
-  EXPECT_EQ(num(report, "unexpected"), 0) << json::serialize(report);
-  expect_fields_intact(report);
 }
 
 struct verify_run {
@@ -178,8 +149,9 @@ figures expect_complete_despite_kills(service_stack& stack, const std::string& i
 // --- A chaotic source --------------------------------------------------------------------------
 
 void run_chaos(int percent, const char* seed, const char* name) {
-  auto stack = fault_stack({"--verify", "--seed", seed, "--pages", "100", "--chaos-percent",
-                            std::to_string(percent), "--pause-min", "1", "--pause-max", "2"});
+  auto stack =
+      make_service_stack({"--verify", "--seed", seed, "--pages", "100", "--chaos-percent",
+                          std::to_string(percent), "--pause-min", "1", "--pause-max", "2"});
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   const auto t = stack.wait_finished(id, 240s);
@@ -234,8 +206,8 @@ std::vector<std::pair<std::int64_t, std::string>> rejected_rows(service_stack& s
 
 TEST_P(source_fault, bad_records_are_rejected_with_reasons_and_good_ones_posted_once) {
   const auto mode = GetParam();
-  auto stack = fault_stack({"--verify", "--seed", "63", "--pages", "40", "--chaos-percent", "0",
-                            std::string("--fault-") + mode.flag, "4"});
+  auto stack = make_service_stack({"--verify", "--seed", "63", "--pages", "40", "--chaos-percent",
+                                   "0", std::string("--fault-") + mode.flag, "4"});
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   const auto t = stack.wait_finished(id, 180s);
@@ -313,9 +285,10 @@ bool process_gone(pid_t pid) {
 }
 
 TEST(faults, worker_processes_sigkilled_every_second_or_two_lose_nothing) {
-  auto stack = fault_stack({"--verify", "--seed", "64", "--pages", "300", "--chaos-percent", "2",
-                            "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
-                           {"ETL_JOBS=1"});
+  auto stack =
+      make_service_stack({"--verify", "--seed", "64", "--pages", "300", "--chaos-percent", "2",
+                          "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
+                         {"ETL_JOBS=1"});
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   std::mt19937 rng(64);
@@ -345,9 +318,10 @@ TEST(faults, worker_processes_sigkilled_every_second_or_two_lose_nothing) {
 }
 
 TEST(faults, a_sigkilled_supervisor_leaves_no_orphans_and_a_new_one_finishes_the_task) {
-  auto stack = fault_stack({"--verify", "--seed", "65", "--pages", "150", "--chaos-percent", "2",
-                            "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
-                           {"ETL_JOBS=1", "ETL_DRAIN_DEADLINE=5s"});
+  auto stack =
+      make_service_stack({"--verify", "--seed", "65", "--pages", "150", "--chaos-percent", "2",
+                          "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
+                         {"ETL_JOBS=1", "ETL_DRAIN_DEADLINE=5s"});
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   stack.wait_task(id, 120s, [](const json::object& t) { return batches_done(t) >= 2; });
@@ -376,9 +350,10 @@ TEST(faults, a_sigkilled_supervisor_leaves_no_orphans_and_a_new_one_finishes_the
 }
 
 TEST(faults, sigterm_drains_the_workers_and_a_restart_finishes_the_task) {
-  auto stack = fault_stack({"--verify", "--seed", "66", "--pages", "150", "--chaos-percent", "2",
-                            "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
-                           {"ETL_JOBS=1", "ETL_DRAIN_DEADLINE=10s"});
+  auto stack =
+      make_service_stack({"--verify", "--seed", "66", "--pages", "150", "--chaos-percent", "2",
+                          "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
+                         {"ETL_JOBS=1", "ETL_DRAIN_DEADLINE=10s"});
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   stack.wait_task(id, 120s, [](const json::object& t) { return batches_done(t) >= 2; });
@@ -417,9 +392,10 @@ TEST(faults, sigterm_drains_the_workers_and_a_restart_finishes_the_task) {
 TEST(faults, redis_restarted_twice_mid_task_loses_nothing) {
   redis_server_options aof;
   aof.appendonly = true;
-  auto stack = fault_stack({"--verify", "--seed", "67", "--pages", "300", "--chaos-percent", "2",
-                            "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "300"},
-                           {"ETL_JOBS=1"}, aof);
+  auto stack =
+      make_service_stack({"--verify", "--seed", "67", "--pages", "300", "--chaos-percent", "2",
+                          "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "300"},
+                         {"ETL_JOBS=1"}, aof);
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   auto t =
@@ -446,9 +422,10 @@ TEST(faults, redis_restarted_twice_mid_task_loses_nothing) {
 // --- Restarted Postgres ------------------------------------------------------------------------
 
 TEST(faults, postgres_restarted_mid_task_loses_nothing) {
-  auto stack = fault_stack({"--verify", "--seed", "68", "--pages", "200", "--chaos-percent", "2",
-                            "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
-                           {"ETL_JOBS=1"});
+  auto stack =
+      make_service_stack({"--verify", "--seed", "68", "--pages", "200", "--chaos-percent", "2",
+                          "--pause-min", "1", "--pause-max", "2", "--post-delay-ms", "500"},
+                         {"ETL_JOBS=1"});
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   auto t =
@@ -488,9 +465,9 @@ TEST(faults, postgres_down_longer_than_a_jobs_deliveries_loses_nothing) {
   // Down for 12 s, far longer than ETL_MAX_DELIVERIES (5) leases of 1 s: a job handed back at
   // every failure would be dead-lettered, and its task could not even be failed. Taken down
   // between POSTs, so the jobs meet it as they start.
-  auto stack = fault_stack({"--verify", "--seed", "70", "--pages", "200", "--chaos-percent", "0",
-                            "--post-delay-ms", "500"},
-                           {"ETL_JOBS=1", "ETL_MAX_DELIVERIES=5"});
+  auto stack = make_service_stack({"--verify", "--seed", "70", "--pages", "200", "--chaos-percent",
+                                   "0", "--post-delay-ms", "500"},
+                                  {"ETL_JOBS=1", "ETL_MAX_DELIVERIES=5"});
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   stack.wait_task(id, 120s, [](const json::object& now) { return batches_done(now) >= 2; });
@@ -513,9 +490,9 @@ TEST(faults, postgres_down_while_home_answers_a_post_leaves_nothing_in_doubt) {
   // Taken down while POSTs are on the wire: home's 2xx arrives during the outage, and only the
   // worker holding it knows the batch was taken. It keeps trying to record that rather than
   // leave the batch `posting` for a redelivery to call in doubt.
-  auto stack = fault_stack({"--verify", "--seed", "71", "--pages", "200", "--chaos-percent", "0",
-                            "--post-delay-ms", "500"},
-                           {"ETL_JOBS=1"});
+  auto stack = make_service_stack({"--verify", "--seed", "71", "--pages", "200", "--chaos-percent",
+                                   "0", "--post-delay-ms", "500"},
+                                  {"ETL_JOBS=1"});
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   stack.wait_task(id, 120s, [](const json::object& now) { return batches_done(now) >= 2; });
@@ -541,8 +518,8 @@ TEST(faults, postgres_down_while_home_answers_a_post_leaves_nothing_in_doubt) {
 TEST(faults, two_tasks_at_once_are_each_complete_and_separate) {
   // Without --verify the simulator accepts an id again and counts it: each task posts every id
   // once, so every id arrives exactly twice.
-  auto stack = fault_stack({"--seed", "69", "--pages", "60", "--chaos-percent", "2", "--pause-min",
-                            "1", "--pause-max", "2"});
+  auto stack = make_service_stack({"--seed", "69", "--pages", "60", "--chaos-percent", "2",
+                                   "--pause-min", "1", "--pause-max", "2"});
   const auto started = steady::now();
   const auto first = stack.trigger(true);
   const auto second = stack.trigger(true);

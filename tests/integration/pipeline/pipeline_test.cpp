@@ -18,35 +18,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-service_stack pipeline_stack(std::vector<std::string> sim_args,
-                             std::vector<std::string> extra_env = {},
-                             redis_server_options redis_opts = {}) {
-  service_stack_options o;
-  o.sim_args = std::move(sim_args);
-  o.extra_env = std::move(extra_env);
-  o.redis = redis_opts;
-  return service_stack(std::move(o));
-}
-
-std::int64_t num(const json::object& o, std::string_view k) {
-  return o.at(k).to_number<std::int64_t>();
-}
-
-void expect_exactly_once(const json::object& report, std::int64_t total) {
-  EXPECT_EQ(num(report, "total"), total);
-  EXPECT_EQ(num(report, "received"), total) << json::serialize(report);
-  EXPECT_EQ(num(report, "missing"), 0) << json::serialize(report);
-  EXPECT_EQ(num(report, "duplicates"), 0) << json::serialize(report);
-  EXPECT_EQ(num(report, "unexpected"), 0) << json::serialize(report);
-  const auto& mismatched = report.at("mismatched").as_object();
-  for (auto field : {"name", "friends", "born_at"})
-    EXPECT_EQ(num(mismatched, field), 0) << field;
-}
-
 TEST(pipeline, a_full_task_posts_every_animal_exactly_once) {
   // 2% chaos with pauses shortened to 1-3 s for test time.
-  auto stack = pipeline_stack({"--verify", "--seed", "21", "--pages", "80", "--chaos-percent", "2",
-                               "--pause-min", "1", "--pause-max", "3"});
+  auto stack = make_service_stack({"--verify", "--seed", "21", "--pages", "80", "--chaos-percent",
+                                   "2", "--pause-min", "1", "--pause-max", "3"});
   const auto id = stack.trigger(true);
   const auto t = stack.wait_finished(id, 180s);
   ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t);
@@ -59,8 +34,8 @@ TEST(pipeline, a_full_task_posts_every_animal_exactly_once) {
 }
 
 TEST(pipeline, a_worker_killed_mid_task_loses_nothing) {
-  auto stack = pipeline_stack({"--verify", "--seed", "22", "--pages", "150", "--chaos-percent", "2",
-                               "--pause-min", "1", "--pause-max", "2"});
+  auto stack = make_service_stack({"--verify", "--seed", "22", "--pages", "150", "--chaos-percent",
+                                   "2", "--pause-min", "1", "--pause-max", "2"});
   const auto id = stack.trigger(true);
   stack.wait_task(id, 120s, [](const json::object& t) {
     return num(t.at("batches").as_object(), "done") >= 2;
@@ -95,8 +70,9 @@ TEST(pipeline, a_worker_killed_mid_task_loses_nothing) {
 
 TEST(pipeline, a_job_that_keeps_failing_is_dead_lettered_with_its_reason) {
   // A source nobody listens on: the plan job fails on every delivery.
-  auto stack = pipeline_stack({"--pages", "5"}, {"ETL_SOURCE_URL=http://127.0.0.1:9",
-                                                 "ETL_RETRY_ATTEMPTS=2", "ETL_MAX_DELIVERIES=3"});
+  auto stack = make_service_stack(
+      {"--pages", "5"},
+      {"ETL_SOURCE_URL=http://127.0.0.1:9", "ETL_RETRY_ATTEMPTS=2", "ETL_MAX_DELIVERIES=3"});
   const auto id = stack.trigger(false);
   const auto t = stack.wait_finished(id, 120s);
   ASSERT_EQ(t.at("status").as_string(), "failed");
@@ -114,9 +90,9 @@ TEST(pipeline, a_redis_restart_mid_task_does_not_stop_it) {
   redis_server_options aof;
   aof.appendonly = true;
   // Long enough (2,000 animals, pauses of 2-3 s) that the task is still running when Redis goes.
-  auto stack = pipeline_stack({"--verify", "--seed", "23", "--pages", "200", "--chaos-percent", "4",
-                               "--pause-min", "2", "--pause-max", "3"},
-                              {}, aof);
+  auto stack = make_service_stack({"--verify", "--seed", "23", "--pages", "200", "--chaos-percent",
+                                   "4", "--pause-min", "2", "--pause-max", "3"},
+                                  {}, aof);
   const auto id = stack.trigger(true);
   stack.wait_task(id, 120s,
                   [](const json::object& t) { return t.at("status").as_string() == "running"; });
@@ -129,8 +105,8 @@ TEST(pipeline, a_redis_restart_mid_task_does_not_stop_it) {
 }
 
 TEST(pipeline, invalid_records_are_rejected_with_reasons_and_the_rest_posted) {
-  auto stack = pipeline_stack({"--verify", "--seed", "24", "--pages", "30", "--chaos-percent", "0",
-                               "--fault-wrong-types", "3", "--fault-missing-fields", "3"});
+  auto stack = make_service_stack({"--verify", "--seed", "24", "--pages", "30", "--chaos-percent",
+                                   "0", "--fault-wrong-types", "3", "--fault-missing-fields", "3"});
   const auto id = stack.trigger(false);
   const auto t = stack.wait_finished(id, 120s);
   ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t);
@@ -148,8 +124,8 @@ TEST(pipeline, invalid_records_are_rejected_with_reasons_and_the_rest_posted) {
 
 TEST(pipeline, cancel_stops_a_task_and_keeps_what_was_posted) {
   // 3,000 animals with long pauses: far from done when the cancel arrives.
-  auto stack = pipeline_stack({"--verify", "--seed", "25", "--pages", "300", "--chaos-percent",
-                               "10", "--pause-min", "4", "--pause-max", "6"});
+  auto stack = make_service_stack({"--verify", "--seed", "25", "--pages", "300", "--chaos-percent",
+                                   "10", "--pause-min", "4", "--pause-max", "6"});
   const auto id = stack.trigger(false);
   stack.wait_task(id, 120s, [](const json::object& t) {
     return num(t.at("batches").as_object(), "done") >= 1;
@@ -174,7 +150,7 @@ TEST(pipeline, cancel_stops_a_task_and_keeps_what_was_posted) {
 
 TEST(pipeline, an_id_the_listing_repeats_is_posted_once) {
   // 30% of the pages repeat the first id of the page before, across batches and within them.
-  auto stack = pipeline_stack(
+  auto stack = make_service_stack(
       {"--verify", "--seed", "26", "--pages", "60", "--chaos-percent", "0", "--repeat-ids", "30"});
   const auto id = stack.trigger(true);
   const auto t = stack.wait_finished(id, 120s);
@@ -193,9 +169,9 @@ TEST(pipeline, an_id_the_listing_repeats_is_posted_once) {
 TEST(pipeline, a_worker_killed_with_its_post_on_the_wire_leaves_the_batch_in_doubt_and_says_so) {
   // One worker process running one job at a time: the two batches go one after the other, and
   // home holds every POST for 2 s, long enough to kill the worker while one is on the wire.
-  auto stack = pipeline_stack({"--verify", "--seed", "27", "--pages", "20", "--chaos-percent", "0",
-                               "--post-delay-ms", "2000"},
-                              {"ETL_WORKER_PROCESSES=1", "ETL_JOBS=1"});
+  auto stack = make_service_stack({"--verify", "--seed", "27", "--pages", "20", "--chaos-percent",
+                                   "0", "--post-delay-ms", "2000"},
+                                  {"ETL_WORKER_PROCESSES=1", "ETL_JOBS=1"});
   const auto id = stack.trigger(true);
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (num(stack.report(), "posts_admitted") == 0 && std::chrono::steady_clock::now() < deadline)

@@ -40,6 +40,34 @@ std::uint16_t free_loopback_port() {
   return a.local_endpoint().port();
 }
 
+service_stack make_service_stack(std::vector<std::string> sim_args,
+                                 std::vector<std::string> extra_env, redis_server_options redis) {
+  service_stack_options o;
+  o.sim_args = std::move(sim_args);
+  o.extra_env = std::move(extra_env);
+  o.redis = redis;
+  return service_stack(std::move(o));
+}
+
+std::int64_t num(const json::object& o, std::string_view key) {
+  return o.at(key).to_number<std::int64_t>();
+}
+
+void expect_fields_intact(const json::object& report) {
+  const auto& mismatched = report.at("mismatched").as_object();
+  for (auto field : {"name", "friends", "born_at"})
+    EXPECT_EQ(num(mismatched, field), 0) << field << ": " << json::serialize(report);
+}
+
+void expect_exactly_once(const json::object& report, std::int64_t total) {
+  EXPECT_EQ(num(report, "listed"), total) << json::serialize(report);
+  EXPECT_EQ(num(report, "received"), total) << json::serialize(report);
+  EXPECT_EQ(num(report, "missing"), 0) << json::serialize(report);
+  EXPECT_EQ(num(report, "duplicates"), 0) << json::serialize(report);
+  EXPECT_EQ(num(report, "unexpected"), 0) << json::serialize(report);
+  expect_fields_intact(report);
+}
+
 service_stack::service_stack(service_stack_options opts) : redis_(opts.redis) {
   static int n = 0;
   database_url_ = shared_postgres().create_database("stack_" + std::to_string(getpid()) + "_" +

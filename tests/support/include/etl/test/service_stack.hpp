@@ -17,6 +17,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -44,6 +45,24 @@ std::vector<pid_t> children_of(pid_t pid);
 
 // A free TCP port on 127.0.0.1 (free when asked; a test binds it soon after).
 std::uint16_t free_loopback_port();
+
+class service_stack;
+
+// A stack with these simulator flags, extra "NAME=value" settings and Redis options; see
+// service_stack's constructor.
+service_stack make_service_stack(std::vector<std::string> sim_args,
+                                 std::vector<std::string> extra_env = {},
+                                 redis_server_options redis = {});
+
+// The integer at `key` of a JSON object (a simulator report's or a task's field).
+std::int64_t num(const boost::json::object& o, std::string_view key);
+
+// The simulator's report shows no field of a received animal changed (name, friends, born_at).
+void expect_fields_intact(const boost::json::object& report);
+
+// The simulator's report shows every one of `total` listed ids received once: none missing,
+// duplicated or unexpected, no field changed.
+void expect_exactly_once(const boost::json::object& report, std::int64_t total);
 
 class service_stack {
  public:
