@@ -144,6 +144,12 @@ metric_fields field_deltas(const metric_fields& now, const metric_fields& before
 std::vector<metric_family> worker_families(const std::map<std::string, std::string>& hash) {
   const hash_reader get{hash};
   std::vector<metric_family> out;
+  // A counter family without labels, its one value the hash field `key`.
+  auto add_counter = [&](std::string name, std::string help, const std::string& key) {
+    auto f = family(std::move(name), std::move(help), metric_type::counter);
+    add_sample(f, {}, get(key));
+    out.push_back(std::move(f));
+  };
 
   auto requests = family("etl_worker_http_requests_total",
                          "HTTP requests of the workers to the source and home, one per request "
@@ -155,11 +161,9 @@ std::vector<metric_family> worker_families(const std::map<std::string, std::stri
     add_sample(requests, one_label("outcome", outcome), get(join("http_requests", outcome)));
   out.push_back(std::move(requests));
 
-  auto attempts = family("etl_worker_http_attempts_total",
-                         "HTTP attempts the workers sent, retries and hedged copies included.",
-                         metric_type::counter);
-  add_sample(attempts, {}, get("http_attempts"));
-  out.push_back(std::move(attempts));
+  add_counter("etl_worker_http_attempts_total",
+              "HTTP attempts the workers sent, retries and hedged copies included.",
+              "http_attempts");
 
   auto retries = family("etl_worker_http_retries_total",
                         "HTTP attempts the workers retried, by reason.", metric_type::counter);
@@ -169,15 +173,11 @@ std::vector<metric_family> worker_families(const std::map<std::string, std::stri
   }
   out.push_back(std::move(retries));
 
-  auto hedges = family("etl_worker_http_hedges_total",
-                       "Hedged copies of slow GETs the workers sent.", metric_type::counter);
-  add_sample(hedges, {}, get("hedges_sent"));
-  out.push_back(std::move(hedges));
+  add_counter("etl_worker_http_hedges_total", "Hedged copies of slow GETs the workers sent.",
+              "hedges_sent");
 
-  auto won = family("etl_worker_http_hedges_won_total",
-                    "Hedged copies that answered before the original.", metric_type::counter);
-  add_sample(won, {}, get("hedges_won"));
-  out.push_back(std::move(won));
+  add_counter("etl_worker_http_hedges_won_total",
+              "Hedged copies that answered before the original.", "hedges_won");
 
   auto latency = family("etl_worker_http_request_duration_seconds",
                         "Latency of the workers' answered HTTP attempts (one observation per "
@@ -199,23 +199,17 @@ std::vector<metric_family> worker_families(const std::map<std::string, std::stri
   latency.samples.push_back(std::move(ls));
   out.push_back(std::move(latency));
 
-  auto fetched = family("etl_worker_animals_fetched_total",
-                        "Animal details the workers fetched from the source (a retried batch "
-                        "fetches its animals again).",
-                        metric_type::counter);
-  add_sample(fetched, {}, get("animals_fetched"));
-  out.push_back(std::move(fetched));
+  add_counter("etl_worker_animals_fetched_total",
+              "Animal details the workers fetched from the source (a retried batch "
+              "fetches its animals again).",
+              "animals_fetched");
 
-  auto posted = family("etl_worker_animals_posted_total",
-                       "Animals in batches recorded as posted to home (in doubt included).",
-                       metric_type::counter);
-  add_sample(posted, {}, get("animals_posted"));
-  out.push_back(std::move(posted));
+  add_counter("etl_worker_animals_posted_total",
+              "Animals in batches recorded as posted to home (in doubt included).",
+              "animals_posted");
 
-  auto rejected = family("etl_worker_animals_rejected_total",
-                         "Animals rejected as invalid, in batches recorded.", metric_type::counter);
-  add_sample(rejected, {}, get("animals_rejected"));
-  out.push_back(std::move(rejected));
+  add_counter("etl_worker_animals_rejected_total",
+              "Animals rejected as invalid, in batches recorded.", "animals_rejected");
 
   auto batches = family("etl_worker_batches_total",
                         "Batches recorded, by outcome: posted, failed, or in_doubt (a POST "
