@@ -16,6 +16,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "beast_request.hpp"
+
 namespace etl {
 namespace {
 
@@ -44,27 +46,6 @@ struct session {
 };
 
 }  // namespace
-
-std::string_view server_request::header(std::string_view name) const noexcept {
-  for (const auto& [k, v] : headers) {
-    if (k == name)
-      return v;
-  }
-  return {};
-}
-
-server_reply json_error(unsigned status, std::string_view error, std::string_view detail) {
-  boost::json::object o;
-  o["error"] = error;
-  o["detail"] = detail;
-  return server_reply{status, "application/json", boost::json::serialize(o), {}};
-}
-
-server_reply method_not_allowed(std::string_view allow) {
-  auto reply = json_error(405, "method_not_allowed", "this path answers " + std::string(allow));
-  reply.headers.emplace_back("Allow", std::string(allow));
-  return reply;
-}
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
   impl(net::any_io_executor ex, const std::string& host, std::uint16_t port,
@@ -167,6 +148,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     stream.close();
   }
 
+  request_limits limits() const { return {opts_.max_header_bytes, opts_.max_body_bytes}; }
+
   void session_ended(const std::shared_ptr<session>& s) {
     std::function<void()> idle;
     {
@@ -180,21 +163,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       idle();
   }
 
+  // The request as handlers see it, with the peer's address for logs.
   static server_request to_request(http::request<http::string_body>& req, const session& s) {
-    server_request r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    const auto q = r.target.find('?');
-    r.path = r.target.substr(0, q);
-    if (q != std::string::npos)
-      r.query = r.target.substr(q + 1);
-    for (const auto& f : req) {
-      std::string name(f.name_string());
-      for (auto& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
-    r.body = std::move(req.body());
+    auto r = detail::to_server_request(req);
     error_code ec;
     const auto peer = s.stream.socket().remote_endpoint(ec);
     if (!ec)
@@ -229,9 +200,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     for (bool first = true;; first = false) {
       if (self->stopping_)
         break;
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(self->opts_.max_header_bytes));
-      parser.body_limit(self->opts_.max_body_bytes);
+      detail::beast_request_parser parser;
+      detail::apply_limits(parser, self->limits());
 
       // A kept-alive connection may wait idle for the first byte of its next request; from
       // there (or from the connect, for the first request) the whole request must arrive within
@@ -255,24 +225,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         ec = bec;
       }
       if (ec) {
-        if (ec == http::error::header_limit) {
-          co_await self->write(
-              *s,
-              json_error(431, "headers_too_large",
-                         "request headers exceed " + std::to_string(self->opts_.max_header_bytes) +
-                             " bytes"),
-              11, false);
-        } else if (ec == http::error::body_limit) {
-          co_await self->write(
-              *s,
-              json_error(
-                  413, "body_too_large",
-                  "request body exceeds " + std::to_string(self->opts_.max_body_bytes) + " bytes"),
-              11, false);
-        } else if (ec.category() == make_error_code(http::error::bad_target).category() &&
-                   ec != http::error::end_of_stream && ec != http::error::partial_message) {
-          co_await self->write(*s, json_error(400, "bad_request", ec.message()), 11, false);
-        }
+        if (auto reply = read_error_reply(ec, self->limits()))
+          co_await self->write(*s, std::move(*reply), 11, false);
         break;  // timeouts, resets and EOF close quietly
       }
       auto& req = parser.get();

@@ -15,65 +15,6 @@ server_reply json_reply(unsigned status, const boost::json::value& v) {
   return server_reply{status, "application/json", boost::json::serialize(v), {}};
 }
 
-std::optional<bool> parse_bool_text(std::string_view s) {
-  if (s == "true" || s == "1" || s == "yes" || s == "on")
-    return true;
-  if (s == "false" || s == "0" || s == "no" || s == "off" || s.empty())
-    return false;
-  return std::nullopt;
-}
-
-// The trigger's parameters, from the query string and the JSON body. Fails with the 400 reply
-// that names the bad parameter.
-struct trigger_params {
-  bool audit_mode = false;
-};
-
-std::variant<trigger_params, server_reply> read_trigger_params(const server_request& req) {
-  trigger_params p;
-  std::string_view q = req.query;
-  while (!q.empty()) {
-    const auto amp = q.find('&');
-    auto pair = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (pair.empty())
-      continue;
-    const auto eq = pair.find('=');
-    const auto name = pair.substr(0, eq);
-    const auto value =
-        eq == std::string_view::npos ? std::string_view{"true"} : pair.substr(eq + 1);
-    if (name != "audit_mode") {
-      return json_error(
-          400, "unknown_parameter",
-          "unknown query parameter '" + std::string(name) + "'; the only one is audit_mode");
-    }
-    auto b = parse_bool_text(value);
-    if (!b) {
-      return json_error(400, "invalid_parameter",
-                        "audit_mode must be true or false, got '" + std::string(value) + "'");
-    }
-    p.audit_mode = *b;
-  }
-  if (!req.body.empty() && req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-    boost::system::error_code ec;
-    auto body = boost::json::parse(req.body, ec);
-    if (ec)
-      return json_error(400, "malformed_json", "the body is not JSON: " + ec.message());
-    if (!body.is_object())
-      return json_error(400, "invalid_body", "the body must be a JSON object");
-    for (const auto& [key, value] : body.as_object()) {
-      if (key != "audit_mode") {
-        return json_error(400, "unknown_parameter",
-                          "unknown field '" + std::string(key) + "'; the only one is audit_mode");
-      }
-      if (!value.is_bool())
-        return json_error(400, "invalid_parameter", "audit_mode must be a boolean");
-      p.audit_mode = value.as_bool();
-    }
-  }
-  return p;
-}
-
 // Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
 job_fields plan_job_fields(const std::string& task_id, bool audit) {
   return {{"type", "plan"}, {"task", task_id}, {"audit", audit ? "1" : "0"}};
@@ -106,76 +47,43 @@ server_reply health_reply() {
 }  // namespace
 
 net::awaitable<server_reply> task_api::handle(server_request req) {
-  std::string_view path = req.path;
-  if (path.size() > 1 && path.back() == '/')
-    path.remove_suffix(1);
-
-  if (opts_.auth) {
-    if (auto denied = opts_.auth->check(req, path))
-      co_return std::move(*denied);
+  auto routed = route_request(
+      req,
+      {.auth = opts_.auth, .ready = opts_.ready != nullptr, .metrics = opts_.metrics != nullptr});
+  if (auto* reply = std::get_if<server_reply>(&routed))
+    co_return std::move(*reply);
+  auto& route = std::get<api_route>(routed);
+  switch (route.kind) {
+    case route_kind::health:
+      co_return health_reply();
+    case route_kind::ready:
+      co_return co_await opts_.ready->handle();
+    case route_kind::metrics:
+      co_return co_await opts_.metrics->handle();
+    case route_kind::dashboard:
+      co_return dashboard_reply(route.path);
+    case route_kind::trigger:
+      co_return co_await trigger(std::move(route.trigger));
+    case route_kind::list_tasks:
+      co_return co_await list_tasks_reply(tasks_, std::move(route.list));
+    case route_kind::get_task:
+      co_return co_await get_task(route.task_id);
+    case route_kind::cancel_task:
+      co_return co_await cancel_task(route.task_id);
   }
-  if (path == "/healthz") {
-    if (req.method != "GET")
-      co_return method_not_allowed("GET");
-    co_return health_reply();
-  }
-  if (path == "/readyz" && opts_.ready) {
-    if (req.method != "GET")
-      co_return method_not_allowed("GET");
-    co_return co_await opts_.ready->handle();
-  }
-  if (is_dashboard_path(path)) {
-    if (req.method != "GET")
-      co_return method_not_allowed("GET");
-    co_return dashboard_reply(path);
-  }
-  if (path == "/metrics" && opts_.metrics) {
-    if (req.method != "GET")
-      co_return method_not_allowed("GET");
-    co_return co_await opts_.metrics->handle();
-  }
-  if (path == "/extractor/trigger-task") {
-    if (req.method != "GET" && req.method != "POST")
-      co_return method_not_allowed("GET, POST");
-    co_return co_await trigger(req);
-  }
-  if (path == "/extractor/tasks") {
-    if (req.method != "GET")
-      co_return method_not_allowed("GET");
-    co_return co_await list_tasks_reply(tasks_, std::move(req.query));
-  }
-  constexpr std::string_view tasks_prefix = "/extractor/tasks/";
-  constexpr std::string_view cancel_suffix = "/cancel";
-  if (path.starts_with(tasks_prefix) && path.ends_with(cancel_suffix)) {
-    if (req.method != "POST")
-      co_return method_not_allowed("POST");
-    auto id = path.substr(tasks_prefix.size());
-    id.remove_suffix(cancel_suffix.size());
-    co_return co_await cancel_task(id);
-  }
-  if (path.starts_with(tasks_prefix)) {
-    if (req.method != "GET")
-      co_return method_not_allowed("GET");
-    co_return co_await get_task(path.substr(tasks_prefix.size()));
-  }
-  co_return json_error(404, "not_found", "no route for " + std::string(req.path));
+  co_return json_error(404, "not_found", "no route for " + req.path);
 }
 
-net::awaitable<server_reply> task_api::trigger(const server_request& req) {
-  auto params = read_trigger_params(req);
-  if (auto* bad = std::get_if<server_reply>(&params))
-    co_return std::move(*bad);
-  const bool audit = std::get<trigger_params>(params).audit_mode;
-
-  std::optional<std::string> key;
-  if (auto k = req.header("idempotency-key"); !k.empty())
-    key = std::string(k);
+net::awaitable<server_reply> task_api::trigger(trigger_params params) {
+  const bool audit = params.audit_mode;
+  const auto& key = params.idempotency_key;
   auto created = co_await tasks_.create_task(audit, key, trigger_request_json(audit),
                                              opts_.idempotency_retention);
   if (!created) {
     if (created.error() == make_error_code(errc::invalid_argument)) {
+      // route_request checked the key already; this is the repository's own check.
       co_return json_error(400, "invalid_idempotency_key",
-                           "Idempotency-Key must be 1 to 200 bytes");
+                           idempotency_key_problem(key.value_or("")).value_or("invalid key"));
     }
     spdlog::error("trigger: create task: {}", created.error().message());
     co_return json_error(503, "database_unavailable", "could not record the task; try again");

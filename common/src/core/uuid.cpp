@@ -17,4 +17,14 @@ bool is_uuid(std::string_view text) noexcept {
   return true;
 }
 
+bool is_canonical_uuid(std::string_view text) noexcept {
+  if (!is_uuid(text))
+    return false;
+  for (const char c : text) {
+    if (c >= 'A' && c <= 'F')
+      return false;
+  }
+  return true;
+}
+
 }  // namespace etl

@@ -10,4 +10,7 @@ namespace etl {
 // anything else, path separators and dots included.
 bool is_uuid(std::string_view text) noexcept;
 
+// True for the form the service hands out and names folders with: is_uuid and lower case.
+bool is_canonical_uuid(std::string_view text) noexcept;
+
 }  // namespace etl

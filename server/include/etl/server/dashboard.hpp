@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include "etl/server/http_server.hpp"
+#include "etl/server/server_message.hpp"
 
 namespace etl {
 

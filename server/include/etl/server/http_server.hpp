@@ -25,35 +25,9 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "etl/core/aliases.hpp"
+#include "etl/server/server_message.hpp"
 
 namespace etl {
-
-struct server_request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // the target before '?', percent-decoding left to the handler
-  std::string query;   // after '?', without it
-  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
-  std::string body;
-  std::string remote;  // "ip:port" of the peer, for logs
-
-  // The value of header `name` (lower case), or empty.
-  std::string_view header(std::string_view name) const noexcept;
-};
-
-struct server_reply {
-  unsigned status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-// A JSON error reply: {"error": error, "detail": detail}.
-server_reply json_error(unsigned status, std::string_view error, std::string_view detail);
-
-// 405 for a known path asked with another method: the JSON error and an `Allow` header listing
-// `allow` ("GET, POST").
-server_reply method_not_allowed(std::string_view allow);
 
 using request_handler = std::function<net::awaitable<server_reply>(server_request)>;
 

@@ -10,6 +10,7 @@
 #include "etl/db/tasks_repository.hpp"
 #include "etl/queue/job_queue.hpp"
 #include "etl/server/api_auth.hpp"
+#include "etl/server/api_route.hpp"
 #include "etl/server/http_server.hpp"
 #include "etl/server/metrics_api.hpp"
 #include "etl/server/readiness.hpp"
@@ -30,12 +31,12 @@ class task_api {
   task_api(tasks_repository& tasks, job_queue& queue, task_api_options opts = {})
       : tasks_(tasks), queue_(queue), opts_(opts) {}
 
-  // Routes one request: 401 without the token (api_auth), unknown paths 404, known paths with
-  // another method 405 with `Allow`.
+  // Routes one request (route_request: 401 without the token, 404, 405 with `Allow`, 400 for
+  // bad parameters) and runs the route.
   net::awaitable<server_reply> handle(server_request req);
 
  private:
-  net::awaitable<server_reply> trigger(const server_request& req);
+  net::awaitable<server_reply> trigger(trigger_params params);
   net::awaitable<server_reply> get_task(std::string_view id);
   // Cancels a queued or running task (remaining batches are skipped; a finished task is left as
   // it is) and answers the task as it is now.

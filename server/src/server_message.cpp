@@ -1,0 +1,36 @@
+#include "etl/server/server_message.hpp"
+
+#include <boost/json.hpp>
+
+namespace etl {
+
+std::string_view server_request::header(std::string_view name) const noexcept {
+  for (const auto& [k, v] : headers) {
+    if (k == name)
+      return v;
+  }
+  return {};
+}
+
+bool server_request::has_header(std::string_view name) const noexcept {
+  for (const auto& h : headers) {
+    if (h.first == name)
+      return true;
+  }
+  return false;
+}
+
+server_reply json_error(unsigned status, std::string_view error, std::string_view detail) {
+  boost::json::object o;
+  o["error"] = error;
+  o["detail"] = detail;
+  return server_reply{status, "application/json", boost::json::serialize(o), {}};
+}
+
+server_reply method_not_allowed(std::string_view allow) {
+  auto reply = json_error(405, "method_not_allowed", "this path answers " + std::string(allow));
+  reply.headers.emplace_back("Allow", std::string(allow));
+  return reply;
+}
+
+}  // namespace etl
