@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "etl/core/text.hpp"
+
 namespace etl {
 
 std::string_view server_request::header(std::string_view name) const noexcept {
@@ -12,18 +14,12 @@ std::string_view server_request::header(std::string_view name) const noexcept {
   return {};
 }
 
-bool server_request::has_header(std::string_view name) const noexcept {
-  for (const auto& h : headers) {
-    if (h.first == name)
-      return true;
-  }
-  return false;
-}
-
 server_reply json_error(unsigned status, std::string_view error, std::string_view detail) {
   boost::json::object o;
   o["error"] = error;
-  o["detail"] = detail;
+  // Details quote what the client sent (a path, a parameter): made valid UTF-8 so that the
+  // reply stays valid JSON (the fuzzer found a path with bytes 0xaa echoed raw), and bounded.
+  o["detail"] = storable_text(detail, max_error_detail_bytes);
   return server_reply{status, "application/json", boost::json::serialize(o), {}};
 }
 

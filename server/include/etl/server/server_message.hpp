@@ -3,6 +3,7 @@
 // Beast: the routing, the validation and the fuzzer use these without sockets.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,8 +22,6 @@ struct server_request {
 
   // The value of header `name` (lower case), or empty.
   std::string_view header(std::string_view name) const noexcept;
-  // Whether header `name` (lower case) was sent, even with an empty value.
-  bool has_header(std::string_view name) const noexcept;
 };
 
 struct server_reply {
@@ -32,7 +31,11 @@ struct server_reply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// A JSON error reply: {"error": error, "detail": detail}.
+// Error details longer than this are cut (they may quote a client's value).
+inline constexpr std::size_t max_error_detail_bytes = 1024;
+
+// A JSON error reply: {"error": error, "detail": detail}, the detail made valid UTF-8 (bytes
+// that are not: U+FFFD) and cut to max_error_detail_bytes (etl/core/text.hpp, storable_text).
 server_reply json_error(unsigned status, std::string_view error, std::string_view detail);
 
 // 405 for a known path asked with another method: the JSON error and an `Allow` header listing
