@@ -23,6 +23,7 @@ build_packages=(
 test_packages=(
   git redis-server postgresql wrk curl procps docker-compose chromium
   prometheus  # for promtool: the metrics test checks /metrics with Prometheus's own parser
+  clang-14 libclang-rt-14-dev  # the request fuzzer: libFuzzer, ASan and UBSan (tests/fuzz)
 )
 # The reference ETLs bench/compare.sh runs beside the service (bench/baselines).
 bench_packages=(

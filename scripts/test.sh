@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds everything, runs every test.
-# Its exit code is the result. ETL_WERROR=ON (CI sets it) turns warnings into errors;
-# ETL_BUILD_DIR picks the build folder (default: build).
+# Then a short run of the request fuzzer (tests/fuzz, docs/fuzzing.md). Its exit code is the
+# result. ETL_WERROR=ON (CI sets it) turns warnings into errors;
+# ETL_BUILD_DIR picks the build folder (default: build), ETL_FUZZ_SECONDS the fuzz run's length
+# (default 30; 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +23,25 @@ if [[ ! -d $browser/node_modules || $browser/package-lock.json -nt $browser/node
   npm ci --prefix "$browser" --no-audit --no-fund
 fi
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 300
+
+# The request fuzzer: clang's libFuzzer with ASan and UBSan, built in a folder of its own from
+# only the sources it needs, run from the seed corpus (new inputs go to a scratch folder, not
+# into the checked-in corpus). A crash or a broken invariant fails the run; its input is kept as
+# <fuzz build folder>/crash-*.
+fuzz_seconds=${ETL_FUZZ_SECONDS:-30}
+if [[ $fuzz_seconds -gt 0 ]]; then
+  fuzz_dir=$build_dir-fuzz
+  cmake -S . -B "$fuzz_dir" -G Ninja -DETL_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETL_WERROR="${ETL_WERROR:-OFF}" >/dev/null
+  cmake --build "$fuzz_dir" -j "$jobs"
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+  if ! "$fuzz_dir/bin/request_fuzz" -max_total_time="$fuzz_seconds" -dict=tests/fuzz/request.dict \
+    -artifact_prefix="$fuzz_dir/" -print_final_stats=1 "$scratch" tests/fuzz/corpus \
+    2>"$fuzz_dir/fuzz.log"; then
+    tail -n 60 "$fuzz_dir/fuzz.log"
+    echo "test.sh: the request fuzzer failed; the input is in $fuzz_dir/crash-*" >&2
+    exit 1
+  fi
+  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$fuzz_dir/fuzz.log" || true
+fi
