@@ -181,20 +181,23 @@ net::awaitable<result<finish_report>> batch_ledger::finish_batch(std::string tas
   const auto& c = outcome.counts;
 
   auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<finish_report> {
-    // Task row first, then batch row: the order cancel_task uses too, and what makes the
-    // finalization below happen in exactly one of several concurrent calls.
-    const auto task_rows =
-        tx.exec_params("SELECT status FROM tasks WHERE id = $1 FOR UPDATE", task_id);
-    if (task_rows.empty())
-      return std::nullopt;
-    const auto batch_rows =
-        tx.exec_params("SELECT state FROM batches WHERE task_id = $1 AND batch_no = $2 FOR UPDATE",
-                       task_id, batch_no);
+    // The batch row first and the task row last, by the UPDATE of its counters: every batch of
+    // a task updates that one row, and a row lock lasts until the commit's WAL flush, so the
+    // batches of a task commit one after another. Locked last, the row is held for one
+    // statement and the flush instead of the whole transaction (bench/README.md, "Where the
+    // time goes"). The UPDATE's row lock is also what lets exactly one of several concurrent
+    // calls see done + failed reach the total and finalize. cancel_task and fail_task lock the
+    // task first, then skip pending batches: with a finish on a pending batch (no ids to post,
+    // or a dead-lettered job) that can deadlock, which Postgres breaks and db_pool reruns.
+    const auto batch_rows = tx.exec_params(
+        "SELECT b.state, t.status FROM batches b JOIN tasks t ON t.id = b.task_id "
+        "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
+        task_id, batch_no);
     if (batch_rows.empty())
       return std::nullopt;
     finish_report out;
     out.state = state_from_db(batch_rows[0][0]);
-    out.status = detail::status_from_db(task_rows[0][0]);
+    out.status = detail::status_from_db(batch_rows[0][1]);
     if (is_finished(out.state))
       return out;
 
@@ -217,7 +220,7 @@ net::awaitable<result<finish_report>> batch_ledger::finish_batch(std::string tas
                     "updated_at = now(), errors = CASE WHEN $12 = 1 THEN ") +
             append_error_sql +
             " ELSE errors END WHERE id = $1 "
-            "RETURNING batches_total, batches_done, batches_failed",
+            "RETURNING batches_total, batches_done, batches_failed, status",
         task_id, batch_no, reason, c.pages, c.fetched, c.posted, c.rejected, c.retries, c.hedges,
         in_doubt ? 1 : 0, failed ? 0 : 1, failed ? 1 : 0);
     out.applied = true;
@@ -225,6 +228,7 @@ net::awaitable<result<finish_report>> batch_ledger::finish_batch(std::string tas
     const int total = totals[0].as<int>();
     const int done = totals[1].as<int>();
     const int failures = totals[2].as<int>();
+    out.status = detail::status_from_db(totals[3]);
     if (out.status == task_status::running && done + failures >= total) {
       out.status = failures > 0 ? task_status::failed : task_status::succeeded;
       out.finalized = true;
