@@ -124,13 +124,17 @@ net::awaitable<job_outcome> run_batch_job(worker_context& ctx, const job& j) {
     co_return job_outcome::retry("batch job with malformed fields");
   const auto where = "task " + ref->task_id + " batch " + std::to_string(ref->batch_no);
 
-  auto status = co_await ctx.tasks().get_status(ref->task_id);
-  if (!status)
-    co_return job_outcome::db_failure(where + ": task status", status.error());
-  if (*status == task_status::cancelled) {
-    // cancel_task skipped the pending batches; a claim records it for one that raced it.
-    (void)co_await ctx.ledger().claim_for_post(ref->task_id, ref->batch_no, {}, j.id);
-    co_return job_outcome::done();
+  if (!ctx.running().seen_running(ref->task_id)) {
+    auto status = co_await ctx.tasks().get_status(ref->task_id);
+    if (!status)
+      co_return job_outcome::db_failure(where + ": task status", status.error());
+    if (*status == task_status::cancelled) {
+      // cancel_task skipped the pending batches; a claim records it for one that raced it.
+      (void)co_await ctx.ledger().claim_for_post(ref->task_id, ref->batch_no, {}, j.id);
+      co_return job_outcome::done();
+    }
+    if (*status == task_status::running)
+      ctx.running().saw_running(ref->task_id);
   }
 
   auto fetched = co_await fetch_batch(ctx.source(), ref->first_page, ref->last_page,

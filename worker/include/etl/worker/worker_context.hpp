@@ -16,6 +16,7 @@
 #include "etl/http/client.hpp"
 #include "etl/metrics/worker_metrics.hpp"
 #include "etl/queue/job_queue.hpp"
+#include "etl/worker/running_tasks.hpp"
 
 namespace etl {
 
@@ -35,6 +36,8 @@ class worker_context {
   batch_ledger& ledger() noexcept { return ledger_; }
   job_queue& queue() noexcept { return queue_; }
   worker_counters& counters() noexcept { return counters_; }
+  // The tasks seen running a moment ago: a batch job's status check (see running_tasks.hpp).
+  running_tasks& running() noexcept { return running_; }
   // The current totals of the counters and of the HTTP clients, as the metrics hash's fields.
   metric_fields metric_totals() const;
 
@@ -49,6 +52,7 @@ class worker_context {
   batch_ledger ledger_;
   job_queue queue_;
   worker_counters counters_;
+  running_tasks running_;
 };
 
 }  // namespace etl
