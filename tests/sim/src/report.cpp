@@ -83,7 +83,7 @@ bool sim_report::take_post(std::span<const sim_home_animal> animals) {
 
 void sim_report::reset() {
   for (auto* c : {&requests_, &connections_, &chaos_errors_, &chaos_pauses_, &posts_admitted_,
-                  &posts_, &posts_failed_}) {
+                  &posts_refused_, &posts_, &posts_failed_}) {
     c->store(0, std::memory_order_relaxed);
   }
   for (auto& c : faults_) {
@@ -139,6 +139,7 @@ std::string sim_report::to_json() const {
         {"born_at", mismatched_born_at_}}},
       {"animals_posted", animals_posted_},
       {"posts_admitted", load(posts_admitted_)},
+      {"posts_refused", load(posts_refused_)},
       {"posts", load(posts_)},
       {"posts_failed", load(posts_failed_)},
       {"requests", load(requests_)},

@@ -134,6 +134,13 @@ sim_admission sim_app::admit(std::string_view method, std::string_view target) {
   const bool home_post = method == "POST" && path == home_path;
   if (home_post) {
     report_.count_post_admitted();
+    if (options_.refuse_posts > 0 &&
+        posts_refused_.fetch_add(1, std::memory_order_relaxed) < options_.refuse_posts) {
+      report_.count_post_refused();
+      out.early = text_reply(503, "Sorry!");
+      out.early->retry_after = "2";
+      return out;
+    }
   }
   out.request_no = chaos_sequence_.fetch_add(1, std::memory_order_relaxed);
   const auto verdict = chaos_.chaos_for(*out.request_no);
@@ -352,6 +359,7 @@ std::string sim_app::config_json() const {
       {"trickle_delay_ms", options_.trickle_delay.count()},
       {"repeat_ids_percent", options_.repeat_ids_percent},
       {"post_delay_ms", options_.post_delay.count()},
+      {"refuse_posts", options_.refuse_posts},
       {"listed", data_.listed_total()},
       {"keep_alive_timeout", options_.keep_alive_timeout.count()},
   };

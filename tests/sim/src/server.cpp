@@ -129,6 +129,9 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
     if (!reply.location.empty()) {
       res.set(http::field::location, reply.location);
     }
+    if (!reply.retry_after.empty()) {
+      res.set(http::field::retry_after, reply.retry_after);
+    }
     res.keep_alive(req.keep_alive());
     res.body() = std::move(reply.body);
     res.prepare_payload();

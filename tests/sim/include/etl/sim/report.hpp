@@ -29,6 +29,8 @@ class sim_report {
   void count_fault(sim_fault fault) noexcept;
   // One POST to home received whole, before its chaos and delay (a test can act while it waits).
   void count_post_admitted() noexcept { posts_admitted_.fetch_add(1, std::memory_order_relaxed); }
+  // One POST to home turned away by --refuse-posts (503, not handled).
+  void count_post_refused() noexcept { posts_refused_.fetch_add(1, std::memory_order_relaxed); }
   // One POST to home that reached the handler; `failed` when its answer was not 200.
   void count_post(bool failed) noexcept;
 
@@ -44,7 +46,8 @@ class sim_report {
   // GET /sim/report's body: {"total", "listed" (ids the listing shows: total without those a
   // repeating page replaced), "received", "duplicates", "missing" (listed, not received),
   // "unexpected",
-  // "mismatched": {"name", "friends", "born_at"}, "posts_admitted", "posts", "posts_failed",
+  // "mismatched": {"name", "friends", "born_at"}, "posts_admitted", "posts_refused",
+  // "posts", "posts_failed",
   // "requests",
   // "connections", "chaos": {"errors", "pauses"}, "faults": {<kind>: n}, "first_missing",
   // "first_duplicates", ...}.
@@ -65,6 +68,7 @@ class sim_report {
   counter chaos_pauses_{0};
   std::array<counter, sim_fault_kinds> faults_{};
   counter posts_admitted_{0};
+  counter posts_refused_{0};
   counter posts_{0};
   counter posts_failed_{0};
 

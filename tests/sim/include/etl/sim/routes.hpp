@@ -32,6 +32,7 @@ struct sim_reply {
   std::string body;
   std::string location;  // set on a 307 redirect
   sim_delivery delivery = sim_delivery::normal;
+  std::string retry_after;  // the Retry-After header, when set
 };
 
 struct sim_admission {
@@ -80,6 +81,7 @@ class sim_app {
   sim_chaos chaos_;
   sim_report report_;
   std::atomic<std::uint64_t> chaos_sequence_{0};
+  std::atomic<std::uint64_t> posts_refused_{0};
   std::atomic<std::uint16_t> listening_port_{0};
   std::atomic<unsigned> threads_{0};
 };
