@@ -51,19 +51,56 @@ std::vector<rejected_row> to_rows(const std::vector<rejected_record>& rejected) 
   return rows;
 }
 
-// Home's answer proves the POST was not taken: it never arrived (connect failures) or was
-// turned away before handling (429, 502, 503, 504). A 500 does not prove it: in verify mode
-// home answers 500 after taking part of the array.
-bool proves_not_taken(const http_failure& f) {
-  // Any other error is a timeout or a reset after the request went out whole: it may land.
-  if (f.error != errc::retries_exhausted && f.error != errc::deadline_exceeded)
-    return false;
-  // Retried transport failures of a POST all happened before the request went out whole.
-  if (f.last_status == 0)
-    return true;
-  return f.last_status == 429 || f.last_status == 502 || f.last_status == 503 ||
-         f.last_status == 504;
-}
+// Keeps the batch's ledger row in step with its POST's attempts: an answer that proves the POST
+// was not taken puts the row back to pending before the backoff, so a worker that dies while
+// waiting to retry leaves a plain pending batch, not one in doubt; the next attempt claims it
+// again first. Only for a fresh claim: a batch already in doubt stays in doubt whatever its
+// resend hears, since an earlier POST may have landed.
+class ledger_post_guard final : public post_guard {
+ public:
+  ledger_post_guard(worker_context& ctx, const batch_ref& ref, const std::string& where,
+                    const std::vector<std::int64_t>& ids, const std::string& claimant)
+      : ctx_(ctx), ref_(ref), where_(where), ids_(ids), claimant_(claimant) {
+    std::sort(ids_.begin(), ids_.end());  // as the ledger answers them
+  }
+
+  net::awaitable<bool> not_taken() override {
+    auto back = co_await ctx_.ledger().back_to_pending(ref_.task_id, ref_.batch_no);
+    if (!back) {
+      // The row stays posting: a crash from here on is in doubt, as it was before.
+      spdlog::error("{}: back to pending: {}", where_, back.error().message());
+      co_return false;
+    }
+    pending_ = *back == batch_state::pending;
+    co_return pending_;
+  }
+
+  net::awaitable<error_code> resend() override {
+    auto claim =
+        co_await ctx_.ledger().claim_for_post(ref_.task_id, ref_.batch_no, ids_, claimant_);
+    if (!claim)
+      co_return claim.error();
+    if (claim->outcome != claim_outcome::claimed || claim->ids != ids_) {
+      // Cancelled while we waited, or a redelivered copy of the job took the batch over.
+      lost_ = true;
+      co_return make_error_code(errc::cancelled);
+    }
+    pending_ = false;
+    co_return error_code{};
+  }
+
+  bool pending() const noexcept { return pending_; }  // the row is pending, not posting
+  bool lost() const noexcept { return lost_; }        // the batch is no longer this job's
+
+ private:
+  worker_context& ctx_;
+  const batch_ref& ref_;
+  const std::string& where_;
+  std::vector<std::int64_t> ids_;
+  const std::string& claimant_;
+  bool pending_ = false;
+  bool lost_ = false;
+};
 
 // Records the batch's outcome and its counts on the task; the job is done once it holds.
 net::awaitable<job_outcome> finish(worker_context& ctx, const batch_ref& ref,
@@ -203,18 +240,22 @@ net::awaitable<job_outcome> run_batch_job(worker_context& ctx, const job& j) {
 
   if (!to_post.empty()) {
     auto body = serialize_home_batch(to_post);
-    auto r = co_await ctx.home().post(ctx.home_target(), std::move(body));
+    ledger_post_guard guard(ctx, *ref, where, posted_ids, j.id);
+    auto r =
+        co_await ctx.home().post(ctx.home_target(), std::move(body), in_doubt ? nullptr : &guard);
     if (r)
       counts.retries += r->attempts - 1;
     if (!r) {
       const auto& f = r.error();
-      counts.retries += std::max(f.attempts - 1, 0);
-      if (proves_not_taken(f)) {
-        auto back = co_await ctx.ledger().back_to_pending(ref->task_id, ref->batch_no);
-        if (!back)
-          spdlog::error("{}: back to pending: {}", where, back.error().message());
+      if (guard.lost()) {
+        spdlog::info("{}: the batch was cancelled or taken over while its POST waited to retry",
+                     where);
+        co_return job_outcome::done();
       }
-      // Otherwise the batch stays `posting`: its redelivery is in doubt, never silently re-sent.
+      if (guard.pending() && f.error.category() != etl_category())
+        co_return job_outcome::db_failure(where + ": claim again", f.error);
+      // Unless the guard put it back to pending, the batch stays `posting`: its redelivery is
+      // in doubt, never silently re-sent.
       co_return job_outcome::retry(where + ": POST to home: " + f.describe());
     }
     if (r->status >= 400) {

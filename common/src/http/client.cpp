@@ -425,8 +425,21 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     co_return out;
   }
 
+  // The answer (or its absence) proves a POST attempt was not taken: it never left, or the
+  // server turned it away before handling. A 500 proves nothing: in verify mode home answers it
+  // after taking part of the array.
+  static bool proves_not_taken(const attempt_outcome& out, const std::optional<retry_reason>& why) {
+    if (!why)
+      return false;
+    if (out.ec)
+      return *why == retry_reason::connect;
+    const auto s = out.response.status;
+    return s == 429 || s == 502 || s == 503 || s == 504;
+  }
+
   static net::awaitable<http_result> request(std::shared_ptr<impl> self, http::verb verb,
-                                             std::string target, std::string body) {
+                                             std::string target, std::string body,
+                                             post_guard* guard = nullptr) {
     auto& m = self->metrics_;
     m.requests.fetch_add(1, std::memory_order_relaxed);
     self->earn_hedge_tokens();
@@ -436,8 +449,18 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     auto req = self->make_request(verb, std::move(target), std::move(body));
 
     http_failure failure;
+    bool maybe_taken = false;  // a POST attempt may have reached the server
+    bool released = false;     // the guard's record says "not sent": resend() first
     int hedges = 0;
     for (int attempt_no = 1;; ++attempt_no) {
+      if (released) {
+        if (auto ec = co_await guard->resend()) {
+          failure.error = ec;
+          m.failures.fetch_add(1, std::memory_order_relaxed);
+          co_return failure;
+        }
+        released = false;
+      }
       // Not a conditional expression: GCC 12 destroys the result of a co_await inside one twice.
       attempt_outcome out;
       if (hedged) {
@@ -468,9 +491,17 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         reason = transport_reason(out, idempotent);
         if (!reason) {
           failure.error = out.ec == beast::error::timeout ? make_error_code(errc::timeout) : out.ec;
+          failure.not_taken = false;  // it went out whole: it may land
           m.failures.fetch_add(1, std::memory_order_relaxed);
           co_return failure;
         }
+      }
+      if (!idempotent) {
+        // Once an attempt may have been taken, no later answer can prove the request was not.
+        maybe_taken = maybe_taken || !proves_not_taken(out, reason);
+        failure.not_taken = !maybe_taken;
+        if (!maybe_taken && guard)
+          released = co_await guard->not_taken();
       }
       if (attempt_no >= self->opts_.retry.max_attempts) {
         failure.error = errc::retries_exhausted;
@@ -518,10 +549,11 @@ net::awaitable<http_result> http_client::get(std::string target) {
                                    net::use_awaitable);
 }
 
-net::awaitable<http_result> http_client::post(std::string target, std::string body) {
+net::awaitable<http_result> http_client::post(std::string target, std::string body,
+                                              post_guard* guard) {
   co_return co_await net::co_spawn(
       net::make_strand(impl_->ex_),
-      impl::request(impl_, http::verb::post, std::move(target), std::move(body)),
+      impl::request(impl_, http::verb::post, std::move(target), std::move(body), guard),
       net::use_awaitable);
 }
 

@@ -44,6 +44,15 @@ std::int64_t count(const json::object& o, std::string_view key) {
   return o.at(key).to_number<std::int64_t>();
 }
 
+// A port nobody listens on: a free one from the kernel, closed again.
+std::uint16_t closed_port() {
+  net::io_context probe;
+  net::ip::tcp::acceptor a(probe, {net::ip::make_address("127.0.0.1"), 0});
+  const auto port = a.local_endpoint().port();
+  a.close();
+  return port;
+}
+
 http_client_options fast_retries() {
   http_client_options o;
   o.retry.base_delay = 1ms;
@@ -246,11 +255,7 @@ TEST(http_client, a_failure_says_whether_every_attempt_met_the_same_status) {
 }
 
 TEST(http_client, connect_failures_are_retried_and_reported) {
-  // A port nobody listens on: take a free one from the kernel and close it again.
-  net::io_context probe;
-  net::ip::tcp::acceptor a(probe, {net::ip::make_address("127.0.0.1"), 0});
-  const auto port = a.local_endpoint().port();
-  a.close();
+  const auto port = closed_port();
   net::thread_pool pool(2);
   auto opts = fast_retries();
   opts.retry.max_attempts = 3;
@@ -275,6 +280,101 @@ TEST(http_client, a_body_above_the_limit_fails_cleanly) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().error, make_error_code(errc::body_too_large));
   EXPECT_EQ(r.error().attempts, 1);
+}
+
+// Writes down what the client told it; answers resend() with `resend_error` (none by default).
+class recording_guard final : public post_guard {
+ public:
+  net::awaitable<bool> not_taken() override {
+    calls.push_back("not_taken");
+    co_return true;
+  }
+  net::awaitable<error_code> resend() override {
+    calls.push_back("resend");
+    co_return resend_error;
+  }
+  std::vector<std::string> calls;
+  error_code resend_error;
+};
+
+std::vector<std::string> turned_away_then_sent(int times) {
+  std::vector<std::string> calls;
+  for (int i = 0; i < times; ++i) {
+    calls.push_back("not_taken");
+    calls.push_back("resend");
+  }
+  return calls;
+}
+
+TEST(http_client, a_post_turned_away_tells_its_guard_before_each_backoff_and_resend) {
+  auto sim = sim_process::start(
+                 {"--seed", "3", "--pages", "10", "--chaos-percent", "0", "--refuse-posts", "2"})
+                 .value();
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.retry.retry_after_cap = 10ms;  // the sim's Retry-After: 2 would slow the test down
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  recording_guard guard;
+  auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->attempts, 3);
+  EXPECT_EQ(guard.calls, turned_away_then_sent(2));
+  const auto rep = report(sim);
+  EXPECT_EQ(count(rep, "posts_refused"), 2);
+  EXPECT_EQ(count(rep, "posts"), 1);
+}
+
+TEST(http_client, a_post_that_never_connects_is_reported_not_taken) {
+  const auto port = closed_port();
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.retry.max_attempts = 3;
+  http_client client(pool.get_executor(), "http://127.0.0.1:" + std::to_string(port), opts);
+  recording_guard guard;
+  auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::retries_exhausted));
+  EXPECT_TRUE(r.error().not_taken) << r.error().describe();
+  // Told after the last attempt too: the caller's record ends as "not sent".
+  auto expected = turned_away_then_sent(2);
+  expected.push_back("not_taken");
+  EXPECT_EQ(guard.calls, expected);
+}
+
+TEST(http_client, a_guard_that_refuses_the_resend_stops_the_post) {
+  auto sim = sim_process::start(
+                 {"--seed", "3", "--pages", "10", "--chaos-percent", "0", "--refuse-posts", "5"})
+                 .value();
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.retry.retry_after_cap = 10ms;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  recording_guard guard;
+  guard.resend_error = make_error_code(errc::cancelled);
+  auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::cancelled));
+  EXPECT_EQ(r.error().attempts, 1);
+  EXPECT_TRUE(r.error().not_taken);
+  EXPECT_EQ(count(report(sim), "posts_admitted"), 1);
+}
+
+TEST(http_client, a_post_whose_answer_may_have_been_taken_never_tells_the_guard) {
+  // Every POST pauses 2 s, longer than the timeout: it went out whole and may land.
+  auto sim = sim_process::start({"--seed", "3", "--pages", "10", "--chaos-percent", "0",
+                                 "--post-delay-ms", "2000"})
+                 .value();
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.post_timeout = 200ms;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  recording_guard guard;
+  auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::timeout));
+  EXPECT_FALSE(r.error().not_taken);
+  EXPECT_TRUE(guard.calls.empty());
 }
 
 }  // namespace

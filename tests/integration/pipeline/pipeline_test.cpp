@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <boost/json.hpp>
+#include <pqxx/pqxx>
 
 #include "etl/test/http.hpp"
 #include "etl/test/service_stack.hpp"
@@ -200,6 +201,41 @@ TEST(pipeline, a_worker_killed_with_its_post_on_the_wire_leaves_the_batch_in_dou
   EXPECT_EQ(num(v, "duplicated"), 0) << verify.output();
   EXPECT_EQ(num(v, "unproven"), 100) << verify.output();
   EXPECT_EQ(v.at("in_doubt_batches").as_array().size(), 1U) << verify.output();
+}
+
+// Batches of the task that were claimed for a POST and put back to pending since.
+std::int64_t released_batches(const service_stack& stack, const std::string& task_id) {
+  pqxx::connection c(stack.database_url());
+  pqxx::read_transaction tx(c);
+  const auto rows = tx.exec_params(
+      "SELECT count(*) FROM batches WHERE task_id = $1 AND state = 'pending' AND attempts > 0",
+      task_id);
+  return rows[0][0].as<std::int64_t>();
+}
+
+TEST(pipeline, a_worker_killed_while_a_turned_away_post_waits_to_retry_leaves_no_doubt) {
+  // Home turns the first POST away (503, Retry-After: 2): the worker puts the batch back to
+  // pending before it waits, and is killed while it waits. Nothing may be in doubt: the
+  // redelivered batch is claimed and posted like a fresh one.
+  auto stack = make_service_stack(
+      {"--verify", "--seed", "28", "--pages", "20", "--chaos-percent", "0", "--refuse-posts", "1"},
+      {"ETL_WORKER_PROCESSES=1", "ETL_JOBS=1"});
+  const auto id = stack.trigger(true);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (released_batches(stack, id) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);  // polling the ledger, bounded by the deadline
+  ASSERT_EQ(released_batches(stack, id), 1) << "the turned-away batch never went back to pending";
+  ASSERT_EQ(num(stack.report(), "posts_refused"), 1);
+  auto children = children_of(stack.worker().pid());
+  ASSERT_EQ(children.size(), 1U);
+  ASSERT_EQ(::kill(children.front(), SIGKILL), 0);
+
+  const auto t = stack.wait_finished(id, 120s);
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t);
+  EXPECT_EQ(num(t.at("counts").as_object(), "in_doubt"), 0) << json::serialize(t);
+  EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 200);
+  expect_exactly_once(stack.report(), 200);
+  EXPECT_EQ(stack.verify(id), 0);
 }
 
 }  // namespace

@@ -66,6 +66,9 @@ struct http_failure {
   // its verdict on the request.
   bool same_status_throughout = false;
   std::string last_body;  // the start of the last answer's body, for the log and the task
+  // A POST whose every attempt was answered in a way that proves it was not taken (it never
+  // left, or 429, 502, 503, 504): the server has none of it.
+  bool not_taken = false;
 
   std::string describe() const;  // one line for logs and task errors
 };
@@ -76,6 +79,21 @@ struct http_failure {
                                              const boost::source_location& loc);
 
 using http_result = boost::system::result<http_response, http_failure>;
+
+// Lets the caller of a POST keep its own record of whether the request may have reached the
+// server (the batch ledger's `posting` state, DESIGN.md "Delivery guarantees"). The client calls
+// it between attempts, on the request's strand, and waits for it.
+class post_guard {
+ public:
+  virtual ~post_guard() = default;
+  // The last answer proves the request was not taken (it never left, or 429, 502, 503, 504) and
+  // no earlier attempt may have been: called before the backoff, and before giving up. Returns
+  // whether the record now says "not sent"; then resend() comes before the next attempt.
+  virtual net::awaitable<bool> not_taken() = 0;
+  // The request is about to be written again after not_taken() returned true. An error stops
+  // the request: post() fails with it, without another attempt.
+  virtual net::awaitable<error_code> resend() = 0;
+};
 
 class http_client {
  public:
@@ -94,7 +112,9 @@ class http_client {
   // POST `body` (JSON) to `target`. Never hedged. Retried only when the answer shows it was not
   // taken: connect failures, a retryable status; a timeout or a reset after the request was
   // written is returned at once (errc::timeout / the transport error), since it may still land.
-  net::awaitable<http_result> post(std::string target, std::string body);
+  // `guard`, when given, hears between attempts which ones proved the request was not taken.
+  net::awaitable<http_result> post(std::string target, std::string body,
+                                   post_guard* guard = nullptr);
 
   const http_client_metrics& metrics() const noexcept;
   const http_client_options& options() const noexcept;
