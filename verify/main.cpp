@@ -1,10 +1,12 @@
 // etl-verify: checks an audited task (DESIGN.md, "Audit mode"): reads the task's audit dumps,
 // lists every id from the source, reads the ledger's in-doubt batches from Postgres, prints
 // expected, posted, missing, duplicated, unexpected and in-doubt counts with the first ids of
-// each. Exit 0 only when every id was posted exactly once; 1 when an id is missing, duplicated
-// or unexpected; 2 for bad usage or when the dumps or the source cannot be read; 3 when nothing
-// is proven wrong but the ids of in-doubt batches cannot be proven posted (check home for them).
-// Without the ledger (Postgres unreachable) it says so, and in-doubt ids count as missing.
+// each, and the records workers rejected with their reasons. Exit 0 only when every id was
+// posted exactly once; 1 when an id is missing, duplicated or unexpected; 2 for bad usage or
+// when the dumps or the source cannot be read; 3 when nothing is proven wrong but the ids of
+// in-doubt batches cannot be proven posted (check home for them); 4 when every id is accounted
+// for but some records were rejected as bad at the source (never posted, reasons listed).
+// Without the ledger (Postgres unreachable) it says so, and those ids count as missing.
 #include <cstdio>
 #include <future>
 
@@ -24,27 +26,37 @@
 
 namespace {
 
-// The ledger's in-doubt batches of the task (batch_no -> ids), or nullopt when Postgres cannot
-// be read (said on stderr).
-std::optional<std::map<int, std::vector<std::int64_t>>> read_in_doubt(const etl::settings& cfg,
-                                                                      const std::string& task) {
+// The ledger's in-doubt batches and rejected records of the task, or nullopt when Postgres
+// cannot be read (said on stderr).
+std::optional<etl::ledger_facts> read_ledger(const etl::settings& cfg, const std::string& task) {
   using namespace etl;
+  auto unreadable = [](const error_code& ec) {
+    std::fprintf(stderr,
+                 "etl-verify: cannot read the ledger (%s); in-doubt batches and rejected records "
+                 "are unknown and their ids count as missing\n",
+                 ec.message().c_str());
+    return std::nullopt;
+  };
   db_pool db(database_options(cfg, 1));
   batch_ledger ledger(db);
   net::thread_pool pool(1);
   auto doubtful = net::co_spawn(pool, ledger.list_in_doubt(task), net::use_future).get();
+  if (!doubtful)
+    return unreadable(doubtful.error());
+  auto rejected = net::co_spawn(pool, ledger.list_rejected(task), net::use_future).get();
+  if (!rejected)
+    return unreadable(rejected.error());
   pool.join();
-  if (!doubtful) {
-    std::fprintf(stderr,
-                 "etl-verify: cannot read the ledger (%s); in-doubt batches are unknown and "
-                 "their ids count as missing\n",
-                 doubtful.error().message().c_str());
-    return std::nullopt;
-  }
-  std::map<int, std::vector<std::int64_t>> out;
+  ledger_facts facts;
   for (auto& b : *doubtful)
-    out.emplace(b.batch_no, std::move(b.ids));
-  return out;
+    facts.in_doubt.emplace(b.batch_no, std::move(b.ids));
+  for (auto& r : *rejected) {
+    if (r.animal_id)
+      facts.rejected.emplace(*r.animal_id, std::move(r.reason));  // the first reason of an id
+    else
+      ++facts.rejected_without_id;
+  }
+  return facts;
 }
 
 }  // namespace
@@ -85,8 +97,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "etl-verify: cannot list the source: %s\n", listing.error().c_str());
     return 2;
   }
-  auto in_doubt = read_in_doubt(cfg, *task);
-  const auto v = verify_audit(std::move(listing->ids), *dumps, in_doubt);
+  const auto v = verify_audit(std::move(listing->ids), *dumps, read_ledger(cfg, *task));
   if (values.get<bool>("ETL_JSON")) {
     std::printf("%s\n", v.to_json().c_str());
   } else {
@@ -94,5 +105,7 @@ int main(int argc, char** argv) {
   }
   if (v.proven())
     return 0;
-  return v.ok() ? 3 : 1;
+  if (!v.ok())
+    return 1;
+  return v.accounted() ? 4 : 3;
 }

@@ -25,8 +25,12 @@ net::awaitable<boost::system::result<source_listing, std::string>> list_source_i
     for (const auto& item : p.page->items)
       listing.ids.push_back(item.id);
     for (const auto& r : p.page->rejected) {
-      if (r.id)
-        listing.ids.push_back(*r.id);
+      if (!r.id) {
+        // Which id it stands for is unknown, so no id can be proven missing or unexpected.
+        co_return "page " + std::to_string(p.page->page) +
+            ": an item without a readable id on every read (" + r.reason.describe() + ")";
+      }
+      listing.ids.push_back(*r.id);
     }
   }
   co_return listing;

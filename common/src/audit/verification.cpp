@@ -10,7 +10,7 @@ namespace etl {
 
 verification verify_audit(std::vector<std::int64_t> source_ids,
                           const std::map<int, std::vector<std::int64_t>>& dumps,
-                          const std::optional<std::map<int, std::vector<std::int64_t>>>& in_doubt) {
+                          const std::optional<ledger_facts>& ledger) {
   std::sort(source_ids.begin(), source_ids.end());
   source_ids.erase(std::unique(source_ids.begin(), source_ids.end()), source_ids.end());
 
@@ -23,9 +23,10 @@ verification verify_audit(std::vector<std::int64_t> source_ids,
       ++times[id];
   }
   std::unordered_set<std::int64_t> doubtful;
-  if (in_doubt) {
+  if (ledger) {
     v.ledger_read = true;
-    for (const auto& [batch, ids] : *in_doubt) {
+    v.rejected_without_id = ledger->rejected_without_id;
+    for (const auto& [batch, ids] : ledger->in_doubt) {
       v.in_doubt_batches.push_back(batch);
       doubtful.insert(ids.begin(), ids.end());
     }
@@ -33,10 +34,17 @@ verification verify_audit(std::vector<std::int64_t> source_ids,
   for (auto id : source_ids) {
     if (times.contains(id))
       continue;
-    if (doubtful.contains(id))
+    if (doubtful.contains(id)) {
       v.unproven.push_back(id);
-    else
-      v.missing.push_back(id);
+      continue;
+    }
+    if (ledger) {
+      if (auto r = ledger->rejected.find(id); r != ledger->rejected.end()) {
+        v.rejected.emplace_back(id, r->second);
+        continue;
+      }
+    }
+    v.missing.push_back(id);
   }
   for (const auto& [id, n] : times) {
     if (n > 1)
@@ -80,11 +88,23 @@ std::string verification::to_text(std::size_t show) const {
          (batches.empty() ? "" : " [" + batches + "]") + ", " + std::to_string(unproven.size()) +
          " id(s) in no dump" + (unproven.empty() ? "" : "  [" + first_few(unproven, show) + "]") +
          "\n";
+    s += "rejected:   " + std::to_string(rejected.size()) + " bad record(s), never posted";
+    for (std::size_t i = 0; i < rejected.size() && i < show; ++i)
+      s += "\n  " + std::to_string(rejected[i].first) + ": " + rejected[i].second;
+    if (rejected.size() > show)
+      s += "\n  ... (" + std::to_string(rejected.size() - show) + " more)";
+    if (rejected_without_id > 0)
+      s += "\n  and " + std::to_string(rejected_without_id) + " record(s) with no readable id";
+    s += "\n";
   } else {
     s += "in doubt:   unknown (the ledger was not read)\n";
+    s += "rejected:   unknown (the ledger was not read)\n";
   }
   if (proven())
     s += "OK: every id posted exactly once\n";
+  else if (accounted())
+    s += "REJECTED: every other id posted exactly once, but " + std::to_string(rejected.size()) +
+         " record(s) were bad at the source and never posted (reasons above)\n";
   else if (ok())
     s += "IN DOUBT: nothing proven missing or duplicated, but " + std::to_string(unproven.size()) +
          " id(s) were in a POST whose answer no worker recorded; check home for them\n";
@@ -100,6 +120,7 @@ std::string verification::to_json() const {
   boost::json::object o;
   o["ok"] = proven();
   o["nothing_proven_wrong"] = ok();
+  o["accounted"] = accounted();
   o["expected"] = expected;
   o["posted"] = posted;
   o["missing"] = missing.size();
@@ -112,8 +133,15 @@ std::string verification::to_json() const {
     o["in_doubt_batches"] = boost::json::array(in_doubt_batches.begin(), in_doubt_batches.end());
     o["unproven"] = unproven.size();
     o["unproven_ids"] = ids(unproven);
+    boost::json::array rej;
+    for (const auto& [id, reason] : rejected)
+      rej.push_back(boost::json::object{{"id", id}, {"reason", reason}});
+    o["rejected"] = rejected.size();
+    o["rejected_records"] = std::move(rej);
+    o["rejected_without_id"] = rejected_without_id;
   } else {
     o["in_doubt_batches"] = nullptr;
+    o["rejected"] = nullptr;
   }
   return boost::json::serialize(o);
 }

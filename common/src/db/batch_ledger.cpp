@@ -273,4 +273,25 @@ net::awaitable<result<std::vector<doubtful_batch>>> batch_ledger::list_in_doubt(
   });
 }
 
+net::awaitable<result<std::vector<rejected_id>>> batch_ledger::list_rejected(std::string task_id) {
+  if (!is_uuid(task_id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    const auto rows = tx.exec_params(
+        "SELECT animal_id, reason FROM rejected_records WHERE task_id = $1 "
+        "ORDER BY animal_id NULLS LAST, batch_no",
+        task_id);
+    std::vector<rejected_id> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+      rejected_id r;
+      if (!row[0].is_null())
+        r.animal_id = row[0].as<std::int64_t>();
+      r.reason = row[1].as<std::string>();
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
 }  // namespace etl

@@ -239,6 +239,13 @@ TEST_P(source_fault, bad_records_are_rejected_with_reasons_and_good_ones_posted_
         << "home lacks " << x << ", which was not rejected";
   if (mode.bad_records) {
     EXPECT_GT(rejected, 0) << json::serialize(t);
+    // etl-verify accounts for every id: posted exactly once, or rejected with its reason.
+    const auto v = verify_json(stack, id);
+    EXPECT_EQ(v.exit_code, 4) << json::serialize(v.out);
+    EXPECT_EQ(num(v.out, "missing"), 0) << json::serialize(v.out);
+    EXPECT_EQ(num(v.out, "duplicated"), 0) << json::serialize(v.out);
+    EXPECT_EQ(num(v.out, "rejected") + num(v.out, "rejected_without_id"), rejected)
+        << json::serialize(v.out);
     if (!rows.empty())
       std::printf("a rejection: animal %lld: %s\n", static_cast<long long>(rows.front().first),
                   rows.front().second.c_str());

@@ -105,8 +105,9 @@ TEST(verification, finds_missing_duplicated_and_unexpected_ids) {
 
 TEST(verification, ids_of_in_doubt_batches_are_unproven_not_missing) {
   // Batch 1 (ids 2, 3) was in doubt: no dump. Batch 2 was resent and dumped.
-  auto v = verify_audit({0, 1, 2, 3, 4}, {{0, {0, 1}}, {2, {4}}},
-                        std::map<int, std::vector<std::int64_t>>{{1, {2, 3}}, {2, {4}}});
+  ledger_facts ledger;
+  ledger.in_doubt = {{1, {2, 3}}, {2, {4}}};
+  auto v = verify_audit({0, 1, 2, 3, 4}, {{0, {0, 1}}, {2, {4}}}, ledger);
   EXPECT_TRUE(v.ok());
   EXPECT_FALSE(v.proven());
   EXPECT_TRUE(v.missing.empty());
@@ -126,6 +127,42 @@ TEST(verification, without_the_ledger_in_doubt_is_unknown_and_gaps_are_missing) 
   EXPECT_FALSE(v.ok());
   EXPECT_EQ(v.missing, (std::vector<std::int64_t>{2}));
   EXPECT_NE(v.to_text().find("in doubt:   unknown"), std::string::npos) << v.to_text();
+  EXPECT_NE(v.to_text().find("rejected:   unknown"), std::string::npos) << v.to_text();
+}
+
+TEST(verification, rejected_records_are_accounted_for_with_their_reasons_not_missing) {
+  // 3 and 5 were rejected; 4 is listed, in no dump and not rejected: still missing.
+  ledger_facts ledger;
+  ledger.rejected = {{3, "detail: missing field 'name'"}, {5, "detail: born_at is not a number"}};
+  ledger.rejected_without_id = 1;
+  auto v = verify_audit({0, 1, 2, 3, 4, 5}, {{0, {0, 1, 2}}}, ledger);
+  EXPECT_EQ(v.missing, (std::vector<std::int64_t>{4}));
+  ASSERT_EQ(v.rejected.size(), 2u);
+  EXPECT_EQ(v.rejected[0].first, 3);
+  EXPECT_EQ(v.rejected[1].second, "detail: born_at is not a number");
+  EXPECT_FALSE(v.ok());
+
+  auto all = verify_audit({0, 1, 2, 3, 5}, {{0, {0, 1, 2}}}, ledger);
+  EXPECT_TRUE(all.ok());
+  EXPECT_TRUE(all.accounted());
+  EXPECT_FALSE(all.proven());
+  const auto text = all.to_text();
+  EXPECT_NE(text.find("rejected:   2 bad record(s), never posted\n  3: detail: missing field "
+                      "'name'\n  5: detail: born_at is not a number\n  and 1 record(s) with no "
+                      "readable id\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("REJECTED: every other id posted exactly once"), std::string::npos) << text;
+  const auto json = all.to_json();
+  EXPECT_NE(json.find("\"rejected\":2"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"accounted\":true"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"({"id":3,"reason":"detail: missing field 'name'"})"), std::string::npos)
+      << json;
+
+  // A rejected id that another batch posted anyway is simply posted.
+  auto posted = verify_audit({0, 1, 2, 3, 5}, {{0, {0, 1, 2}}, {1, {3, 5}}}, ledger);
+  EXPECT_TRUE(posted.proven());
+  EXPECT_TRUE(posted.rejected.empty());
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ struct source_listing {
 
 // Reads page 1 for total_pages, then every page, `concurrency` at a time. An id is taken from
 // every item that has a readable one, valid or not. Fails with a sentence naming the page that
-// could not be read after the client's retries.
+// could not be read after the client's retries, or that kept an item without a readable id.
 net::awaitable<boost::system::result<source_listing, std::string>> list_source_ids(
     http_client& source, std::size_t concurrency);
 

@@ -4,7 +4,9 @@
 // A batch in doubt (DESIGN.md, "Delivery guarantees": its POST was written but no answer was
 // recorded) has no dump, so its ids would look missing although home may have them. Given the
 // ledger's in-doubt batches, those ids are reported apart as unproven, not as missing: the
-// operator sees exactly where a gap or a duplicate may be.
+// operator sees exactly where a gap or a duplicate may be. Likewise the records a worker
+// rejected (bad upstream data, DESIGN.md) were never posted on purpose: they are reported with
+// their reasons, apart from the ids nobody accounts for.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,13 @@
 
 namespace etl {
 
+// What the ledger in Postgres says about a task, for the ids the dumps cannot account for.
+struct ledger_facts {
+  std::map<int, std::vector<std::int64_t>> in_doubt;  // in-doubt batch_no -> the ids it owns
+  std::map<std::int64_t, std::string> rejected;       // rejected animal id -> the reason
+  std::size_t rejected_without_id = 0;                // rejected records with no readable id
+};
+
 struct verification {
   std::size_t expected = 0;              // distinct ids the source lists
   std::size_t posted = 0;                // ids in the dumps, repeats included
@@ -23,12 +32,17 @@ struct verification {
   std::vector<std::int64_t> unexpected;  // posted, not listed (ascending, each once)
   std::vector<int> in_doubt_batches;     // the ledger's in-doubt batches (ascending)
   std::vector<std::int64_t> unproven;    // listed, in no dump, owned by an in-doubt batch
-  bool ledger_read = false;              // whether in-doubt batches were given at all
+  // Listed, in no dump, rejected by a worker with this reason (ascending by id).
+  std::vector<std::pair<std::int64_t, std::string>> rejected;
+  std::size_t rejected_without_id = 0;  // rejected records that named no id
+  bool ledger_read = false;             // whether the ledger's facts were given at all
 
   // Nothing proven wrong: no id missing, duplicated or unexpected (unproven ids aside).
   bool ok() const noexcept { return missing.empty() && duplicated.empty() && unexpected.empty(); }
-  // Every id proven posted exactly once: ok() and no id left unproven.
-  bool proven() const noexcept { return ok() && unproven.empty(); }
+  // Every id accounted for: ok(), none unproven; each posted exactly once or rejected.
+  bool accounted() const noexcept { return ok() && unproven.empty(); }
+  // Every id proven posted exactly once: accounted() and none rejected.
+  bool proven() const noexcept { return accounted() && rejected.empty(); }
   // A few lines for people: the counts and the first few ids of each problem.
   std::string to_text(std::size_t show = 10) const;
   // One JSON object for machines, with every id of each problem.
@@ -36,10 +50,10 @@ struct verification {
 };
 
 // Compares the source's ids (repeats allowed: the listing may repeat an id) with the dumps.
-// `in_doubt`, when given (batch_no -> the ids it owns), turns listed ids that are in no dump but
-// owned by an in-doubt batch from missing into unproven.
-verification verify_audit(
-    std::vector<std::int64_t> source_ids, const std::map<int, std::vector<std::int64_t>>& dumps,
-    const std::optional<std::map<int, std::vector<std::int64_t>>>& in_doubt = std::nullopt);
+// `ledger`, when given, turns listed ids that are in no dump from missing into unproven (owned
+// by an in-doubt batch) or rejected (a worker rejected the record, with a reason).
+verification verify_audit(std::vector<std::int64_t> source_ids,
+                          const std::map<int, std::vector<std::int64_t>>& dumps,
+                          const std::optional<ledger_facts>& ledger = std::nullopt);
 
 }  // namespace etl

@@ -71,6 +71,12 @@ struct finish_report {
   bool finalized = false;                     // this call moved the task to succeeded or failed
 };
 
+// A record a worker rejected, as etl-verify needs it (the raw text is left in the table).
+struct rejected_id {
+  std::optional<std::int64_t> animal_id;  // nullopt when the record had no readable id
+  std::string reason;
+};
+
 // A batch whose POST may or may not have reached home (DESIGN.md, "Delivery guarantees").
 struct doubtful_batch {
   int batch_no = 0;
@@ -119,6 +125,10 @@ class batch_ledger {
   // The task's batches in doubt (posted_in_doubt, or still posting), by batch_no, each with the
   // ids it owns: where a duplicate or a gap at home may be. Empty for an unknown task.
   net::awaitable<result<std::vector<doubtful_batch>>> list_in_doubt(std::string task_id);
+
+  // The task's rejected records (ids and reasons, ordered by id, id-less ones last). Empty for an
+  // unknown task.
+  net::awaitable<result<std::vector<rejected_id>>> list_rejected(std::string task_id);
 
  private:
   db_pool* db_;
