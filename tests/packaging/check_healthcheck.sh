@@ -28,12 +28,18 @@ expect() {
   [[ $got -eq $rc ]] || fail "exit $got, expected $rc: $out"
   grep -Eq -- "$pattern" <<<"$out" || fail "'$out' does not match '$pattern'"
 }
+# started NAME PID: wait until PID runs under NAME (after the fork, before the exec it is bash).
+started() {
+  for _ in $(seq 100); do [[ $(cat "/proc/$2/comm" 2>/dev/null) == "$1" ]] && return 0; sleep 0.05; done
+  fail "pid $2 is not $1"
+}
 # start_sim NAME: animals-sim under NAME on a free loopback port; sets sim_pid and sim_port.
 start_sim() {
   ln -sf "$sim" "$tmp/$1"
   "$tmp/$1" --port 0 --pages 1 --log-level warn >"$tmp/$1.out" 2>"$tmp/$1.log" &
   sim_pid=$!
   pids+=("$sim_pid")
+  started "$1" "$sim_pid"
   for _ in $(seq 100); do
     sim_port=$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$tmp/$1.out")
     [[ -n $sim_port ]] && return 0
@@ -50,6 +56,7 @@ port=$sim_port
 "$sim" --port "$port" --pages 1 --log-level warn >/dev/null 2>"$tmp/sim.log" &
 sim_pid=$!
 pids+=("$sim_pid")
+started animals-sim "$sim_pid"
 for _ in $(seq 100); do bash "$check" "$sim_pid" >/dev/null && break; sleep 0.05; done
 
 echo "animals-sim on port $port"
@@ -71,11 +78,6 @@ expect 1 "cannot connect" "$sim_pid" ETL_LISTEN="127.0.0.1:1"
 
 echo "a process named etl-worker: healthy while it has a child process"
 ln -sf "$(command -v bash)" "$tmp/etl-worker"
-# started NAME PID: wait until PID runs under NAME (after the fork, before the exec it is bash).
-started() {
-  for _ in $(seq 100); do [[ $(cat "/proc/$2/comm" 2>/dev/null) == "$1" ]] && return 0; sleep 0.05; done
-  fail "pid $2 is not $1"
-}
 "$tmp/etl-worker" -c 'sleep 30 </dev/null >/dev/null 2>&1 & echo $! >"$0"; wait' "$tmp/child" &
 worker=$!
 pids+=("$worker")
