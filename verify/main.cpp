@@ -68,15 +68,19 @@ int main(int argc, char** argv) {
                         "ETL_LOG_LEVEL"});
   add_client_options(options);
   options.add(
-      string_option("ETL_TASK", std::nullopt, "the audited task to check, a UUID (required)"));
+      string_option("ETL_TASK", std::nullopt,
+                    "the audited task to check, its id as the server prints it (required)"));
   options.add(bool_option("ETL_JSON", false, "print one JSON object instead of text"));
   const auto values = parse_or_exit(
       options, argc, argv, "Checks that every id of an audited task was posted exactly once.");
   const auto cfg = load_settings_or_exit(values, "etl-verify");
   init_logging(cfg.log_format, cfg.log_level, "etl-verify");
   const auto task = values.find<std::string>("ETL_TASK");
-  if (!task || !is_uuid(*task)) {
-    std::fprintf(stderr, "etl-verify: --task must name a task id (a UUID)\n");
+  // The id names a folder under the audit directory: only the form the server hands out.
+  if (!task || !is_canonical_uuid(*task)) {
+    std::fprintf(stderr,
+                 "etl-verify: --task must name a task id as the server prints it, a lower-case "
+                 "UUID like 0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e\n");
     return 2;
   }
   std::string why;

@@ -51,7 +51,7 @@ error_code write_synced(const fs::path& path, std::string_view data) {
 
 error_code write_audit_dump(const fs::path& audit_dir, std::string_view task_id, int batch_no,
                             std::span<const std::int64_t> ids) {
-  if (!is_uuid(task_id) || batch_no < 0)
+  if (!is_canonical_uuid(task_id) || batch_no < 0)
     return errc::invalid_argument;
   const fs::path dir = audit_dir / std::string(task_id);
   std::error_code sec;
@@ -81,7 +81,7 @@ error_code write_audit_dump(const fs::path& audit_dir, std::string_view task_id,
 result<std::map<int, std::vector<std::int64_t>>> read_audit_dumps(const fs::path& audit_dir,
                                                                   std::string_view task_id,
                                                                   std::string* why) {
-  if (!is_uuid(task_id))
+  if (!is_canonical_uuid(task_id))
     return make_error_code(errc::invalid_argument);
   const fs::path dir = audit_dir / std::string(task_id);
   std::error_code sec;

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "etl/audit/audit_dump.hpp"
 #include "etl/audit/verification.hpp"
@@ -33,6 +35,9 @@ TEST(task_id, only_canonical_uuids_name_an_audit_folder) {
   EXPECT_FALSE(is_uuid("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5"));
   EXPECT_FALSE(is_uuid("0b7c3a52/2f4e-4a51-9d0e-6f1c2b3a4d5e"));
   EXPECT_FALSE(is_uuid("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5g"));
+  EXPECT_TRUE(is_canonical_uuid(task));
+  EXPECT_FALSE(is_canonical_uuid("0B7C3A52-2F4E-4A51-9D0E-6F1C2B3A4D5E"));
+  EXPECT_FALSE(is_canonical_uuid("{0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e}"));
 }
 
 TEST_F(audit_dir_test, dumps_round_trip) {
@@ -59,12 +64,33 @@ TEST_F(audit_dir_test, a_rewrite_replaces_the_whole_file) {
   EXPECT_EQ(read_audit_dumps(dir_, task)->at(1), few);
 }
 
+// Forged task ids, as a forged Redis job could carry them.
+std::vector<std::string> forged_task_ids() {
+  return {"../outside",
+          "",
+          "..",
+          "/tmp/outside",
+          "0B7C3A52-2F4E-4A51-9D0E-6F1C2B3A4D5E",    // upper case: a second folder for the task
+          "{0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e}",  // braces
+          std::string("0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e\0/../x", 42),
+          "../../../../../../../../../../../x/y",  // 36 bytes, like a UUID
+          "0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e/../../outside"};
+}
+
 TEST_F(audit_dir_test, hostile_task_ids_cannot_leave_the_directory) {
+  // The audit directory two levels down, so that an escape would land inside dir_ where the
+  // walk below sees it.
+  const auto audit = dir_ / "a" / "audit";
+  fs::create_directories(audit);
   const std::vector<std::int64_t> ids{1};
-  EXPECT_EQ(write_audit_dump(dir_, "../outside", 0, ids), make_error_code(errc::invalid_argument));
-  EXPECT_EQ(read_audit_dumps(dir_, "../outside").error(), make_error_code(errc::invalid_argument));
-  EXPECT_EQ(write_audit_dump(dir_, task, -1, ids), make_error_code(errc::invalid_argument));
-  EXPECT_FALSE(fs::exists(dir_.parent_path() / "outside"));
+  for (const auto& id : forged_task_ids()) {
+    EXPECT_EQ(write_audit_dump(audit, id, 0, ids), make_error_code(errc::invalid_argument)) << id;
+    EXPECT_EQ(read_audit_dumps(audit, id).error(), make_error_code(errc::invalid_argument)) << id;
+  }
+  EXPECT_EQ(write_audit_dump(audit, task, -1, ids), make_error_code(errc::invalid_argument));
+  for (const auto& e : fs::recursive_directory_iterator(dir_))
+    EXPECT_TRUE(e.path() == dir_ / "a" || e.path() == audit) << "written: " << e.path();
+  EXPECT_FALSE(fs::exists(fs::temp_directory_path() / "outside"));
 }
 
 TEST_F(audit_dir_test, a_corrupt_dump_is_reported_with_its_name) {
