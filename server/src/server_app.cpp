@@ -1,5 +1,8 @@
 #include "etl/server/server_app.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -33,6 +36,31 @@ http_server_options http_options(const settings& cfg) {
   return o;
 }
 
+// Each connection is a file descriptor: lifts the soft limit on them (often 1,024) towards the
+// hard one so that `connections` plus the stores' sockets fit, and warns when they cannot.
+void raise_open_file_limit(std::size_t connections) {
+  constexpr rlim_t headroom = 256;  // Postgres and Redis connections, logs, the listener
+  const rlim_t wanted = static_cast<rlim_t>(connections) + headroom;
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted) {
+    const rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, rl.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+      spdlog::info("open file limit raised from {} to {}", was, rl.rlim_cur);
+    } else {
+      rl.rlim_cur = was;
+    }
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted) {
+    spdlog::warn(
+        "open file limit {} (hard {}) is below ETL_HTTP_MAX_CONNECTIONS + {}: connections past it "
+        "are refused by the kernel (EMFILE) rather than answered 503",
+        rl.rlim_cur, rl.rlim_max, headroom);
+  }
+}
+
 }  // namespace
 
 int run_migrations(const settings& cfg) {
@@ -49,6 +77,7 @@ int run_migrations(const settings& cfg) {
 }
 
 int run_server(const settings& cfg, const server_app_options& opts) {
+  raise_open_file_limit(static_cast<std::size_t>(cfg.http_max_connections));
   db_pool db(database_options(cfg));
   if (auto schema = check_schema(db); !schema) {
     spdlog::critical("database schema: {} {} (run etl-server --migrate-only)",
