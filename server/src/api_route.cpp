@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::string_view tasks_prefix = "/extractor/tasks/";
 constexpr std::string_view cancel_suffix = "/cancel";
+constexpr std::string_view rejected_suffix = "/rejected";
 
 std::optional<bool> parse_bool_text(std::string_view s) {
   if (s == "true" || s == "1" || s == "yes" || s == "on")
@@ -175,6 +176,20 @@ std::variant<api_route, server_reply> route_request(const server_request& req,
     auto id = path.substr(tasks_prefix.size());
     id.remove_suffix(cancel_suffix.size());
     return task_route(route_kind::cancel_task, id);
+  }
+  if (path.starts_with(tasks_prefix) && path.ends_with(rejected_suffix) &&
+      path.size() >= tasks_prefix.size() + rejected_suffix.size()) {
+    if (!get)
+      return method_not_allowed("GET");
+    auto id = path.substr(tasks_prefix.size());
+    id.remove_suffix(rejected_suffix.size());
+    auto params = read_rejected_list_params(req.query);
+    if (auto* bad = std::get_if<server_reply>(&params))
+      return std::move(*bad);
+    auto routed = task_route(route_kind::rejected, id);
+    if (auto* r = std::get_if<api_route>(&routed))
+      r->rejected = std::get<rejected_list_params>(params);
+    return routed;
   }
   if (path.starts_with(tasks_prefix)) {
     if (!get)

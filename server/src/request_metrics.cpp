@@ -25,6 +25,8 @@ std::string_view route_pattern(std::string_view path) noexcept {
       return "/extractor/tasks/{id}";
     if (rest.substr(slash) == "/cancel" && slash > 0)
       return "/extractor/tasks/{id}/cancel";
+    if (rest.substr(slash) == "/rejected" && slash > 0)
+      return "/extractor/tasks/{id}/rejected";
   }
   return "other";
 }

@@ -5,6 +5,7 @@
 
 #include "etl/core/error.hpp"
 #include "etl/server/dashboard.hpp"
+#include "etl/server/rejected_list.hpp"
 #include "etl/server/task_json.hpp"
 #include "etl/server/task_list.hpp"
 
@@ -70,6 +71,8 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
       co_return co_await get_task(route.task_id);
     case route_kind::cancel_task:
       co_return co_await cancel_task(route.task_id);
+    case route_kind::rejected:
+      co_return co_await rejected_list_reply(tasks_, std::move(route.task_id), route.rejected);
   }
   co_return json_error(404, "not_found", "no route for " + req.path);
 }

@@ -48,10 +48,10 @@ std::optional<std::string> base64url_decode(std::string_view in) {
   return out;
 }
 
-}  // namespace
-
-std::variant<task_list_params, server_reply> read_task_list_params(std::string_view q) {
-  task_list_params p;
+// limit and cursor from a query string; `decode` turns the cursor's text into Params::after.
+template <class Params, class Decode>
+std::variant<Params, server_reply> read_page_params(std::string_view q, Decode decode) {
+  Params p;
   while (!q.empty()) {
     const auto amp = q.find('&');
     const auto pair = q.substr(0, amp);
@@ -73,11 +73,12 @@ std::variant<task_list_params, server_reply> read_task_list_params(std::string_v
       }
       p.limit = n;
     } else if (name == "cursor") {
-      p.after = decode_task_cursor(value);
-      if (!p.after) {
+      auto after = decode(value);
+      if (!after) {
         return json_error(400, "invalid_cursor",
                           "cursor must be a next_cursor value from an earlier page, unchanged");
       }
+      p.after = std::move(*after);
     } else {
       return json_error(
           400, "unknown_parameter",
@@ -85,6 +86,32 @@ std::variant<task_list_params, server_reply> read_task_list_params(std::string_v
     }
   }
   return p;
+}
+
+}  // namespace
+
+std::variant<task_list_params, server_reply> read_task_list_params(std::string_view q) {
+  return read_page_params<task_list_params>(q, decode_task_cursor);
+}
+
+std::variant<rejected_list_params, server_reply> read_rejected_list_params(std::string_view q) {
+  return read_page_params<rejected_list_params>(q, decode_rejected_cursor);
+}
+
+std::string encode_rejected_cursor(std::int64_t row) {
+  return base64url_encode("r:" + std::to_string(row));
+}
+
+std::optional<std::int64_t> decode_rejected_cursor(std::string_view text) {
+  const auto plain = base64url_decode(text);
+  if (!plain || !plain->starts_with("r:"))
+    return std::nullopt;
+  const std::string_view digits = std::string_view(*plain).substr(2);
+  std::int64_t row = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), row);
+  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || row < 1)
+    return std::nullopt;
+  return row;
 }
 
 std::string encode_task_cursor(const task_cursor& c) {

@@ -71,6 +71,7 @@ void check_route(const api_route& r, const server_request& req) {
     case route_kind::metrics:
     case route_kind::list_tasks:
     case route_kind::get_task:
+    case route_kind::rejected:
       if (!get)
         violated("route", "a GET route reached with " + req.method);
       break;
@@ -89,7 +90,8 @@ void check_route(const api_route& r, const server_request& req) {
         violated("route", "cancel reached with " + req.method);
       break;
   }
-  if (r.kind == route_kind::get_task || r.kind == route_kind::cancel_task) {
+  if (r.kind == route_kind::get_task || r.kind == route_kind::cancel_task ||
+      r.kind == route_kind::rejected) {
     if (!is_canonical_uuid(r.task_id))
       violated("route", "task id reached a handler: " + r.task_id);
   } else if (!r.task_id.empty()) {
@@ -99,6 +101,11 @@ void check_route(const api_route& r, const server_request& req) {
     const auto& key = *r.trigger.idempotency_key;
     if (idempotency_key_problem(key) || key.empty() || key.size() > max_idempotency_key_bytes)
       violated("route", "a bad Idempotency-Key reached the trigger: " + key);
+  }
+  if (r.kind == route_kind::rejected) {
+    if (r.rejected.limit < 1 || r.rejected.limit > max_task_list_limit || r.rejected.after < 0)
+      violated("route", "rejected list limit " + std::to_string(r.rejected.limit) + " after " +
+                            std::to_string(r.rejected.after));
   }
   if (r.kind == route_kind::list_tasks) {
     if (r.list.limit < 1 || r.list.limit > max_task_list_limit)

@@ -153,6 +153,36 @@ net::awaitable<result<task_page>> tasks_repository::list_tasks(int limit,
   });
 }
 
+net::awaitable<result<std::optional<rejected_entries>>> tasks_repository::list_rejected(
+    std::string id, int limit, std::int64_t after) {
+  if (!is_uuid(id) || limit < 1 || limit > max_list_limit || after < 0)
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) -> std::optional<rejected_entries> {
+    if (tx.exec_params("SELECT 1 FROM tasks WHERE id = $1", id).empty())
+      return std::nullopt;
+    const auto rows = tx.exec_params(
+        "SELECT id, batch_no, animal_id, reason, raw FROM rejected_records "
+        "WHERE task_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        id, after, limit);
+    rejected_entries page;
+    page.records.reserve(rows.size());
+    for (const auto& row : rows) {
+      rejected_entry e;
+      e.row = row[0].as<std::int64_t>();
+      e.batch_no = row[1].as<int>();
+      if (!row[2].is_null())
+        e.animal_id = row[2].as<std::int64_t>();
+      e.reason = row[3].as<std::string>();
+      if (!row[4].is_null())
+        e.raw = row[4].as<std::string>();
+      page.records.push_back(std::move(e));
+    }
+    if (static_cast<int>(page.records.size()) == limit)
+      page.next = page.records.back().row;
+    return page;
+  });
+}
+
 net::awaitable<result<started_task>> tasks_repository::start_task(std::string id, int total_pages,
                                                                   std::vector<batch_plan> plan) {
   if (!is_uuid(id) || !valid_plan(total_pages, plan))

@@ -24,6 +24,7 @@ TEST(request_metrics, paths_map_to_their_route_pattern) {
   EXPECT_EQ(route_pattern("/extractor/tasks/abc/cancel"), "/extractor/tasks/{id}/cancel");
   EXPECT_EQ(route_pattern("/extractor/tasks/abc/cancel/"), "/extractor/tasks/{id}/cancel");
   EXPECT_EQ(route_pattern("/extractor/tasks//cancel"), "other");
+  EXPECT_EQ(route_pattern("/extractor/tasks/abc/rejected"), "/extractor/tasks/{id}/rejected");
   EXPECT_EQ(route_pattern("/extractor/tasks/abc/other"), "other");
   EXPECT_EQ(route_pattern("/dashboard/app.js"), "/dashboard/app.js");
   EXPECT_EQ(route_pattern("/dashboard/nope.js"), "other");

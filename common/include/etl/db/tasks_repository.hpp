@@ -43,6 +43,20 @@ struct task_page {
   std::optional<task_cursor> next;  // set when the page is full: pass it to get the next page
 };
 
+// One record a worker rejected (bad upstream data), as the API shows it.
+struct rejected_entry {
+  std::int64_t row = 0;  // its place in the ledger: the paging key
+  int batch_no = 0;
+  std::optional<std::int64_t> animal_id;  // nullopt when the record had no readable id
+  std::string reason;
+  std::optional<std::string> raw;  // the offending JSON text, possibly cut short
+};
+
+struct rejected_entries {
+  std::vector<rejected_entry> records;  // in the order they were recorded (row ascending)
+  std::optional<std::int64_t> next;     // set when the page is full: the row to continue after
+};
+
 // A task read together with whether anything can still change it.
 struct task_snapshot {
   task value;
@@ -79,6 +93,12 @@ class tasks_repository {
   // Up to `limit` tasks, newest first (created_at, then id), after `after` when given.
   // Errors: invalid_argument (limit outside 1..1000, cursor id not a uuid).
   net::awaitable<result<task_page>> list_tasks(int limit, std::optional<task_cursor> after = {});
+
+  // Up to `limit` of the task's rejected records, in the order recorded, after row `after`
+  // (0: from the start); nullopt when no task has this id.
+  // Errors: invalid_argument (not a uuid, limit outside 1..1000, after < 0).
+  net::awaitable<result<std::optional<rejected_entries>>> list_rejected(std::string id, int limit,
+                                                                        std::int64_t after = 0);
 
   // The plan job's commit, one transaction with the task row locked. A queued task gets
   // total_pages, batches_total and one pending batch per plan entry, and becomes running (or

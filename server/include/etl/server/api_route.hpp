@@ -24,6 +24,7 @@ enum class route_kind {
   list_tasks,   // GET /extractor/tasks
   get_task,     // GET /extractor/tasks/{id}
   cancel_task,  // POST /extractor/tasks/{id}/cancel
+  rejected,     // GET /extractor/tasks/{id}/rejected
 };
 
 // An Idempotency-Key is 1 to this many bytes of printable ASCII (0x20 to 0x7e).
@@ -36,10 +37,11 @@ struct trigger_params {
 
 struct api_route {
   route_kind kind = route_kind::health;
-  std::string path;        // dashboard: the file's path (trailing slash removed)
-  std::string task_id;     // get_task, cancel_task: a canonical UUID (lower case)
-  trigger_params trigger;  // trigger
-  task_list_params list;   // list_tasks
+  std::string path;               // dashboard: the file's path (trailing slash removed)
+  std::string task_id;            // get_task, cancel_task, rejected: a canonical UUID (lower case)
+  trigger_params trigger;         // trigger
+  task_list_params list;          // list_tasks
+  rejected_list_params rejected;  // rejected
 };
 
 struct route_options {
