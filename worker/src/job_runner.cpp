@@ -8,6 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "etl/db/db_error.hpp"
 #include "etl/worker/batch_job.hpp"
 #include "etl/worker/plan_job.hpp"
 
@@ -15,6 +16,11 @@ namespace etl {
 namespace {
 
 constexpr auto nothrow_awaitable = net::as_tuple(net::use_awaitable);
+
+// Postgres down, restarting or failing over: worth trying again in a moment.
+bool is_outage(const error_code& ec) {
+  return ec == db_errc::connection_failed || ec == db_errc::commit_in_doubt;
+}
 
 net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   net::steady_timer t(co_await net::this_coro::executor, d);
@@ -75,28 +81,52 @@ net::awaitable<void> job_runner::run_one(job j) {
   }
 }
 
-net::awaitable<void> job_runner::bury(dead_job d) {
+net::awaitable<error_code> job_runner::record_burial(const dead_job& d, const std::string& reason) {
   const auto task_id = field(d.fields, "task");
-  const auto type = field(d.fields, "type");
-  const auto reason = type + " job dead-lettered: " + d.reason;
-  ctx_.counters().count_job(job_kind_of(type), job_end::dead_lettered);
-  spdlog::error("task {}: {}", task_id, reason);
-  if (type == "batch") {
+  if (field(d.fields, "type") == "batch") {
     if (auto no = int_field(d.fields, "batch")) {
       batch_result failed{batch_outcome::failed, {}, {}, reason};
       auto r = co_await ctx_.ledger().finish_batch(task_id, *no, std::move(failed));
       if (r) {
         if (r->applied)
           ++ctx_.counters().batches_failed;
-        co_return;
+        co_return error_code{};
       }
-      spdlog::error("task {}: recording the dead batch failed: {}", task_id, r.error().message());
+      if (is_outage(r.error()))
+        co_return r.error();
+      spdlog::error("task {}: recording the dead batch failed: {}; failing the task", task_id,
+                    r.error().message());
     }
   }
-  if (is_uuid(task_id)) {
-    auto r = co_await ctx_.tasks().fail_task(task_id, reason);
-    if (!r)
-      spdlog::error("task {}: failing it failed: {}", task_id, r.error().message());
+  if (!is_uuid(task_id))
+    co_return error_code{};  // no task to tell
+  auto r = co_await ctx_.tasks().fail_task(task_id, reason);
+  co_return r ? error_code{} : r.error();
+}
+
+net::awaitable<void> job_runner::bury(dead_job d) {
+  const auto task_id = field(d.fields, "task");
+  const auto type = field(d.fields, "type");
+  const auto reason = type + " job dead-lettered: " + d.reason;
+  ctx_.counters().count_job(job_kind_of(type), job_end::dead_lettered);
+  spdlog::error("task {}: {}", task_id, reason);
+  const auto give_up = std::chrono::steady_clock::now() + bury_limit;
+  std::chrono::milliseconds pause{250};
+  for (;;) {
+    const auto ec = co_await record_burial(d, reason);
+    if (!ec)
+      co_return;
+    if (!is_outage(ec) || stopping_ || std::chrono::steady_clock::now() + pause > give_up) {
+      spdlog::error(
+          "task {}: could not record its dead {} job ({}); the task stays as it is, the job is "
+          "entry {} of the dead-letter stream",
+          task_id, type, ec.message(), d.dead_id);
+      co_return;
+    }
+    spdlog::warn("task {}: recording its dead {} job: {}; trying again in {} ms", task_id, type,
+                 ec.message(), pause.count());
+    co_await sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds{5'000});
   }
 }
 
@@ -119,21 +149,25 @@ net::awaitable<void> job_runner::run() {
       continue;
     }
     backoff = std::chrono::milliseconds{100};
-    for (auto& d : next->dead)
-      co_await bury(std::move(d));
+    // A burial runs beside the jobs, in a slot of its own: it may wait out a Postgres outage.
+    auto ended = [this, &finished](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& err) {
+          spdlog::error("a job failed with an exception: {}", err.what());
+        }
+      }
+      --running_;
+      finished.try_send(error_code{});
+    };
+    for (auto& d : next->dead) {
+      ++running_;
+      net::co_spawn(ex, bury(std::move(d)), ended);
+    }
     for (auto& j : next->jobs) {
       ++running_;
-      net::co_spawn(ex, run_one(std::move(j)), [this, &finished](std::exception_ptr e) {
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& err) {
-            spdlog::error("a job failed with an exception: {}", err.what());
-          }
-        }
-        --running_;
-        finished.try_send(error_code{});
-      });
+      net::co_spawn(ex, run_one(std::move(j)), ended);
     }
   }
   while (running_ > 0)

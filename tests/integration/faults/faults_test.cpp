@@ -24,6 +24,7 @@
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include "etl/queue/redis_connection.hpp"
 #include "etl/test/service_stack.hpp"
 
 namespace etl::test {
@@ -518,6 +519,60 @@ TEST(faults, postgres_down_while_home_answers_a_post_leaves_nothing_in_doubt) {
   EXPECT_EQ(stack.verify(id), 0);
   print_figures("postgres-down-mid-post",
                 {1, 2000, num(report, "missing"), num(report, "duplicates")}, started);
+}
+
+// The pending entry of the queue's one job: its deliveries and idle time, nullopt when none.
+std::optional<std::pair<std::int64_t, std::int64_t>> the_pending_job(redis_connection& redis) {
+  auto r = redis.command({"XPENDING", "etl:jobs", "etl-workers", "-", "+", "10"});
+  if (!r || !r->is_array() || r->elements.size() != 1)
+    return std::nullopt;
+  const auto& e = r->elements[0];  // [id, consumer, idle ms, deliveries]
+  if (!e.is_array() || e.elements.size() != 4)
+    return std::nullopt;
+  return std::pair{e.elements[3].integer, e.elements[2].integer};
+}
+
+TEST(faults, a_job_dead_lettered_while_postgres_is_down_still_fails_its_task) {
+  // A source nobody listens on: the plan job fails on both its deliveries. Postgres stops after
+  // the last one is handed back and before the queue dead-letters it, a 3 s lease later; the
+  // worker must keep trying to fail the task until Postgres is back.
+  const auto started = steady::now();
+  auto stack = make_service_stack(
+      {"--pages", "5"}, {"ETL_SOURCE_URL=http://127.0.0.1:9", "ETL_RETRY_ATTEMPTS=2",
+                         "ETL_MAX_DELIVERIES=2", "ETL_JOB_LEASE=3s", "ETL_WORKER_PROCESSES=1"});
+  const auto id = stack.trigger(false);
+  auto url = parse_redis_url(stack.redis().url());
+  ASSERT_TRUE(url);
+  redis_connection redis(*url);
+  const auto deadline = steady::now() + 60s;
+  for (;;) {
+    // Handed back for the last time: delivered twice, and its lease no longer renewed.
+    const auto p = the_pending_job(redis);
+    if (p && p->first == 2 && p->second >= 300)
+      break;
+    ASSERT_LT(steady::now(), deadline) << "the plan job was never handed back twice";
+    std::this_thread::sleep_for(20ms);  // polling Redis, bounded by the deadline
+  }
+  shared_postgres().stop();
+  for (;;) {
+    auto len = redis.command({"XLEN", "etl:jobs:dead"});
+    if (len && len->integer == 1)
+      break;
+    ASSERT_LT(steady::now(), deadline) << "the plan job was never dead-lettered";
+    std::this_thread::sleep_for(20ms);
+  }
+  // Until the worker has met the outage while failing the task (then Postgres comes back).
+  while (stack.log_tail().find("recording its dead plan job") == std::string::npos) {
+    ASSERT_LT(steady::now(), deadline) << "the dead job never met the outage:\n"
+                                       << stack.log_tail();
+    std::this_thread::sleep_for(20ms);
+  }
+  shared_postgres().start();
+  const auto t = stack.wait_finished(id, 60s);
+  ASSERT_EQ(status_of(t), "failed") << json::serialize(t);
+  const auto errors = json::serialize(t.at("errors"));
+  EXPECT_NE(errors.find("plan job dead-lettered"), std::string::npos) << errors;
+  print_figures("dead-letter-while-postgres-down", {1, 0, 0, 0}, started);
 }
 
 // --- Two tasks at once -------------------------------------------------------------------------

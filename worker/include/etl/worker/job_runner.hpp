@@ -1,8 +1,9 @@
 // The job runner of one worker process: takes jobs from the queue while it has free slots, runs
 // several at once, acknowledges the done ones and hands back the others, and fails the task of
 // every job the queue dead-letters. A job that meets an unreachable Postgres (job_verdict::wait)
-// is kept and run again after a pause, for at most `wait_limit`. On stop it takes no new job and
-// returns once the jobs in hand have finished.
+// is kept and run again after a pause, for at most `wait_limit`; so is the recording of a dead
+// job on its task, for at most `bury_limit`. On stop it takes no new job and returns once the
+// jobs in hand have finished.
 #pragma once
 
 #include <atomic>
@@ -32,10 +33,15 @@ class job_runner {
  private:
   // How long a job may wait in hand for Postgres before it is handed back like a failure.
   static constexpr std::chrono::minutes wait_limit{5};
+  // How long a dead job's failure is tried on its task while Postgres is unreachable. Longer
+  // than wait_limit: the job is out of the queue, so nothing else would ever fail its task.
+  static constexpr std::chrono::minutes bury_limit{10};
 
   net::awaitable<job_outcome> run_once(const job& j);
   net::awaitable<void> run_one(job j);
   net::awaitable<void> bury(dead_job d);
+  // One try at recording a dead job on its task (its batch failed, or the task failed).
+  net::awaitable<error_code> record_burial(const dead_job& d, const std::string& reason);
 
   worker_context& ctx_;
   const std::size_t slots_;
