@@ -534,21 +534,22 @@ std::optional<std::pair<std::int64_t, std::int64_t>> the_pending_job(redis_conne
 
 TEST(faults, a_job_dead_lettered_while_postgres_is_down_still_fails_its_task) {
   // A source nobody listens on: the plan job fails on both its deliveries. Postgres stops after
-  // the last one is handed back and before the queue dead-letters it, a 3 s lease later; the
+  // the last one is handed back and before the queue dead-letters it, a 6 s lease later; the
   // worker must keep trying to fail the task until Postgres is back.
   const auto started = steady::now();
   auto stack = make_service_stack(
       {"--pages", "5"}, {"ETL_SOURCE_URL=http://127.0.0.1:9", "ETL_RETRY_ATTEMPTS=2",
-                         "ETL_MAX_DELIVERIES=2", "ETL_JOB_LEASE=3s", "ETL_WORKER_PROCESSES=1"});
+                         "ETL_MAX_DELIVERIES=2", "ETL_JOB_LEASE=6s", "ETL_WORKER_PROCESSES=1"});
   const auto id = stack.trigger(false);
   auto url = parse_redis_url(stack.redis().url());
   ASSERT_TRUE(url);
   redis_connection redis(*url);
   const auto deadline = steady::now() + 60s;
   for (;;) {
-    // Handed back for the last time: delivered twice, and its lease no longer renewed.
+    // Handed back for the last time: delivered twice, and its lease unrenewed for 3.5 s, well
+    // past the 2 s between the renewals of a job in hand.
     const auto p = the_pending_job(redis);
-    if (p && p->first == 2 && p->second >= 300)
+    if (p && p->first == 2 && p->second >= 3'500)
       break;
     ASSERT_LT(steady::now(), deadline) << "the plan job was never handed back twice";
     std::this_thread::sleep_for(20ms);  // polling Redis, bounded by the deadline
