@@ -124,6 +124,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   static net::awaitable<void> refuse(std::shared_ptr<impl> self, tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     stream.expires_after(refuse_timeout);  // for every step below
+    if (self->opts_.on_refused)
+      self->opts_.on_refused(503);
     auto reply = json_error(503, "too_many_connections",
                             "the server has " + std::to_string(self->opts_.max_connections) +
                                 " connections open, its limit; retry shortly");
@@ -225,8 +227,11 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         ec = bec;
       }
       if (ec) {
-        if (auto reply = read_error_reply(ec, self->limits()))
+        if (auto reply = read_error_reply(ec, self->limits())) {
+          if (self->opts_.on_refused)
+            self->opts_.on_refused(reply->status);
           co_await self->write(*s, std::move(*reply), 11, false);
+        }
         break;  // timeouts, resets and EOF close quietly
       }
       auto& req = parser.get();

@@ -46,6 +46,11 @@ request_metrics::request_metrics(metrics_registry& registry)
                                         "HTTP requests etl-server answered, by route pattern, "
                                         "method and status.",
                                         {"route", "method", "status"})),
+      refused_(registry.counter_family(
+          "etl_http_refused_requests_total",
+          "Requests etl-server answered before routing: 400 unreadable, 413 body too large, "
+          "431 headers too large, 503 over the connection cap.",
+          {"status"})),
       durations_(registry.histogram_family("etl_http_request_duration_seconds",
                                            "Time etl-server took to answer a request, from the "
                                            "whole request read to the reply built.",
@@ -57,6 +62,10 @@ void request_metrics::record(std::string_view method, std::string_view path, uns
   const std::string m(method_label(method));
   requests_.with({route, m, std::to_string(status)}).inc();
   durations_.with({route, m}).observe(std::chrono::duration<double>(took).count());
+}
+
+void request_metrics::record_refused(unsigned status) {
+  refused_.with({std::to_string(status)}).inc();
 }
 
 net::awaitable<server_reply> handle_counted(const request_handler& inner, request_metrics& metrics,

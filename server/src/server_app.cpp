@@ -105,7 +105,11 @@ int run_server(const settings& cfg, const server_app_options& opts) {
   const request_handler api_handler = [&api](server_request req) {
     return api.handle(std::move(req));
   };
-  http_server server(ioc.get_executor(), cfg.listen_host, cfg.listen_port, http_options(cfg),
+  auto server_options = http_options(cfg);
+  server_options.on_refused = [&metrics](unsigned status) {
+    metrics.requests().record_refused(status);
+  };
+  http_server server(ioc.get_executor(), cfg.listen_host, cfg.listen_port, server_options,
                      [&](server_request req) {
                        return handle_counted(api_handler, metrics.requests(), std::move(req));
                      });

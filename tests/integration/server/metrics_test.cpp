@@ -19,6 +19,7 @@
 
 #include "etl/test/child_process.hpp"
 #include "etl/test/http.hpp"
+#include "etl/test/raw_connection.hpp"
 #include "etl/test/service_stack.hpp"
 
 namespace etl::test {
@@ -220,6 +221,21 @@ TEST_F(metrics_test, requests_are_counted_by_route_pattern_method_and_status) {
     EXPECT_EQ(k.find("0b7c3a52"), std::string::npos) << k;
     EXPECT_EQ(k.find("/no/such"), std::string::npos) << k;
   }
+}
+
+TEST_F(metrics_test, requests_refused_before_routing_are_counted_by_status) {
+  auto& stack = *stack_;
+  const std::string too_wide = "etl_http_refused_requests_total{status=\"431\"}";
+  const auto before = scrape(stack.port());
+  auto wide = raw_connection::open(stack.port());
+  ASSERT_TRUE(wide);
+  ASSERT_FALSE(wide->send("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Padding: " +
+                          std::string(17 * 1024, 'p') + "\r\n\r\n"));
+  auto r = wide->read_reply(5s);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->status, 431);
+  const auto after = scrape(stack.port());
+  EXPECT_EQ(value_or(after, too_wide, 0) - value_or(before, too_wide, 0), 1);
 }
 
 TEST_F(metrics_test, the_scrape_passes_promtool) {

@@ -64,5 +64,18 @@ TEST(request_metrics, records_by_pattern_and_status) {
       << text;
 }
 
+TEST(request_metrics, answers_before_routing_count_by_status) {
+  metrics_registry reg;
+  request_metrics m(reg);
+  m.record_refused(431);
+  m.record_refused(431);
+  m.record_refused(503);
+  const auto text = render_text(reg.collect());
+  EXPECT_NE(text.find("etl_http_refused_requests_total{status=\"431\"} 2\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("etl_http_refused_requests_total{status=\"503\"} 1\n"), std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace etl

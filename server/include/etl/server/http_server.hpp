@@ -39,6 +39,10 @@ struct http_server_options {
   std::chrono::milliseconds write_timeout{10'000};
   std::size_t max_connections = 2'048;
   std::string server_name = "etl-server";
+  // Told the status of every answer given without the handler: 400, 413 or 431 for a request
+  // that cannot be read whole, 503 for a connection over the cap. Runs on the connection's
+  // strand; must be quick and thread-safe.
+  std::function<void(unsigned status)> on_refused;
 };
 
 class http_server {

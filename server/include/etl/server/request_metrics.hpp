@@ -36,8 +36,13 @@ class request_metrics {
   void record(std::string_view method, std::string_view path, unsigned status,
               std::chrono::steady_clock::duration took);
 
+  // Counts one answer given before any route (http_server_options::on_refused): a request that
+  // could not be read whole, or a connection over the cap. Thread-safe; never fails.
+  void record_refused(unsigned status);
+
  private:
   metric_vec<counter>& requests_;
+  metric_vec<counter>& refused_;
   metric_vec<histogram>& durations_;
 };
 
