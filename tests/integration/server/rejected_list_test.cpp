@@ -16,17 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-json::object get_json(service_stack& stack, const std::string& target, int want_status) {
-  auto r = http_get(stack.port(), target);
-  EXPECT_TRUE(r) << target << ": " << r.error().message();
-  if (!r)
-    return {};
-  EXPECT_EQ(r->status, want_status) << target << ": " << r->body;
-  auto v = json::parse(r->body);
-  EXPECT_TRUE(v.is_object()) << r->body;
-  return v.is_object() ? v.as_object() : json::object{};
-}
-
 TEST(rejected_list, pages_through_every_rejected_record_of_a_task_with_its_reason) {
   auto stack = make_service_stack(
       {"--seed", "71", "--pages", "30", "--chaos-percent", "0", "--fault-wrong-types", "5"});
@@ -40,7 +29,7 @@ TEST(rejected_list, pages_through_every_rejected_record_of_a_task_with_its_reaso
   std::int64_t listed = 0;
   std::string target = "/extractor/tasks/" + id + "/rejected?limit=2";
   for (int pages = 0; pages < 100; ++pages) {
-    const auto page = get_json(stack, target, 200);
+    const auto page = stack.get_json(target, 200);
     ASSERT_EQ(page.at("task_id").as_string(), id);
     const auto& records = page.at("rejected").as_array();
     EXPECT_LE(records.size(), 2u);
@@ -64,7 +53,7 @@ TEST(rejected_list, pages_through_every_rejected_record_of_a_task_with_its_reaso
   EXPECT_EQ(listed, rejected);
 
   // The whole list in one page, with the trailing slash.
-  const auto all = get_json(stack, "/extractor/tasks/" + id + "/rejected/?limit=100", 200);
+  const auto all = stack.get_json("/extractor/tasks/" + id + "/rejected/?limit=100", 200);
   EXPECT_EQ(static_cast<std::int64_t>(all.at("rejected").as_array().size()), rejected);
   EXPECT_TRUE(all.at("next_cursor").is_null());
 }
@@ -72,16 +61,16 @@ TEST(rejected_list, pages_through_every_rejected_record_of_a_task_with_its_reaso
 TEST(rejected_list, unknown_tasks_bad_parameters_and_other_methods_are_refused) {
   auto stack = make_service_stack({"--pages", "1", "--chaos-percent", "0"});
   const std::string unknown = "/extractor/tasks/0b7c3a52-2f4e-4a51-9d0e-6f1c2b3a4d5e/rejected";
-  EXPECT_EQ(get_json(stack, unknown, 404).at("error").as_string(), "task_not_found");
-  EXPECT_EQ(get_json(stack, "/extractor/tasks/not-a-task/rejected", 400).at("error").as_string(),
+  EXPECT_EQ(stack.get_json(unknown, 404).at("error").as_string(), "task_not_found");
+  EXPECT_EQ(stack.get_json("/extractor/tasks/not-a-task/rejected", 400).at("error").as_string(),
             "invalid_task_id");
   const auto id = stack.trigger(false);
   const auto base = "/extractor/tasks/" + id + "/rejected";
-  EXPECT_EQ(get_json(stack, base, 200).at("rejected").as_array().size(), 0u);
-  EXPECT_EQ(get_json(stack, base + "?limit=0", 400).at("error").as_string(), "invalid_parameter");
-  EXPECT_EQ(get_json(stack, base + "?limit=101", 400).at("error").as_string(), "invalid_parameter");
-  EXPECT_EQ(get_json(stack, base + "?cursor=zzz", 400).at("error").as_string(), "invalid_cursor");
-  EXPECT_EQ(get_json(stack, base + "?page=2", 400).at("error").as_string(), "unknown_parameter");
+  EXPECT_EQ(stack.get_json(base, 200).at("rejected").as_array().size(), 0u);
+  EXPECT_EQ(stack.get_json(base + "?limit=0", 400).at("error").as_string(), "invalid_parameter");
+  EXPECT_EQ(stack.get_json(base + "?limit=101", 400).at("error").as_string(), "invalid_parameter");
+  EXPECT_EQ(stack.get_json(base + "?cursor=zzz", 400).at("error").as_string(), "invalid_cursor");
+  EXPECT_EQ(stack.get_json(base + "?page=2", 400).at("error").as_string(), "unknown_parameter");
   auto post = http_post(stack.port(), base, "");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);

@@ -21,21 +21,9 @@ service_stack_options api_only() {
   return o;
 }
 
-json::object get_json(service_stack& stack, const std::string& target, int want_status) {
-  auto r = http_get(stack.port(), target);
-  EXPECT_TRUE(r) << target << ": " << r.error().message();
-  if (!r)
-    return {};
-  EXPECT_EQ(r->status, want_status) << target << ": " << r->body;
-  EXPECT_EQ(r->header("content-type"), "application/json") << target;
-  auto v = json::parse(r->body);
-  EXPECT_TRUE(v.is_object()) << r->body;
-  return v.is_object() ? v.as_object() : json::object{};
-}
-
 TEST(task_list, an_empty_database_lists_no_tasks) {
   service_stack stack(api_only());
-  const auto page = get_json(stack, "/extractor/tasks", 200);
+  const auto page = stack.get_json("/extractor/tasks", 200);
   ASSERT_TRUE(page.contains("tasks"));
   EXPECT_TRUE(page.at("tasks").as_array().empty());
   EXPECT_TRUE(page.at("next_cursor").is_null());
@@ -52,7 +40,7 @@ TEST(task_list, pages_through_every_task_newest_first_without_repeats) {
   std::vector<std::size_t> sizes;
   std::string target = "/extractor/tasks?limit=10";
   for (int guard = 0; guard < 5; ++guard) {
-    const auto page = get_json(stack, target, 200);
+    const auto page = stack.get_json(target, 200);
     ASSERT_TRUE(page.contains("tasks")) << json::serialize(page);
     const auto& tasks = page.at("tasks").as_array();
     sizes.push_back(tasks.size());
@@ -72,25 +60,25 @@ TEST(task_list, pages_through_every_task_newest_first_without_repeats) {
   EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()).size(), 25u);
 
   // No limit: the default of 20.
-  EXPECT_EQ(get_json(stack, "/extractor/tasks", 200).at("tasks").as_array().size(), 20u);
-  EXPECT_EQ(get_json(stack, "/extractor/tasks/?limit=100", 200).at("tasks").as_array().size(), 25u);
+  EXPECT_EQ(stack.get_json("/extractor/tasks", 200).at("tasks").as_array().size(), 20u);
+  EXPECT_EQ(stack.get_json("/extractor/tasks/?limit=100", 200).at("tasks").as_array().size(), 25u);
 }
 
 TEST(task_list, a_bad_limit_or_cursor_or_parameter_is_a_400_naming_it) {
   service_stack stack(api_only());
   for (const char* limit : {"0", "101", "-1", "ten", "", "1.5", "99999999999"}) {
-    const auto e = get_json(stack, std::string("/extractor/tasks?limit=") + limit, 400);
+    const auto e = stack.get_json(std::string("/extractor/tasks?limit=") + limit, 400);
     EXPECT_EQ(e.at("error").as_string(), "invalid_parameter") << limit;
     EXPECT_NE(std::string(e.at("detail").as_string()).find("limit"), std::string::npos) << limit;
   }
   // Not base64url; base64url of text without ':'; of "<time>:<not a uuid>"; of a negative time.
   for (const char* cursor : {"%%%", "bm90IGEgY3Vyc29y", "MTIzOm5vdC1hLXV1aWQ",
                              "LTE6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAw", "", "A"}) {
-    const auto e = get_json(stack, std::string("/extractor/tasks?cursor=") + cursor, 400);
+    const auto e = stack.get_json(std::string("/extractor/tasks?cursor=") + cursor, 400);
     EXPECT_EQ(e.at("error").as_string(), "invalid_cursor") << cursor;
     EXPECT_NE(std::string(e.at("detail").as_string()).find("cursor"), std::string::npos);
   }
-  const auto e = get_json(stack, "/extractor/tasks?status=running", 400);
+  const auto e = stack.get_json("/extractor/tasks?status=running", 400);
   EXPECT_EQ(e.at("error").as_string(), "unknown_parameter");
   EXPECT_NE(std::string(e.at("detail").as_string()).find("status"), std::string::npos);
 

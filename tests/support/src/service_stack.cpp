@@ -160,6 +160,19 @@ json::object service_stack::task(const std::string& id) {
   return json::parse(r->body).as_object();
 }
 
+json::object service_stack::get_json(const std::string& target, int want_status) {
+  auto r = http_get(port_, target);
+  EXPECT_TRUE(r) << target << ": " << r.error().message();
+  if (!r)
+    return {};
+  EXPECT_EQ(r->status, want_status) << target << ": " << r->body;
+  EXPECT_EQ(r->header("content-type"), "application/json") << target;
+  error_code ec;
+  auto v = json::parse(r->body, ec);
+  EXPECT_TRUE(!ec && v.is_object()) << target << ": " << r->body;
+  return !ec && v.is_object() ? v.as_object() : json::object{};
+}
+
 json::object service_stack::wait_task(const std::string& id, std::chrono::seconds timeout,
                                       const std::function<bool(const json::object&)>& done) {
   const auto deadline = steady::now() + timeout;

@@ -85,6 +85,9 @@ class service_stack {
   std::string trigger(bool audit);
   // GET /extractor/tasks/{id}; empty when it did not answer 200.
   boost::json::object task(const std::string& id);
+  // GET `target` from etl-server, expecting `want_status` and a JSON object (the test fails
+  // otherwise, and gets an empty object).
+  boost::json::object get_json(const std::string& target, int want_status = 200);
   // Polls the task until `done` says so or `timeout` passes (then the test fails); returns the
   // last state seen.
   boost::json::object wait_task(const std::string& id, std::chrono::seconds timeout,
