@@ -2,7 +2,13 @@
 
 #include <algorithm>
 #include <iterator>
+#include <tuple>
 
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -169,85 +175,190 @@ net::awaitable<result<batch_state>> batch_ledger::back_to_pending(std::string ta
   co_return **r;
 }
 
+// One call of finish_batch, on its caller's coroutine frame while it waits. The first call
+// finds no transaction of finishes under way and commits one; calls made meanwhile queue here
+// and are committed together by the next one, which the committing call picks and wakes
+// (`lead`) before waking the others. Why: every finish of a task updates the task row and
+// holds its lock through the commit's WAL flush, so one transaction per batch made a task's
+// batches wait for each other's flushes (bench/README.md, "Where the time goes").
+struct batch_ledger::finish_request {
+  explicit finish_request(net::any_io_executor ex) : wake(std::move(ex), 1) {}
+  std::string task_id;
+  int batch_no = 0;
+  batch_result outcome;
+  std::string rejected;  // outcome.rejected as JSON
+  result<finish_report> report = make_error_code(db_errc::not_found);
+  bool lead = false;  // woken to commit the next group, not with a report
+  net::experimental::concurrent_channel<void(error_code)> wake;
+};
+
+namespace {
+
+using finish_group = std::vector<std::optional<finish_report>>;
+
+// Writes one batch's row and rejected records; nothing for a batch already finished.
+void record_batch(pqxx::work& tx, const batch_result& outcome, const std::string& task_id,
+                  int batch_no, const std::string& rejected) {
+  const bool failed = outcome.outcome == batch_outcome::failed;
+  const bool in_doubt = outcome.outcome == batch_outcome::posted_in_doubt;
+  const auto& c = outcome.counts;
+  tx.exec_params(
+      "UPDATE batches SET state = $3, posted_count = $4, rejected_count = $5, in_doubt = $6, "
+      "error = $7, updated_at = now() WHERE task_id = $1 AND batch_no = $2",
+      task_id, batch_no, std::string(failed ? "failed" : "posted"), static_cast<int>(c.posted),
+      static_cast<int>(c.rejected), in_doubt, outcome.error ? outcome.error->c_str() : nullptr);
+  if (!outcome.rejected.empty())
+    tx.exec_params(
+        "INSERT INTO rejected_records (task_id, batch_no, animal_id, reason, raw) "
+        "SELECT $1, $2, r.animal_id, r.reason, r.raw "
+        "FROM jsonb_to_recordset($3::jsonb) AS r(animal_id bigint, reason text, raw text)",
+        task_id, batch_no, rejected);
+}
+
+// Adds one recorded batch's counts to its task and finalizes the task when it was the last.
+void add_to_task(pqxx::work& tx, const batch_result& outcome, const std::string& task_id,
+                 int batch_no, finish_report& out) {
+  const bool failed = outcome.outcome == batch_outcome::failed;
+  const bool in_doubt = outcome.outcome == batch_outcome::posted_in_doubt;
+  const std::string reason = outcome.error.value_or(failed ? "batch failed" : std::string());
+  const auto& c = outcome.counts;
+  const auto totals = tx.exec_params1(
+      std::string("UPDATE tasks SET pages = pages + $4, fetched = fetched + $5, "
+                  "posted = posted + $6, rejected = rejected + $7, retries = retries + $8, "
+                  "hedges = hedges + $9, in_doubt = in_doubt + $10, "
+                  "batches_done = batches_done + $11, batches_failed = batches_failed + $12, "
+                  "updated_at = now(), errors = CASE WHEN $12 = 1 THEN ") +
+          append_error_sql +
+          " ELSE errors END WHERE id = $1 "
+          "RETURNING batches_total, batches_done, batches_failed, status",
+      task_id, batch_no, reason, c.pages, c.fetched, c.posted, c.rejected, c.retries, c.hedges,
+      in_doubt ? 1 : 0, failed ? 0 : 1, failed ? 1 : 0);
+  const int total = totals[0].as<int>();
+  const int done = totals[1].as<int>();
+  const int failures = totals[2].as<int>();
+  out.status = detail::status_from_db(totals[3]);
+  if (out.status == task_status::running && done + failures >= total) {
+    out.status = failures > 0 ? task_status::failed : task_status::succeeded;
+    out.finalized = true;
+    const std::string summary =
+        std::to_string(failures) + " of " + std::to_string(total) + " batches failed";
+    tx.exec_params(
+        "UPDATE tasks SET status = $2, finished_at = now(), updated_at = now(), "
+        "errors = CASE WHEN $2 = 'failed' THEN jsonb_path_query_array(errors || "
+        "jsonb_build_array(jsonb_build_object('at', now(), 'batch', NULL, 'reason', "
+        "$3::text)), '$[0 to 99]') ELSE errors END WHERE id = $1",
+        task_id, std::string(to_string(out.status)), summary);
+  }
+}
+
+}  // namespace
+
 net::awaitable<result<finish_report>> batch_ledger::finish_batch(std::string task_id, int batch_no,
                                                                  batch_result outcome) {
   if (!is_uuid(task_id) || batch_no < 0 || !valid_counts(outcome.counts))
     co_return make_error_code(errc::invalid_argument);
-  const bool failed = outcome.outcome == batch_outcome::failed;
-  const bool in_doubt = outcome.outcome == batch_outcome::posted_in_doubt;
-  const std::string new_state = failed ? "failed" : "posted";
-  const std::string reason = outcome.error.value_or(failed ? "batch failed" : std::string());
-  const std::string rejected = rejected_json(outcome.rejected);
-  const auto& c = outcome.counts;
+  finish_request req(co_await net::this_coro::executor);
+  req.task_id = std::move(task_id);
+  req.batch_no = batch_no;
+  req.rejected = rejected_json(outcome.rejected);
+  req.outcome = std::move(outcome);
+  bool lead = false;
+  {
+    std::lock_guard lock(finish_mu_);
+    finish_queue_.push_back(&req);
+    lead = !finishing_;
+    finishing_ = true;
+  }
+  if (!lead) {
+    co_await req.wake.async_receive(net::as_tuple(net::use_awaitable));
+    if (!req.lead)
+      co_return std::move(req.report);
+  }
+  co_await commit_finishes(&req);
+  co_return std::move(req.report);
+}
 
-  auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<finish_report> {
-    // The batch row first and the task row last, by the UPDATE of its counters: every batch of
-    // a task updates that one row, and a row lock lasts until the commit's WAL flush, so the
-    // batches of a task commit one after another. Locked last, the row is held for one
-    // statement and the flush instead of the whole transaction (bench/README.md, "Where the
-    // time goes"). The UPDATE's row lock is also what lets exactly one of several concurrent
-    // calls see done + failed reach the total and finalize. cancel_task and fail_task lock the
-    // task first, then skip pending batches: with a finish on a pending batch (no ids to post,
-    // or a dead-lettered job) that can deadlock, which Postgres breaks and db_pool reruns.
-    const auto batch_rows = tx.exec_params(
-        "SELECT b.state, t.status FROM batches b JOIN tasks t ON t.id = b.task_id "
-        "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
-        task_id, batch_no);
-    if (batch_rows.empty())
-      return std::nullopt;
-    finish_report out;
-    out.state = state_from_db(batch_rows[0][0]);
-    out.status = detail::status_from_db(batch_rows[0][1]);
-    if (is_finished(out.state))
-      return out;
-
-    tx.exec_params(
-        "UPDATE batches SET state = $3, posted_count = $4, rejected_count = $5, in_doubt = $6, "
-        "error = $7, updated_at = now() WHERE task_id = $1 AND batch_no = $2",
-        task_id, batch_no, new_state, static_cast<int>(c.posted), static_cast<int>(c.rejected),
-        in_doubt, outcome.error ? outcome.error->c_str() : nullptr);
-    if (!outcome.rejected.empty())
-      tx.exec_params(
-          "INSERT INTO rejected_records (task_id, batch_no, animal_id, reason, raw) "
-          "SELECT $1, $2, r.animal_id, r.reason, r.raw "
-          "FROM jsonb_to_recordset($3::jsonb) AS r(animal_id bigint, reason text, raw text)",
-          task_id, batch_no, rejected);
-    const auto totals = tx.exec_params1(
-        std::string("UPDATE tasks SET pages = pages + $4, fetched = fetched + $5, "
-                    "posted = posted + $6, rejected = rejected + $7, retries = retries + $8, "
-                    "hedges = hedges + $9, in_doubt = in_doubt + $10, "
-                    "batches_done = batches_done + $11, batches_failed = batches_failed + $12, "
-                    "updated_at = now(), errors = CASE WHEN $12 = 1 THEN ") +
-            append_error_sql +
-            " ELSE errors END WHERE id = $1 "
-            "RETURNING batches_total, batches_done, batches_failed, status",
-        task_id, batch_no, reason, c.pages, c.fetched, c.posted, c.rejected, c.retries, c.hedges,
-        in_doubt ? 1 : 0, failed ? 0 : 1, failed ? 1 : 0);
-    out.applied = true;
-    out.state = failed ? batch_state::failed : batch_state::posted;
-    const int total = totals[0].as<int>();
-    const int done = totals[1].as<int>();
-    const int failures = totals[2].as<int>();
-    out.status = detail::status_from_db(totals[3]);
-    if (out.status == task_status::running && done + failures >= total) {
-      out.status = failures > 0 ? task_status::failed : task_status::succeeded;
-      out.finalized = true;
-      const std::string summary =
-          std::to_string(failures) + " of " + std::to_string(total) + " batches failed";
-      tx.exec_params(
-          "UPDATE tasks SET status = $2, finished_at = now(), updated_at = now(), "
-          "errors = CASE WHEN $2 = 'failed' THEN jsonb_path_query_array(errors || "
-          "jsonb_build_array(jsonb_build_object('at', now(), 'batch', NULL, 'reason', "
-          "$3::text)), '$[0 to 99]') ELSE errors END WHERE id = $1",
-          task_id, std::string(to_string(out.status)), summary);
+net::awaitable<void> batch_ledger::commit_finishes(finish_request* self) {
+  std::vector<finish_request*> group;
+  {
+    std::lock_guard lock(finish_mu_);
+    group.swap(finish_queue_);
+  }
+  // Batch rows first, then task rows, each in (task, batch) order: two groups lock in the same
+  // order. The task row is locked last, by the UPDATE of its counters, so it is held for the
+  // rest of the transaction and the flush only; that UPDATE's lock is also what lets exactly
+  // one of several concurrent finishes see done + failed reach the total. cancel_task and
+  // fail_task lock the task first, then skip pending batches: with a finish on a pending batch
+  // (no ids to post, or a dead-lettered job) that can deadlock, which Postgres breaks and
+  // db_pool reruns.
+  std::vector<std::size_t> order(group.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(group[a]->task_id, group[a]->batch_no) <
+           std::tie(group[b]->task_id, group[b]->batch_no);
+  });
+  auto body = [&](pqxx::work& tx) {
+    finish_group out(group.size());
+    for (const std::size_t i : order) {
+      const auto& req = *group[i];
+      // The same batch twice in one group (a duplicate job) reads the first one's write here
+      // and finds the batch finished, as it would in a transaction of its own.
+      const auto rows = tx.exec_params(
+          "SELECT b.state, t.status FROM batches b JOIN tasks t ON t.id = b.task_id "
+          "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
+          req.task_id, req.batch_no);
+      if (rows.empty())
+        continue;
+      finish_report report;
+      report.state = state_from_db(rows[0][0]);
+      report.status = detail::status_from_db(rows[0][1]);
+      if (!is_finished(report.state)) {
+        record_batch(tx, req.outcome, req.task_id, req.batch_no, req.rejected);
+        report.applied = true;
+        report.state = req.outcome.outcome == batch_outcome::failed ? batch_state::failed
+                                                                    : batch_state::posted;
+      }
+      out[i] = report;
+    }
+    for (const std::size_t i : order) {
+      if (out[i] && out[i]->applied)
+        add_to_task(tx, group[i]->outcome, group[i]->task_id, group[i]->batch_no, *out[i]);
     }
     return out;
-  });
-  if (!r)
-    co_return r.error();
-  if (!*r)
-    co_return make_error_code(db_errc::not_found);
-  co_return **r;
+  };
+  result<finish_group> done = make_error_code(db_errc::query_failed);
+  try {
+    done = co_await db_->run(body);
+  } catch (const std::exception& e) {
+    // A bug; the waiting calls must still be woken, each with an error.
+    spdlog::error("batch ledger: committing {} finish(es) threw: {}", group.size(), e.what());
+  }
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!done)
+      group[i]->report = done.error();
+    else if ((*done)[i])
+      group[i]->report = *(*done)[i];
+    else
+      group[i]->report = make_error_code(db_errc::not_found);
+  }
+  // Pick the next committer before waking anyone: a woken call returns and its request is gone.
+  finish_request* next = nullptr;
+  {
+    std::lock_guard lock(finish_mu_);
+    if (finish_queue_.empty()) {
+      finishing_ = false;
+    } else {
+      next = finish_queue_.front();
+      next->lead = true;
+    }
+  }
+  for (auto* req : group) {
+    if (req != self)
+      req->wake.try_send(error_code{});
+  }
+  if (next)
+    next->wake.try_send(error_code{});
 }
 
 net::awaitable<result<std::vector<doubtful_batch>>> batch_ledger::list_in_doubt(

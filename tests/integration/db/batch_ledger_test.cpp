@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <future>
 #include <set>
+#include <thread>
 
 #include <pqxx/result>
 
@@ -178,6 +180,38 @@ TEST_F(batch_ledger_test, concurrent_finish_of_the_last_two_batches_finalizes_on
     EXPECT_EQ(t.counters.posted, 10);
     EXPECT_EQ(t.counters.retries, 2);
   }
+}
+
+TEST_F(batch_ledger_test, finishes_called_at_once_are_each_recorded_once_and_finalize_once) {
+  // Twelve finishes of one task at once, on two threads, with a duplicate of batch 3 (a
+  // redelivered job): they are committed in groups, and each group must give every call the
+  // answer a transaction of its own would.
+  const auto id = started_task(11);
+  net::io_context ioc;
+  std::vector<std::future<result<finish_report>>> done;
+  for (int b = 0; b < 11; ++b)
+    done.push_back(net::co_spawn(ioc, ledger_->finish_batch(id, b, posted(b)), net::use_future));
+  done.push_back(net::co_spawn(ioc, ledger_->finish_batch(id, 3, posted(3)), net::use_future));
+  std::thread second([&] { ioc.run(); });
+  ioc.run();
+  second.join();
+  int applied = 0, finalized = 0;
+  for (auto& f : done) {
+    auto r = f.get();
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(r->state, batch_state::posted);
+    applied += r->applied ? 1 : 0;
+    finalized += r->finalized ? 1 : 0;
+  }
+  EXPECT_EQ(applied, 11);
+  EXPECT_EQ(finalized, 1);
+  const task t = task_of(id);
+  EXPECT_EQ(t.status, task_status::succeeded);
+  EXPECT_EQ(t.batches_done, 11);
+  EXPECT_EQ(t.counters.posted, 55);  // 0 + 1 + ... + 10, batch 3 once
+  EXPECT_EQ(t.counters.pages, 110);
+  for (int b = 0; b < 11; ++b)
+    EXPECT_EQ(state_of(id, b).posted_count, b);
 }
 
 TEST_F(batch_ledger_test, a_failed_batch_fails_the_task_with_reasons) {

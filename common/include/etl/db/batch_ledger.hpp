@@ -4,13 +4,14 @@
 // undoes a claim when home's answer proves the POST was not taken. `task_ids` gives every id of
 // a task one owning batch, so an id the listing repeats in two batches is posted once.
 //
-// Every function runs one transaction on the db_pool's threads and is safe to call twice for the
-// same step (a redelivered batch job): the second call changes nothing and reports the state the
-// first one left. Errors: invalid_argument (task id not a uuid, a negative count), not_found (no
-// such batch), and those of `db_pool::run`.
+// Every function runs one transaction on the db_pool's threads (finish_batch's may hold other
+// finishes too) and is safe to call twice for the same step (a redelivered batch job): the second
+// call changes nothing and reports the state the first one left. Errors: invalid_argument (task id
+// not a uuid, a negative count), not_found (no such batch), and those of `db_pool::run`.
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -111,14 +112,16 @@ class batch_ledger {
   // as it is. Returns the state afterwards.
   net::awaitable<result<batch_state>> back_to_pending(std::string task_id, int batch_no);
 
-  // Records the batch's outcome and adds its counts to the task, in one transaction that locks
-  // the task row, then the batch row, so that of two batches finishing at once exactly one sees
-  // the last count. Unless the batch is already posted, failed or skipped (then applied = false
-  // and nothing changes): writes the batch row, inserts the rejected records, adds the counts,
-  // batches_done or batches_failed + 1 (plus in_doubt + 1 for posted_in_doubt; a failure's
-  // error goes to the task's errors), and when done + failed == total on a running task, sets
-  // it succeeded (no failed batch) or failed, with finished_at. On a task already cancelled or
-  // failed the counts are still added but the status stays.
+  // Records the batch's outcome and adds its counts to the task. Unless the batch is already
+  // posted, failed or skipped (then applied = false and nothing changes): writes the batch row,
+  // inserts the rejected records, adds the counts, batches_done or batches_failed + 1 (plus
+  // in_doubt + 1 for posted_in_doubt; a failure's error goes to the task's errors), and when
+  // done + failed == total on a running task, sets it succeeded (no failed batch) or failed,
+  // with finished_at; of two batches finishing at once exactly one sees the last count. On a
+  // task already cancelled or failed the counts are still added but the status stays.
+  // Finishes called while another is being committed wait and are committed together, in one
+  // transaction (group commit: see finish_request in the .cpp); each is committed when its call
+  // returns, and a failure of that transaction is every one's error.
   net::awaitable<result<finish_report>> finish_batch(std::string task_id, int batch_no,
                                                      batch_result outcome);
 
@@ -131,7 +134,14 @@ class batch_ledger {
   net::awaitable<result<std::vector<rejected_id>>> list_rejected(std::string task_id);
 
  private:
+  struct finish_request;
+  // Commits the finishes queued now, in one transaction, on behalf of `self` and the others.
+  net::awaitable<void> commit_finishes(finish_request* self);
+
   db_pool* db_;
+  std::mutex finish_mu_;
+  std::vector<finish_request*> finish_queue_;  // waiting for the next transaction
+  bool finishing_ = false;                     // a transaction of finishes is under way
 };
 
 }  // namespace etl
