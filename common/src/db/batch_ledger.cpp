@@ -298,49 +298,73 @@ net::awaitable<void> batch_ledger::commit_finishes(finish_request* self) {
     return std::tie(group[a]->task_id, group[a]->batch_no) <
            std::tie(group[b]->task_id, group[b]->batch_no);
   });
-  auto body = [&](pqxx::work& tx) {
-    finish_group out(group.size());
-    for (const std::size_t i : order) {
-      const auto& req = *group[i];
-      // The same batch twice in one group (a duplicate job) reads the first one's write here
-      // and finds the batch finished, as it would in a transaction of its own.
-      const auto rows = tx.exec_params(
-          "SELECT b.state, t.status FROM batches b JOIN tasks t ON t.id = b.task_id "
-          "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
-          req.task_id, req.batch_no);
-      if (rows.empty())
-        continue;
-      finish_report report;
-      report.state = state_from_db(rows[0][0]);
-      report.status = detail::status_from_db(rows[0][1]);
-      if (!is_finished(report.state)) {
-        record_batch(tx, req.outcome, req.task_id, req.batch_no, req.rejected);
-        report.applied = true;
-        report.state = req.outcome.outcome == batch_outcome::failed ? batch_state::failed
-                                                                    : batch_state::posted;
+  // The transaction body for the finishes `which` (indices into group, in lock order).
+  auto body_for = [&group](const std::vector<std::size_t>& which) {
+    return [&group, &which](pqxx::work& tx) {
+      finish_group out(group.size());
+      for (const std::size_t i : which) {
+        const auto& req = *group[i];
+        // The same batch twice in one group (a duplicate job) reads the first one's write here
+        // and finds the batch finished, as it would in a transaction of its own.
+        const auto rows = tx.exec_params(
+            "SELECT b.state, t.status FROM batches b JOIN tasks t ON t.id = b.task_id "
+            "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
+            req.task_id, req.batch_no);
+        if (rows.empty())
+          continue;
+        finish_report report;
+        report.state = state_from_db(rows[0][0]);
+        report.status = detail::status_from_db(rows[0][1]);
+        if (!is_finished(report.state)) {
+          record_batch(tx, req.outcome, req.task_id, req.batch_no, req.rejected);
+          report.applied = true;
+          report.state = req.outcome.outcome == batch_outcome::failed ? batch_state::failed
+                                                                      : batch_state::posted;
+        }
+        out[i] = report;
       }
-      out[i] = report;
+      for (const std::size_t i : which) {
+        if (out[i] && out[i]->applied)
+          add_to_task(tx, group[i]->outcome, group[i]->task_id, group[i]->batch_no, *out[i]);
+      }
+      return out;
+    };
+  };
+  // Hands each of `which` its report from `done`.
+  auto report_to = [&group](const std::vector<std::size_t>& which,
+                            const result<finish_group>& done) {
+    for (const std::size_t i : which) {
+      if (!done)
+        group[i]->report = done.error();
+      else if ((*done)[i])
+        group[i]->report = *(*done)[i];
+      else
+        group[i]->report = make_error_code(db_errc::not_found);
     }
-    for (const std::size_t i : order) {
-      if (out[i] && out[i]->applied)
-        add_to_task(tx, group[i]->outcome, group[i]->task_id, group[i]->batch_no, *out[i]);
-    }
-    return out;
   };
   result<finish_group> done = make_error_code(db_errc::query_failed);
   try {
-    done = co_await db_->run(body);
+    done = co_await db_->run(body_for(order));
   } catch (const std::exception& e) {
     // A bug; the waiting calls must still be woken, each with an error.
     spdlog::error("batch ledger: committing {} finish(es) threw: {}", group.size(), e.what());
   }
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    if (!done)
-      group[i]->report = done.error();
-    else if ((*done)[i])
-      group[i]->report = *(*done)[i];
-    else
-      group[i]->report = make_error_code(db_errc::not_found);
+  report_to(order, done);
+  if (!done && group.size() > 1 && done.error() == db_errc::query_failed) {
+    // One finish the database refuses must not fail the others with it, delivery after
+    // delivery: each alone, so only its own call gets the error.
+    spdlog::warn("batch ledger: {} finishes committed together failed ({}); committing each alone",
+                 group.size(), done.error().message());
+    for (const std::size_t i : order) {
+      const std::vector<std::size_t> one{i};
+      result<finish_group> alone = make_error_code(db_errc::query_failed);
+      try {
+        alone = co_await db_->run(body_for(one));
+      } catch (const std::exception& e) {
+        spdlog::error("batch ledger: committing a finish threw: {}", e.what());
+      }
+      report_to(one, alone);
+    }
   }
   // Pick the next committer before waking anyone: a woken call returns and its request is gone.
   finish_request* next = nullptr;

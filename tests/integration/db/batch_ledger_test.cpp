@@ -214,6 +214,34 @@ TEST_F(batch_ledger_test, finishes_called_at_once_are_each_recorded_once_and_fin
     EXPECT_EQ(state_of(id, b).posted_count, b);
 }
 
+TEST_F(batch_ledger_test, a_finish_the_database_refuses_fails_alone_not_with_its_group) {
+  // Six finishes at once; batch 2's rejected record is not valid UTF-8, which Postgres refuses.
+  // Committed together, that would fail every finish of its group: only batch 2 may fail.
+  const auto id = started_task(6);
+  net::io_context ioc;
+  std::vector<std::future<result<finish_report>>> done;
+  for (int b = 0; b < 6; ++b) {
+    auto outcome = posted(b);
+    if (b == 2)
+      outcome.rejected = {{20, "bad bytes", std::string("{\"name\":\"\xff\xfe\"}")}};
+    done.push_back(
+        net::co_spawn(ioc, ledger_->finish_batch(id, b, std::move(outcome)), net::use_future));
+  }
+  ioc.run();
+  for (int b = 0; b < 6; ++b) {
+    auto r = done[static_cast<std::size_t>(b)].get();
+    if (b == 2) {
+      ASSERT_FALSE(r) << "Postgres took a record that is not UTF-8";
+      EXPECT_EQ(r.error(), db_errc::query_failed) << r.error().message();
+    } else {
+      ASSERT_TRUE(r) << "batch " << b << ": " << r.error().message();
+      EXPECT_TRUE(r->applied) << "batch " << b;
+    }
+  }
+  EXPECT_EQ(task_of(id).batches_done, 5);
+  EXPECT_EQ(state_of(id, 2).state, batch_state::pending);
+}
+
 TEST_F(batch_ledger_test, a_failed_batch_fails_the_task_with_reasons) {
   const auto id = started_task(2);
   ASSERT_TRUE(await(ledger_->finish_batch(id, 0, posted(2))));
