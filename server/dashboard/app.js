@@ -6,7 +6,8 @@
 
 const POLL_MS = 1000;
 const REQUEST_TIMEOUT_MS = 5000;
-const LIST_LIMIT = 25;
+const LIST_LIMIT = 25; // tasks shown at first, and added by "Show older tasks"
+const PAGE_MAX = 100; // the API's largest page
 const TOKEN_KEY = 'etl-api-token';
 
 const STATUS_ICONS = {
@@ -23,6 +24,7 @@ const state = {
   needToken: false,
   lastTriggered: '',
   lastOk: null, // when the list was last read
+  shown: LIST_LIMIT, // how many of the newest tasks the table shows
   rows: new Map(), // task id -> the row's elements
 };
 
@@ -127,11 +129,37 @@ function schedule(delay) {
   state.timer = setTimeout(refresh, delay);
 }
 
+// The newest `count` tasks and whether older ones exist: pages of the list, following its
+// cursor, one task beyond `count` to tell. Resolves to {ok, reply, tasks, more}; without ok,
+// `reply` is the answer that was not a list.
+async function listTasks(count) {
+  let tasks = [];
+  let cursor = null;
+  for (;;) {
+    const limit = Math.min(PAGE_MAX, count + 1 - tasks.length);
+    const query = `limit=${limit}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '');
+    const reply = await api('GET', `/extractor/tasks?${query}`);
+    if (reply.status !== 200 || !reply.body || !Array.isArray(reply.body.tasks)) {
+      return { ok: false, reply, tasks: [], more: false };
+    }
+    tasks = tasks.concat(reply.body.tasks);
+    cursor = reply.body.next_cursor;
+    if (tasks.length > count || !cursor) {
+      return { ok: true, reply, tasks: tasks.slice(0, count), more: tasks.length > count };
+    }
+  }
+}
+
+function showOlder() {
+  state.shown += LIST_LIMIT;
+  schedule(0);
+}
+
 async function refresh() {
   state.timer = null;
-  let reply;
+  let list;
   try {
-    reply = await api('GET', `/extractor/tasks?limit=${LIST_LIMIT}`);
+    list = await listTasks(state.shown);
   } catch (err) {
     const why = err && err.name === 'TimeoutError' ? 'no answer in 5 s' : 'connection failed';
     showError(`Cannot reach etl-server (${why}). Retrying every second; ` + (state.lastOk
@@ -141,11 +169,12 @@ async function refresh() {
     schedule(POLL_MS);
     return;
   }
+  const reply = list.reply;
   if (reply.status === 401) {
     showError('');
     return; // askForToken() showed the form; polling resumes once a token is given
   }
-  if (reply.status !== 200 || !reply.body || !Array.isArray(reply.body.tasks)) {
+  if (!list.ok) {
     showError(`etl-server could not list the tasks (${errorText(reply)}). Retrying every second.`);
     setLive('down', 'Server error');
     schedule(POLL_MS);
@@ -155,7 +184,8 @@ async function refresh() {
   state.needToken = false;
   $('token-form').hidden = true;
   $('forget-token').hidden = !state.token;
-  render(reply.body.tasks);
+  render(list.tasks);
+  $('more').hidden = !list.more;
   state.lastOk = new Date();
   setLive('live', 'Live · updated ' + state.lastOk.toLocaleTimeString());
   schedule(POLL_MS);
@@ -421,6 +451,7 @@ function start() {
   $('trigger-form').addEventListener('submit', trigger);
   $('token-form').addEventListener('submit', useToken);
   $('forget-token').addEventListener('click', forgetToken);
+  $('more').addEventListener('click', showOlder);
   $('forget-token').hidden = !state.token;
   document.addEventListener('visibilitychange', () => schedule(0));
   schedule(0);

@@ -1,6 +1,6 @@
 // The dashboard in a real browser: Debian's chromium, driven by playwright-core.
 //
-//   node tests/browser/dashboard.mjs <base-url> <screenshot.png> [--token TOKEN]
+//   node tests/browser/dashboard.mjs <base-url> <screenshot.png> [--token TOKEN] [--older N]
 //
 // Opens the page (with --token: expects it to ask for the API token, and gives it), checks the
 // audit-mode box, clicks "Start a task", waits (bounded) for the new task's bar to reach 100%
@@ -8,6 +8,9 @@
 // from the API, and saves a screenshot (with --token, also <screenshot>-prompt.png of the page
 // asking for the token). Prints "task_id=<id>" and exits 0 when all of that held;
 // otherwise prints what failed to stderr (and saves the screenshot if it can) and exits 1.
+// With --older N (N tasks exist, 25 < N <= 50) it starts nothing: the table must show the 25
+// newest and "Show older tasks", and after a click all N, newest first, and no such button;
+// prints "older=N".
 // Run by tests/integration/server/dashboard_test.cpp against a service_stack.
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
@@ -17,14 +20,21 @@ const WHOLE_RUN_MS = 120_000;
 const TASK_DONE_MS = 90_000;
 
 function usage() {
-  console.error('usage: node dashboard.mjs <base-url> <screenshot.png> [--token TOKEN]');
+  console.error('usage: node dashboard.mjs <base-url> <screenshot.png> [--token TOKEN] [--older N]');
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
-if (args.length !== 2 && !(args.length === 4 && args[2] === '--token')) usage();
+if (args.length < 2 || args.length % 2 !== 0) usage();
 const [baseUrl, screenshotPath] = args;
-const token = args.length === 4 ? args[3] : '';
+let token = '';
+let older = 0;
+for (let i = 2; i < args.length; i += 2) {
+  if (args[i] === '--token') token = args[i + 1];
+  else if (args[i] === '--older') older = Number(args[i + 1]);
+  else usage();
+}
+if (older && !(older > 25 && older <= 50)) usage();
 
 class check_failed extends Error {}
 function check(cond, message) {
@@ -82,6 +92,11 @@ async function run() {
     throw new check_failed('the page never showed "Live": ' +
       `${await page.locator('#live').innerText()} / ${await page.locator('#error').innerText()}`);
   });
+
+  if (older) {
+    await checkOlder();
+    return;
+  }
 
   const audit = page.getByLabel('Audit mode');
   await audit.check();
@@ -145,6 +160,29 @@ async function run() {
   await page.screenshot({ path: screenshotPath, fullPage: true });
   console.log(`dashboard: screenshot ${screenshotPath}`);
   console.log(`task_id=${taskId}`);
+}
+
+// The table pages back: 25 rows and "Show older tasks", then all `older` rows, newest first.
+async function checkOlder() {
+  const rows = page.locator('#task-rows tr');
+  const more = page.getByRole('button', { name: 'Show older tasks' });
+  await more.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+    throw new check_failed(`with ${older} tasks, no "Show older tasks" button`);
+  });
+  check(await rows.count() === 25, `the table shows ${await rows.count()} rows, not 25`);
+  const newest = await rows.first().getAttribute('data-task-id');
+  await more.click();
+  await page.waitForFunction((n) => document.querySelectorAll('#task-rows tr').length === n,
+    older, { timeout: 10_000 }).catch(async () => {
+    throw new check_failed(`after "Show older tasks" the table shows ${await rows.count()} ` +
+      `rows, not ${older}`);
+  });
+  check(!(await more.isVisible()), 'every task is shown, yet "Show older tasks" is still there');
+  check(await rows.first().getAttribute('data-task-id') === newest,
+    'the newest task is no longer first');
+  check(pageProblems.length === 0, pageProblems.join('; '));
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+  console.log(`older=${older}`);
 }
 
 const watchdog = setTimeout(() => {

@@ -63,13 +63,17 @@ struct browser_run {
 // Runs tests/browser/dashboard.mjs against the stack; bounded by the script's own watchdog and
 // by a deadline here.
 browser_run run_browser(service_stack& stack, const fs::path& screenshot,
-                        const std::string& token = {}) {
+                        const std::string& token = {}, int older = 0) {
   std::vector<std::string> args = {
       find_in_path("node").string(), (browser_dir / "dashboard.mjs").string(),
       "http://127.0.0.1:" + std::to_string(stack.port()), screenshot.string()};
   if (!token.empty()) {
     args.push_back("--token");
     args.push_back(token);
+  }
+  if (older > 0) {
+    args.push_back("--older");
+    args.push_back(std::to_string(older));
   }
   child_options o;
   o.merge_stderr = true;
@@ -186,6 +190,20 @@ TEST(dashboard, with_an_api_token_the_page_asks_for_it_and_then_works) {
   ASSERT_TRUE(t);
   ASSERT_EQ(t->status, 200) << t->body;
   EXPECT_EQ(json::parse(t->body).at("status").as_string(), "succeeded");
+}
+
+TEST(dashboard, in_chromium_older_tasks_are_one_click_away) {
+  if (const auto missing = browser_test_missing(); !missing.empty())
+    FAIL() << missing;
+  // The API alone: 30 queued tasks, more than the 25 the table shows at first.
+  service_stack_options o;
+  o.start_worker = false;
+  service_stack stack(o);
+  for (int i = 0; i < 30; ++i)
+    stack.trigger(false);
+  const auto run = run_browser(stack, screenshot_path("dashboard-older.png"), {}, 30);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("older=30"), std::string::npos) << run.output;
 }
 
 }  // namespace
