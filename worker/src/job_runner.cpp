@@ -110,6 +110,12 @@ net::awaitable<void> job_runner::bury(dead_job d) {
   const auto reason = type + " job dead-lettered: " + d.reason;
   ctx_.counters().count_job(job_kind_of(type), job_end::dead_lettered);
   spdlog::error("task {}: {}", task_id, reason);
+  co_await record_until_done(d, reason);
+}
+
+net::awaitable<void> job_runner::record_until_done(const dead_job& d, const std::string& reason) {
+  const auto task_id = field(d.fields, "task");
+  const auto type = field(d.fields, "type");
   const auto give_up = std::chrono::steady_clock::now() + bury_limit;
   std::chrono::milliseconds pause{250};
   for (;;) {
@@ -130,11 +136,40 @@ net::awaitable<void> job_runner::bury(dead_job d) {
   }
 }
 
+net::awaitable<void> job_runner::bury_recent_again() {
+  auto dead = co_await ctx_.queue().recent_dead(rebury_window, rebury_count);
+  if (!dead) {
+    spdlog::warn("job queue: reading the recent dead letters: {}", dead.error().message());
+    co_return;
+  }
+  // Recording is idempotent: a task already failed, or a batch already finished, stays as it is.
+  for (const auto& d : *dead) {
+    if (stopping_)
+      break;
+    const auto reason = field(d.fields, "type") + " job dead-lettered: " + d.reason;
+    co_await record_until_done(d, reason);
+  }
+}
+
 net::awaitable<void> job_runner::run() {
   auto ex = co_await net::this_coro::executor;
   using signal_channel = net::experimental::concurrent_channel<void(error_code)>;
   signal_channel finished(ex, slots_);
   std::chrono::milliseconds backoff{100};
+  // Burials run beside the jobs, in a slot of their own: they may wait out a Postgres outage.
+  auto ended = [this, &finished](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& err) {
+        spdlog::error("a job failed with an exception: {}", err.what());
+      }
+    }
+    --running_;
+    finished.try_send(error_code{});
+  };
+  ++running_;
+  net::co_spawn(ex, bury_recent_again(), ended);
 
   while (!stopping_) {
     if (running_ >= slots_) {
@@ -149,18 +184,6 @@ net::awaitable<void> job_runner::run() {
       continue;
     }
     backoff = std::chrono::milliseconds{100};
-    // A burial runs beside the jobs, in a slot of its own: it may wait out a Postgres outage.
-    auto ended = [this, &finished](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& err) {
-          spdlog::error("a job failed with an exception: {}", err.what());
-        }
-      }
-      --running_;
-      finished.try_send(error_code{});
-    };
     for (auto& d : next->dead) {
       ++running_;
       net::co_spawn(ex, bury(std::move(d)), ended);

@@ -1,5 +1,8 @@
 #include "etl/queue/job_queue.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <charconv>
@@ -402,6 +405,38 @@ bool job_queue::holds(const job& j) const {
   return held_.contains(j.id);
 }
 
+result<std::vector<dead_job>> job_queue::recent_dead_blocking(std::chrono::milliseconds window,
+                                                              std::size_t count) {
+  const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch() - window)
+                         .count();
+  auto reply = once_more_if_lost([&] {
+    return cmd_conn_.command({"XREVRANGE", opts_.dead_letter_stream, "+",
+                              std::to_string(std::max<std::int64_t>(since, 0)), "COUNT",
+                              std::to_string(count)});
+  });
+  if (!reply)
+    return reply.error();
+  auto entries = parse_stream_entries(*reply);
+  if (!entries)
+    return entries.error();
+  std::vector<dead_job> out;
+  out.reserve(entries->size());
+  for (auto& e : *entries) {
+    dead_job d;
+    d.dead_id = e.id;
+    d.fields = std::move(e.fields);
+    // The entry's own keys (see dead_job) back out of the job's fields.
+    d.reason = d.fields["reason"];
+    d.id = d.fields["job_id"];
+    d.deliveries = std::atoll(d.fields["deliveries"].c_str());
+    for (const char* key : {"reason", "job_id", "deliveries", "stream"})
+      d.fields.erase(key);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 result<queue_stats> job_queue::stats_blocking() {
   auto replies = once_more_if_lost([&] {
     return cmd_conn_.pipeline({{"XLEN", opts_.stream},
@@ -542,6 +577,12 @@ net::awaitable<error_code> job_queue::hand_back(job j, std::string reason) {
 
 net::awaitable<result<queue_stats>> job_queue::stats() {
   co_return co_await run_blocking(pool_.get_executor(), [this] { return stats_blocking(); });
+}
+
+net::awaitable<result<std::vector<dead_job>>> job_queue::recent_dead(
+    std::chrono::milliseconds window, std::size_t count) {
+  co_return co_await run_blocking(
+      pool_.get_executor(), [this, window, count] { return recent_dead_blocking(window, count); });
 }
 
 net::awaitable<error_code> job_queue::ping() {

@@ -532,10 +532,12 @@ std::optional<std::pair<std::int64_t, std::int64_t>> the_pending_job(redis_conne
   return std::pair{e.elements[3].integer, e.elements[2].integer};
 }
 
-TEST(faults, a_job_dead_lettered_while_postgres_is_down_still_fails_its_task) {
-  // A source nobody listens on: the plan job fails on both its deliveries. Postgres stops after
-  // the last one is handed back and before the queue dead-letters it, a 6 s lease later; the
-  // worker must keep trying to fail the task until Postgres is back.
+// A source nobody listens on: the plan job fails on both its deliveries. Postgres stops after
+// the last one is handed back and before the queue dead-letters it, a 6 s lease later; the
+// worker must keep trying to fail the task until Postgres is back. With `kill_worker` the worker
+// process that dead-lettered it is SIGKILLed while it tries: the one the supervisor starts
+// instead must record it.
+void dead_letter_during_a_postgres_outage(bool kill_worker) {
   const auto started = steady::now();
   auto stack = make_service_stack(
       {"--pages", "5"}, {"ETL_SOURCE_URL=http://127.0.0.1:9", "ETL_RETRY_ATTEMPTS=2",
@@ -568,12 +570,27 @@ TEST(faults, a_job_dead_lettered_while_postgres_is_down_still_fails_its_task) {
                                        << stack.log_tail();
     std::this_thread::sleep_for(20ms);
   }
+  if (kill_worker) {
+    auto children = children_of(stack.worker().pid());
+    ASSERT_EQ(children.size(), 1U);
+    ASSERT_EQ(::kill(children.front(), SIGKILL), 0);
+  }
   shared_postgres().start();
   const auto t = stack.wait_finished(id, 60s);
   ASSERT_EQ(status_of(t), "failed") << json::serialize(t);
   const auto errors = json::serialize(t.at("errors"));
   EXPECT_NE(errors.find("plan job dead-lettered"), std::string::npos) << errors;
-  print_figures("dead-letter-while-postgres-down", {1, 0, 0, 0}, started);
+  print_figures(kill_worker ? "dead-letter-while-postgres-down-worker-killed"
+                            : "dead-letter-while-postgres-down",
+                {kill_worker ? 2 : 1, 0, 0, 0}, started);
+}
+
+TEST(faults, a_job_dead_lettered_while_postgres_is_down_still_fails_its_task) {
+  dead_letter_during_a_postgres_outage(false);
+}
+
+TEST(faults, a_dead_job_whose_worker_died_before_recording_it_still_fails_its_task) {
+  dead_letter_during_a_postgres_outage(true);
 }
 
 // --- Two tasks at once -------------------------------------------------------------------------

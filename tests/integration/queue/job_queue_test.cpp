@@ -333,11 +333,53 @@ TEST(job_queue, a_job_delivered_too_often_is_dead_lettered_with_the_reason) {
   // Its recorded error went with it.
   EXPECT_EQ(raw.command({"HLEN", "etl:jobs:errors"})->integer, 0);
 
+  // A worker starting later reads it back as it was handed out, within the window only.
+  auto recent = q.recent_dead_blocking(std::chrono::minutes(10), 100);
+  ASSERT_TRUE(recent) << recent.error().message();
+  ASSERT_EQ(recent->size(), 1u);
+  const dead_job& again = (*recent)[0];
+  EXPECT_EQ(again.id, d.id);
+  EXPECT_EQ(again.dead_id, d.dead_id);
+  EXPECT_EQ(again.fields, fields);
+  EXPECT_EQ(again.reason, d.reason);
+  EXPECT_EQ(again.deliveries, 3);
+
   // It never comes back.
   auto later = q.next_blocking(1);
   ASSERT_TRUE(later);
   EXPECT_TRUE(later->jobs.empty());
   EXPECT_TRUE(later->dead.empty());
+}
+
+TEST(job_queue, recent_dead_letters_are_read_back_within_the_window_only) {
+  test::redis_server server;
+  job_queue q(redis_test_options(server));
+  redis_connection raw(redis_test_options(server));
+  const auto two_hours_ago =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch() - std::chrono::hours(2))
+          .count();
+  auto old =
+      raw.command({"XADD", "etl:jobs:dead", std::to_string(two_hours_ago) + "-0", "type", "plan",
+                   "task", "t0", "reason", "old", "deliveries", "6", "job_id", "1-1"});
+  ASSERT_TRUE(old && old->is_text()) << (old ? old->str : old.error().message());
+  auto fresh = raw.command({"XADD", "etl:jobs:dead", "*", "type", "batch", "task", "t1", "batch",
+                            "4", "reason", "delivered 6 times", "deliveries", "6", "job_id", "2-1",
+                            "stream", "etl:jobs"});
+  ASSERT_TRUE(fresh && fresh->is_text()) << (fresh ? fresh->str : fresh.error().message());
+
+  auto recent = q.recent_dead_blocking(std::chrono::hours(1), 100);
+  ASSERT_TRUE(recent) << recent.error().message();
+  ASSERT_EQ(recent->size(), 1u);
+  const dead_job& d = (*recent)[0];
+  EXPECT_EQ(d.dead_id, fresh->str);
+  EXPECT_EQ(d.id, "2-1");
+  EXPECT_EQ(d.reason, "delivered 6 times");
+  EXPECT_EQ(d.deliveries, 6);
+  EXPECT_EQ(d.fields, (job_fields{{"type", "batch"}, {"task", "t1"}, {"batch", "4"}}));
+  auto all = q.recent_dead_blocking(std::chrono::hours(3), 100);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 2u);
 }
 
 TEST(job_queue, an_ack_clears_the_error_a_hand_back_recorded) {

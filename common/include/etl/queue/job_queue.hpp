@@ -140,6 +140,12 @@ class job_queue {
   // once. Fails with a redis_errc.
   net::awaitable<result<queue_stats>> stats();
 
+  // The dead-letter entries of the last `window`, newest first, at most `count`: what a worker
+  // starting up records again on their tasks, in case the worker that dead-lettered them died
+  // before it could. Fails with a redis_errc.
+  net::awaitable<result<std::vector<dead_job>>> recent_dead(std::chrono::milliseconds window,
+                                                            std::size_t count);
+
   // PING on the command connection, for readiness checks. Fails with a redis_errc
   // (unexpected_reply when the answer is not PONG).
   net::awaitable<error_code> ping();
@@ -151,6 +157,8 @@ class job_queue {
   error_code ack_blocking(const job& j);
   error_code hand_back_blocking(const job& j, std::string reason);
   result<queue_stats> stats_blocking();
+  result<std::vector<dead_job>> recent_dead_blocking(std::chrono::milliseconds window,
+                                                     std::size_t count);
   error_code ping_blocking();
 
  private:

@@ -2,8 +2,9 @@
 // several at once, acknowledges the done ones and hands back the others, and fails the task of
 // every job the queue dead-letters. A job that meets an unreachable Postgres (job_verdict::wait)
 // is kept and run again after a pause, for at most `wait_limit`; so is the recording of a dead
-// job on its task, for at most `bury_limit`. On stop it takes no new job and returns once the
-// jobs in hand have finished.
+// job on its task, for at most `bury_limit`; at start the recent dead letters are recorded
+// again, for a worker that died before it could. On stop it takes no new job and returns once
+// the jobs in hand have finished.
 #pragma once
 
 #include <atomic>
@@ -36,10 +37,18 @@ class job_runner {
   // How long a dead job's failure is tried on its task while Postgres is unreachable. Longer
   // than wait_limit: the job is out of the queue, so nothing else would ever fail its task.
   static constexpr std::chrono::minutes bury_limit{10};
+  // At start, the dead letters of this last stretch are recorded on their tasks again: the
+  // worker that dead-lettered one may have died before Postgres let it record it.
+  static constexpr std::chrono::hours rebury_window{1};
+  static constexpr std::size_t rebury_count = 100;
 
   net::awaitable<job_outcome> run_once(const job& j);
   net::awaitable<void> run_one(job j);
   net::awaitable<void> bury(dead_job d);
+  // Records a dead job on its task, trying again while Postgres is unreachable (bury_limit).
+  net::awaitable<void> record_until_done(const dead_job& d, const std::string& reason);
+  // At start: records the recent dead letters again (rebury_window, rebury_count).
+  net::awaitable<void> bury_recent_again();
   // One try at recording a dead job on its task (its batch failed, or the task failed).
   net::awaitable<error_code> record_burial(const dead_job& d, const std::string& reason);
 
