@@ -11,21 +11,12 @@
 #include <thread>
 
 #include "etl/test/redis_server.hpp"
+#include "etl/test/redis_test_options.hpp"
 
 namespace etl {
 namespace {
 
 using namespace std::chrono_literals;
-
-redis_options fast_options(const test::redis_server& server) {
-  auto opts = parse_redis_url(server.url());
-  EXPECT_TRUE(opts) << server.url();
-  opts->connect_timeout = 500ms;
-  opts->command_timeout = 1000ms;
-  opts->min_backoff = 50ms;
-  opts->max_backoff = 200ms;
-  return *opts;
-}
 
 metrics_publisher_options every(std::chrono::milliseconds interval) {
   metrics_publisher_options o;
@@ -58,16 +49,16 @@ std::int64_t wait_for_field(redis_connection& conn, const std::string& field, st
 
 TEST(metrics_publisher, deltas_of_two_processes_add_up_in_the_hash) {
   test::redis_server server;
-  redis_connection conn(fast_options(server));
+  redis_connection conn(redis_test_options(server));
   std::atomic<std::int64_t> a{0}, b{0};
   metrics_publisher pa(
-      fast_options(server),
+      redis_test_options(server),
       [&] {
         return metric_fields{{"x", a.load()}, {"only_a", 1}};
       },
       every(20ms));
   metrics_publisher pb(
-      fast_options(server),
+      redis_test_options(server),
       [&] {
         return metric_fields{{"x", b.load()}};
       },
@@ -85,10 +76,10 @@ TEST(metrics_publisher, an_outage_delays_counts_and_loses_none) {
   test::redis_server_options ro;
   ro.appendonly = true;  // the hash survives the restart, as with the production setup
   test::redis_server server(ro);
-  redis_connection conn(fast_options(server));
+  redis_connection conn(redis_test_options(server));
   std::atomic<std::int64_t> v{3};
   metrics_publisher p(
-      fast_options(server),
+      redis_test_options(server),
       [&] {
         return metric_fields{{"x", v.load()}};
       },
@@ -115,10 +106,10 @@ TEST(metrics_publisher, an_outage_delays_counts_and_loses_none) {
 
 TEST(metrics_publisher, stop_publishes_the_last_deltas) {
   test::redis_server server;
-  redis_connection conn(fast_options(server));
+  redis_connection conn(redis_test_options(server));
   std::atomic<std::int64_t> v{0};
   metrics_publisher p(
-      fast_options(server),
+      redis_test_options(server),
       [&] {
         return metric_fields{{"x", v.load()}};
       },
@@ -132,11 +123,12 @@ TEST(metrics_publisher, stop_publishes_the_last_deltas) {
 TEST(metrics_publisher, rejects_bad_options) {
   test::redis_server server;
   auto read = [] { return metric_fields{}; };
-  EXPECT_THROW(metrics_publisher(fast_options(server), read, every(0ms)), std::invalid_argument);
+  EXPECT_THROW(metrics_publisher(redis_test_options(server), read, every(0ms)),
+               std::invalid_argument);
   auto no_key = every(1s);
   no_key.key.clear();
-  EXPECT_THROW(metrics_publisher(fast_options(server), read, no_key), std::invalid_argument);
-  EXPECT_THROW(metrics_publisher(fast_options(server), {}, every(1s)), std::invalid_argument);
+  EXPECT_THROW(metrics_publisher(redis_test_options(server), read, no_key), std::invalid_argument);
+  EXPECT_THROW(metrics_publisher(redis_test_options(server), {}, every(1s)), std::invalid_argument);
 }
 
 }  // namespace

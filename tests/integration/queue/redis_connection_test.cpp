@@ -4,7 +4,7 @@
 
 #include "etl/core/error.hpp"
 #include "etl/test/redis_server.hpp"
-#include "redis_test_options.hpp"
+#include "etl/test/redis_test_options.hpp"
 
 namespace etl {
 namespace {

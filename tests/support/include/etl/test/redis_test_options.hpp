@@ -1,5 +1,5 @@
-// Client options for the queue's integration tests: the fixture's URL with short timeouts and
-// backoff, so that a test of an outage fails or recovers in well under a second.
+// Client options for integration tests that talk to Redis themselves: the fixture's URL with short
+// timeouts and backoff, so that a test of an outage fails or recovers in well under a second.
 #pragma once
 
 #include <gtest/gtest.h>
