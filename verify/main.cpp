@@ -1,5 +1,5 @@
-// etl-verify: checks an audited task (DESIGN.md, "Audit mode"): reads the task's audit dumps,
-// lists every id from the source, reads the ledger's in-doubt batches from Postgres, prints
+// etl-verify: checks an audited task (docs/architecture.md, "Audit mode"): reads the task's audit
+// dumps, lists every id from the source, reads the ledger's in-doubt batches from Postgres, prints
 // expected, posted, missing, duplicated, unexpected and in-doubt counts with the first ids of
 // each, and the records workers rejected with their reasons. Exit 0 only when every id was
 // posted exactly once; 1 when an id is missing, duplicated or unexpected; 2 for bad usage or
@@ -46,10 +46,15 @@ std::optional<etl::ledger_facts> read_ledger(const etl::settings& cfg, const std
   auto rejected = net::co_spawn(pool, ledger.list_rejected(task), net::use_future).get();
   if (!rejected)
     return unreadable(rejected.error());
+  auto undumped = net::co_spawn(pool, ledger.list_undumped(task), net::use_future).get();
+  if (!undumped)
+    return unreadable(undumped.error());
   pool.join();
   ledger_facts facts;
   for (auto& b : *doubtful)
     facts.in_doubt.emplace(b.batch_no, std::move(b.ids));
+  for (auto& b : *undumped)
+    facts.undumped.emplace(b.batch_no, std::pair(std::move(b.reason), std::move(b.ids)));
   for (auto& r : *rejected) {
     if (r.animal_id)
       facts.rejected.emplace(*r.animal_id, std::move(r.reason));  // the first reason of an id
@@ -85,6 +90,13 @@ int main(int argc, char** argv) {
   }
   std::string why;
   auto dumps = read_audit_dumps(cfg.audit_dir, *task, &why);
+  if (!dumps && dumps.error() == make_error_code(boost::system::errc::no_such_file_or_directory)) {
+    // No batch of the task wrote a dump: none was posted, or every dump failed (the ledger
+    // says which, below). Every listed id is then missing, unproven or rejected.
+    std::fprintf(stderr, "etl-verify: no dumps of task %s in %s\n", task->c_str(),
+                 cfg.audit_dir.c_str());
+    dumps = std::map<int, std::vector<std::int64_t>>{};
+  }
   if (!dumps) {
     std::fprintf(stderr, "etl-verify: cannot read the dumps of task %s in %s: %s\n", task->c_str(),
                  cfg.audit_dir.c_str(),

@@ -3,12 +3,16 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -20,6 +24,7 @@
 #include "etl/server/api_auth.hpp"
 #include "etl/server/http_server.hpp"
 #include "etl/server/metrics_api.hpp"
+#include "etl/server/plan_outbox.hpp"
 #include "etl/server/readiness.hpp"
 #include "etl/server/request_metrics.hpp"
 #include "etl/server/task_api.hpp"
@@ -59,6 +64,12 @@ void raise_open_file_limit(std::size_t connections) {
         "are refused by the kernel (EMFILE) rather than answered 503",
         rl.rlim_cur, rl.rlim_max, headroom);
   }
+}
+
+// ETL_TEST_FAILPOINT: for the tests only (see task_api_options::failpoint); not a setting.
+std::string test_failpoint() {
+  const char* v = std::getenv("ETL_TEST_FAILPOINT");
+  return v ? v : "";
 }
 
 }  // namespace
@@ -101,7 +112,8 @@ int run_server(const settings& cfg, const server_app_options& opts) {
                 .ready = &ready,
                 .cache = &cache,
                 .metrics = &metrics,
-                .idempotency_retention = cfg.idempotency_retention});
+                .idempotency_retention = cfg.idempotency_retention,
+                .failpoint = test_failpoint()});
   const request_handler api_handler = [&api](server_request req) {
     return api.handle(std::move(req));
   };
@@ -116,12 +128,27 @@ int run_server(const settings& cfg, const server_app_options& opts) {
   server.start();
   spdlog::info("etl-server listening on http://{}:{}", cfg.listen_host, server.port());
 
+  // The io_context stops once both the server has finished its connections and the sweep its
+  // round: neither may be cut off in the middle of a database call.
+  auto stopping = std::make_shared<std::atomic<int>>(2);
+  auto one_stopped = [&ioc, stopping] {
+    if (stopping->fetch_sub(1) == 1)
+      ioc.stop();
+  };
+  plan_outbox_sweep sweep(ioc.get_executor(), tasks, queue);
+  net::co_spawn(ioc, sweep.run(), [one_stopped](std::exception_ptr e) {
+    if (e)
+      spdlog::error("plan outbox sweep stopped by an exception");
+    one_stopped();
+  });
+
   net::signal_set signals(ioc, SIGTERM, SIGINT);
   signals.async_wait([&](error_code ec, int sig) {
     if (ec)
       return;
     spdlog::info("signal {}: finishing {} connection(s), then exiting", sig, server.connections());
-    server.stop([&ioc] { ioc.stop(); });
+    sweep.stop();
+    server.stop(one_stopped);
   });
 
   std::vector<std::thread> threads;

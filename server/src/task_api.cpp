@@ -1,10 +1,13 @@
 #include "etl/server/task_api.hpp"
 
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
 #include "etl/core/error.hpp"
 #include "etl/server/dashboard.hpp"
+#include "etl/server/plan_outbox.hpp"
 #include "etl/server/rejected_list.hpp"
 #include "etl/server/task_json.hpp"
 #include "etl/server/task_list.hpp"
@@ -14,11 +17,6 @@ namespace {
 
 server_reply json_reply(unsigned status, const boost::json::value& v) {
   return server_reply{status, "application/json", boost::json::serialize(v), {}};
-}
-
-// Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
-job_fields plan_job_fields(const std::string& task_id, bool audit) {
-  return {{"type", "plan"}, {"task", task_id}, {"audit", audit ? "1" : "0"}};
 }
 
 boost::json::value trigger_request_json(bool audit) {
@@ -95,7 +93,12 @@ net::awaitable<server_reply> task_api::trigger(trigger_params params) {
   if (created->existed && !created->same_request)
     co_return key_conflict_reply(t);
   if (!created->existed) {
-    auto id = co_await queue_.enqueue(plan_job_fields(t.id, audit));
+    if (opts_.failpoint == "trigger.after_insert") {
+      // For the outbox test: a server killed between the task's insert and its enqueue.
+      spdlog::critical("failpoint trigger.after_insert: exiting with task {} unqueued", t.id);
+      std::_Exit(86);
+    }
+    auto id = co_await enqueue_plan(tasks_, queue_, t.id, audit);
     if (!id) {
       spdlog::error("trigger: enqueue plan of task {}: {}", t.id, id.error().message());
       (void)co_await tasks_.fail_task(t.id,

@@ -31,9 +31,9 @@ boost::json::object task_to_json(const task& t) {
   o["batches"] = {
       {"total", t.batches_total}, {"done", t.batches_done}, {"failed", t.batches_failed}};
   const auto& c = t.counters;
-  o["counts"] = {{"pages", c.pages},       {"fetched", c.fetched}, {"posted", c.posted},
-                 {"rejected", c.rejected}, {"retries", c.retries}, {"hedges", c.hedges},
-                 {"in_doubt", c.in_doubt}};
+  o["counts"] = {{"pages", c.pages},       {"fetched", c.fetched},      {"posted", c.posted},
+                 {"rejected", c.rejected}, {"retries", c.retries},      {"hedges", c.hedges},
+                 {"in_doubt", c.in_doubt}, {"duplicates", c.duplicates}};
   o["errors"] = t.errors;
   o["status_url"] = "/extractor/tasks/" + t.id;
   return o;

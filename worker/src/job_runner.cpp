@@ -44,6 +44,16 @@ net::awaitable<job_outcome> job_runner::run_once(const job& j) {
   }
 }
 
+bool job_runner::start_running(const std::string& id) {
+  std::lock_guard lock(ids_mu_);
+  return running_ids_.insert(id).second;
+}
+
+void job_runner::end_running(const std::string& id) {
+  std::lock_guard lock(ids_mu_);
+  running_ids_.erase(id);
+}
+
 net::awaitable<void> job_runner::run_one(job j) {
   const auto type = field(j.fields, "type");
   // While Postgres is unreachable the job stays here, its lease renewed, and runs again after a
@@ -62,7 +72,12 @@ net::awaitable<void> job_runner::run_one(job j) {
   }
   ctx_.counters().count_job(
       job_kind_of(type), outcome.verdict == job_verdict::done ? job_end::done : job_end::retried);
-  if (outcome.verdict == job_verdict::done) {
+  if (outcome.verdict == job_verdict::stale) {
+    // A newer run holds the job's work: it acknowledges the job, or its own redelivery does.
+    spdlog::warn("job {} ({} delivery {}): {}; left to the newer run", j.id, type, j.deliveries,
+                 outcome.reason);
+    ctx_.queue().release(j);
+  } else if (outcome.verdict == job_verdict::done) {
     if (!ctx_.queue().holds(j)) {
       // Another worker reclaimed it while this one stalled; its run is the one that counts.
       spdlog::warn("job {}: lease lost before the ack; left to the worker that holds it", j.id);
@@ -189,8 +204,20 @@ net::awaitable<void> job_runner::run() {
       net::co_spawn(ex, bury(std::move(d)), ended);
     }
     for (auto& j : next->jobs) {
+      if (!start_running(j.id)) {
+        // Reclaimed from this very process (its lease lapsed during a Redis outage, say): the
+        // run in hand goes on; the queue keeps renewing the entry for it.
+        spdlog::warn("job {}: handed out again (delivery {}) while it runs here; not started twice",
+                     j.id, j.deliveries);
+        continue;
+      }
       ++running_;
-      net::co_spawn(ex, run_one(std::move(j)), ended);
+      auto id = j.id;
+      net::co_spawn(ex, run_one(std::move(j)),
+                    [this, id = std::move(id), ended](std::exception_ptr e) {
+                      end_running(id);
+                      ended(e);
+                    });
     }
   }
   while (running_ > 0)

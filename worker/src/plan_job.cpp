@@ -42,15 +42,30 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
   if (!first.page)
     co_return job_outcome::retry("plan: " + first.failure);
   const auto& page = first.page;
+  if (page->total_pages > max_total_pages) {
+    const auto reason = "the source lists " + std::to_string(page->total_pages) +
+                        " pages, more than the " + std::to_string(max_total_pages) +
+                        " a task can plan";
+    auto failed = co_await ctx.tasks().fail_task(task_id, reason);
+    if (!failed)
+      co_return job_outcome::db_failure("plan: fail task", failed.error());
+    spdlog::error("task {}: {}", task_id, reason);
+    co_return job_outcome::done();
+  }
   const auto total_pages = static_cast<int>(page->total_pages);
   // Today's page size is 10; read it from page 1 so that batches keep to 100 animals if the
   // source changes it. An empty page 1 of a non-empty listing says nothing: assume 10.
   const int page_size = static_cast<int>(page->items.size() + page->rejected.size());
   auto plan = plan_batches(total_pages, page_size > 0 ? page_size : 10);
 
-  auto started = co_await ctx.tasks().start_task(task_id, total_pages, std::move(plan));
+  auto started = co_await ctx.tasks().start_task(task_id, total_pages, std::move(plan), j.id);
   if (!started)
     co_return job_outcome::db_failure("plan: start task", started.error());
+  if (started->planned_elsewhere) {
+    spdlog::info("task {}: planned by another plan job already; job {} enqueues nothing", task_id,
+                 j.id);
+    co_return job_outcome::done();
+  }
   if (started->status != task_status::running)
     co_return job_outcome::done();
   int enqueued = 0;

@@ -1,5 +1,7 @@
 #include "etl/animal/home_payload.hpp"
 
+#include <algorithm>
+
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -110,6 +112,16 @@ std::string serialize_home_batch(std::span<const home_animal> batch) {
     append_home_animal(out, a);
   }
   out += ']';
+  return out;
+}
+
+std::vector<home_request> home_requests(std::span<const home_animal> animals) {
+  std::vector<home_request> out;
+  out.reserve((animals.size() + home_batch_max - 1) / home_batch_max);
+  for (std::size_t first = 0; first < animals.size(); first += home_batch_max) {
+    const auto part = animals.subspan(first, std::min(home_batch_max, animals.size() - first));
+    out.push_back({serialize_home_batch(part), part.size()});
+  }
   return out;
 }
 

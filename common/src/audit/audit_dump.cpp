@@ -47,6 +47,17 @@ error_code write_synced(const fs::path& path, std::string_view data) {
   return {};
 }
 
+// Flushes a folder's entries (a rename or a new file in it) to disk.
+error_code sync_folder(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return last_errno();
+  const bool synced = ::fsync(fd) == 0;
+  auto ec = synced ? error_code{} : last_errno();
+  ::close(fd);
+  return ec;
+}
+
 }  // namespace
 
 error_code write_audit_dump(const fs::path& audit_dir, std::string_view task_id, int batch_no,
@@ -55,9 +66,14 @@ error_code write_audit_dump(const fs::path& audit_dir, std::string_view task_id,
     return errc::invalid_argument;
   const fs::path dir = audit_dir / std::string(task_id);
   std::error_code sec;
-  fs::create_directories(dir, sec);
+  const bool made = fs::create_directories(dir, sec);
   if (sec)
     return {sec.value(), boost::system::generic_category()};
+  // A crash must not lose the task's folder, nor the dump's name in it, once we return.
+  if (made) {
+    if (auto ec = sync_folder(audit_dir))
+      return ec;
+  }
 
   std::string text = "[";
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -75,7 +91,7 @@ error_code write_audit_dump(const fs::path& audit_dir, std::string_view task_id,
     ::unlink(tmp.c_str());
     return ec;
   }
-  return {};
+  return sync_folder(dir);
 }
 
 result<std::map<int, std::vector<std::int64_t>>> read_audit_dumps(const fs::path& audit_dir,
@@ -91,7 +107,8 @@ result<std::map<int, std::vector<std::int64_t>>> read_audit_dumps(const fs::path
   std::map<int, std::vector<std::int64_t>> dumps;
   for (const auto& entry : it) {
     const auto name = entry.path().filename().string();
-    if (!name.starts_with("batch-") || !name.ends_with(".json"))
+    // Only files are dumps (a folder in the way of one is why its dump failed).
+    if (!name.starts_with("batch-") || !name.ends_with(".json") || !entry.is_regular_file())
       continue;
     const auto number = name.substr(6, name.size() - 11);
     int batch_no = -1;

@@ -23,7 +23,12 @@ verification verify_audit(std::vector<std::int64_t> source_ids,
       ++times[id];
   }
   std::unordered_set<std::int64_t> doubtful;
+  std::unordered_set<std::int64_t> undumped;
   if (ledger) {
+    for (const auto& [batch, why_ids] : ledger->undumped) {
+      v.undumped_batches.emplace_back(batch, why_ids.first);
+      undumped.insert(why_ids.second.begin(), why_ids.second.end());
+    }
     v.ledger_read = true;
     v.rejected_without_id = ledger->rejected_without_id;
     for (const auto& [batch, ids] : ledger->in_doubt) {
@@ -36,6 +41,10 @@ verification verify_audit(std::vector<std::int64_t> source_ids,
       continue;
     if (doubtful.contains(id)) {
       v.unproven.push_back(id);
+      continue;
+    }
+    if (undumped.contains(id)) {
+      v.undumped.push_back(id);
       continue;
     }
     if (ledger) {
@@ -88,6 +97,15 @@ std::string verification::to_text(std::size_t show) const {
          (batches.empty() ? "" : " [" + batches + "]") + ", " + std::to_string(unproven.size()) +
          " id(s) in no dump" + (unproven.empty() ? "" : "  [" + first_few(unproven, show) + "]") +
          "\n";
+    if (!undumped_batches.empty()) {
+      s += "no dump:    " + std::to_string(undumped_batches.size()) +
+           " batch(es) home took whose audit dump failed, " + std::to_string(undumped.size()) +
+           " id(s)  [" + first_few(undumped, show) + "]";
+      for (std::size_t i = 0; i < undumped_batches.size() && i < show; ++i)
+        s += "\n  batch " + std::to_string(undumped_batches[i].first) + ": " +
+             undumped_batches[i].second;
+      s += "\n";
+    }
     s += "rejected:   " + std::to_string(rejected.size()) + " bad record(s), never posted";
     for (std::size_t i = 0; i < rejected.size() && i < show; ++i)
       s += "\n  " + std::to_string(rejected[i].first) + ": " + rejected[i].second;
@@ -105,9 +123,12 @@ std::string verification::to_text(std::size_t show) const {
   else if (accounted())
     s += "REJECTED: every other id posted exactly once, but " + std::to_string(rejected.size()) +
          " record(s) were bad at the source and never posted (reasons above)\n";
-  else if (ok())
+  else if (ok() && !unproven.empty())
     s += "IN DOUBT: nothing proven missing or duplicated, but " + std::to_string(unproven.size()) +
          " id(s) were in a POST whose answer no worker recorded; check home for them\n";
+  else if (ok())
+    s += "UNPROVEN: nothing proven missing or duplicated, but " + std::to_string(undumped.size()) +
+         " id(s) home took have no audit dump (reasons above)\n";
   else
     s += "FAILED\n";
   return s;
@@ -139,6 +160,11 @@ std::string verification::to_json() const {
     o["rejected"] = rejected.size();
     o["rejected_records"] = std::move(rej);
     o["rejected_without_id"] = rejected_without_id;
+    boost::json::array und;
+    for (const auto& [batch, reason] : undumped_batches)
+      und.push_back(boost::json::object{{"batch", batch}, {"reason", reason}});
+    o["undumped_batches"] = std::move(und);
+    o["undumped_ids"] = ids(undumped);
   } else {
     o["in_doubt_batches"] = nullptr;
     o["rejected"] = nullptr;

@@ -18,7 +18,8 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view home_path = "/animals/v1/home";
 
-// Home's longest pause before it handles a request (ANIMALS_API.md, "Chaos").
+// Home's longest pause before it handles a request (docs/animals-api.md, "Faults every client
+// meets").
 constexpr milliseconds longest_pause = 15s;
 
 std::string address_text(const std::string& host, std::uint16_t port) {

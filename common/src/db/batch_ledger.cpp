@@ -21,7 +21,7 @@ namespace {
 
 bool valid_counts(const task_counters& c) {
   return c.pages >= 0 && c.fetched >= 0 && c.posted >= 0 && c.rejected >= 0 && c.retries >= 0 &&
-         c.hedges >= 0;
+         c.hedges >= 0 && c.duplicates >= 0;
 }
 
 batch_state state_from_db(const pqxx::field& f) {
@@ -47,15 +47,14 @@ std::string rejected_json(const std::vector<rejected_row>& records) {
   return json::serialize(out);
 }
 
-// Appends {"at": now, "batch": $batch, "reason": $reason} to tasks.errors, keeping the first 100.
-constexpr const char* append_error_sql =
-    "jsonb_path_query_array(errors || jsonb_build_array(jsonb_build_object("
-    "'at', now(), 'batch', $2::integer, 'reason', $3::text)), '$[0 to 99]')";
+// Appends {"at": now, "batch": $2, "reason": $3} to tasks.errors, keeping the first and the last
+// 50 (migration 0003).
+constexpr const char* append_error_sql = "etl_append_error(errors, $2::integer, $3::text)";
 
 }  // namespace
 
 net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
-    std::string task_id, int batch_no, std::vector<std::int64_t> candidates, std::string claimant) {
+    std::string task_id, int batch_no, std::vector<std::int64_t> candidates, batch_claimant who) {
   if (!is_uuid(task_id) || batch_no < 0)
     co_return make_error_code(errc::invalid_argument);
   // Sorted so that two batches inserting overlapping ids lock them in the same order.
@@ -65,16 +64,21 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
 
   auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<claim_result> {
     const auto locked = tx.exec_params(
-        "SELECT b.state, t.status, b.attempts, b.claimed_by FROM batches b "
-        "JOIN tasks t ON t.id = b.task_id "
+        "SELECT b.state, t.status, b.attempts, b.claimed_by, b.claim_fence, "
+        "(extract(epoch FROM clock_timestamp() - b.updated_at) * 1000)::bigint "
+        "FROM batches b JOIN tasks t ON t.id = b.task_id "
         "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
         task_id, batch_no);
     if (locked.empty())
       return std::nullopt;
-    const batch_state state = state_from_db(locked[0][0]);
-    const task_status status = detail::status_from_db(locked[0][1]);
+    const auto& row = locked[0];
+    const batch_state state = state_from_db(row[0]);
+    const task_status status = detail::status_from_db(row[1]);
+    const std::string claimed_by = row[3].is_null() ? std::string() : row[3].as<std::string>();
+    const std::int64_t fence = row[4].as<std::int64_t>();
+    const bool same_job = !who.job.empty() && claimed_by == who.job;
     claim_result out;
-    out.attempts = locked[0][2].as<int>();
+    out.attempts = row[2].as<int>();
     auto owned_ids = [&](bool among_candidates) {
       const auto rows =
           among_candidates
@@ -88,8 +92,8 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
                     task_id, batch_no);
       std::vector<std::int64_t> ids;
       ids.reserve(rows.size());
-      for (const auto& row : rows)
-        ids.push_back(row[0].as<std::int64_t>());
+      for (const auto& id_row : rows)
+        ids.push_back(id_row[0].as<std::int64_t>());
       return ids;
     };
     switch (state) {
@@ -104,17 +108,32 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
         return out;
       case batch_state::posting:
         // Another job's claim (a duplicate job for this batch) is that job's to resolve: it
-        // may be posting right now. Only the claimant's own redelivery is in doubt.
-        if (!claimant.empty() && !locked[0][3].is_null() &&
-            locked[0][3].as<std::string>() != claimant) {
+        // may be posting right now. Only a run of the claiming job itself is in doubt.
+        if (!who.job.empty() && !claimed_by.empty() && !same_job) {
           out.outcome = claim_outcome::claimed_elsewhere;
           return out;
         }
+        if (same_job && fence > who.fence) {
+          out.outcome = claim_outcome::stale;
+          return out;
+        }
+        if (same_job && fence < who.fence) {
+          // Taken over: the older run's back_to_pending and resend are refused from now on.
+          // updated_at stays: the claim's age tells how long its POST may still be on the wire.
+          tx.exec_params("UPDATE batches SET claim_fence = $3 WHERE task_id = $1 AND batch_no = $2",
+                         task_id, batch_no, who.fence);
+        }
         out.outcome = claim_outcome::in_doubt;
         out.ids = owned_ids(false);
+        out.claim_age =
+            std::chrono::milliseconds{std::max<std::int64_t>(0, row[5].as<std::int64_t>())};
         return out;
       case batch_state::pending:
         break;
+    }
+    if (same_job && fence > who.fence) {
+      out.outcome = claim_outcome::stale;
+      return out;
     }
     if (status != task_status::running) {
       tx.exec_params(
@@ -138,8 +157,9 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
     if (!out.ids.empty()) {
       const auto updated = tx.exec_params1(
           "UPDATE batches SET state = 'posting', attempts = attempts + 1, updated_at = now(), "
-          "claimed_by = NULLIF($3, '') WHERE task_id = $1 AND batch_no = $2 RETURNING attempts",
-          task_id, batch_no, claimant);
+          "claimed_by = NULLIF($3, ''), claim_fence = $4 "
+          "WHERE task_id = $1 AND batch_no = $2 RETURNING attempts",
+          task_id, batch_no, who.job, who.fence);
       out.attempts = updated[0].as<int>();
     }
     return out;
@@ -151,28 +171,47 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
   co_return std::move(**r);
 }
 
-net::awaitable<result<batch_state>> batch_ledger::back_to_pending(std::string task_id,
-                                                                  int batch_no) {
+net::awaitable<result<bool>> batch_ledger::back_to_pending(std::string task_id, int batch_no,
+                                                           batch_claimant who) {
   if (!is_uuid(task_id) || batch_no < 0)
-    co_return make_error_code(errc::invalid_argument);
-  auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<batch_state> {
-    const auto updated = tx.exec_params(
-        "UPDATE batches SET state = 'pending', updated_at = now() "
-        "WHERE task_id = $1 AND batch_no = $2 AND state = 'posting' RETURNING state",
-        task_id, batch_no);
-    if (!updated.empty())
-      return batch_state::pending;
-    const auto rows = tx.exec_params(
-        "SELECT state FROM batches WHERE task_id = $1 AND batch_no = $2", task_id, batch_no);
+    co_return result<bool>(boost::system::in_place_error, make_error_code(errc::invalid_argument));
+  // Only under the caller's own claim: a newer run that took the batch over may have a POST of
+  // it on the wire, and a pending row would let a crash hide that POST.
+  constexpr const char* mine = "($3 = '' OR (claimed_by = $3 AND claim_fence = $4))";
+  auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<bool> {
+    const auto rows =
+        tx.exec_params(std::string("SELECT state = 'pending' OR state = 'posting', ") + mine +
+                           " FROM batches WHERE task_id = $1 AND batch_no = $2 FOR UPDATE",
+                       task_id, batch_no, who.job, who.fence);
     if (rows.empty())
       return std::nullopt;
-    return state_from_db(rows[0][0]);
+    if (!rows[0][0].as<bool>() || !rows[0][1].as<bool>())
+      return false;
+    tx.exec_params(
+        "UPDATE batches SET state = 'pending', updated_at = now() "
+        "WHERE task_id = $1 AND batch_no = $2 AND state = 'posting'",
+        task_id, batch_no);
+    return true;
   });
   if (!r)
-    co_return r.error();
+    co_return result<bool>(boost::system::in_place_error, r.error());
   if (!*r)
-    co_return make_error_code(db_errc::not_found);
+    co_return result<bool>(boost::system::in_place_error, make_error_code(db_errc::not_found));
   co_return **r;
+}
+
+net::awaitable<result<bool>> batch_ledger::confirm_claim(std::string task_id, int batch_no,
+                                                         batch_claimant who) {
+  if (!is_uuid(task_id) || batch_no < 0)
+    co_return result<bool>(boost::system::in_place_error, make_error_code(errc::invalid_argument));
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    const auto rows = tx.exec_params(
+        "UPDATE batches SET updated_at = now() WHERE task_id = $1 AND batch_no = $2 "
+        "AND state = 'posting' AND ($3 = '' OR (claimed_by = $3 AND claim_fence = $4)) "
+        "RETURNING 1",
+        task_id, batch_no, who.job, who.fence);
+    return !rows.empty();
+  });
 }
 
 // One call of finish_batch, on its caller's coroutine frame while it waits. The first call
@@ -198,15 +237,15 @@ using finish_group = std::vector<std::optional<finish_report>>;
 
 // Writes one batch's row and rejected records; nothing for a batch already finished.
 void record_batch(pqxx::work& tx, const batch_result& outcome, const std::string& task_id,
-                  int batch_no, const std::string& rejected) {
+                  int batch_no, const std::string& rejected, bool in_doubt) {
   const bool failed = outcome.outcome == batch_outcome::failed;
-  const bool in_doubt = outcome.outcome == batch_outcome::posted_in_doubt;
   const auto& c = outcome.counts;
   tx.exec_params(
       "UPDATE batches SET state = $3, posted_count = $4, rejected_count = $5, in_doubt = $6, "
-      "error = $7, updated_at = now() WHERE task_id = $1 AND batch_no = $2",
+      "error = $7, audit_error = $8, updated_at = now() WHERE task_id = $1 AND batch_no = $2",
       task_id, batch_no, std::string(failed ? "failed" : "posted"), static_cast<int>(c.posted),
-      static_cast<int>(c.rejected), in_doubt, outcome.error ? outcome.error->c_str() : nullptr);
+      static_cast<int>(c.rejected), in_doubt, outcome.error ? outcome.error->c_str() : nullptr,
+      outcome.audit_error ? outcome.audit_error->c_str() : nullptr);
   if (!outcome.rejected.empty())
     tx.exec_params(
         "INSERT INTO rejected_records (task_id, batch_no, animal_id, reason, raw) "
@@ -217,9 +256,8 @@ void record_batch(pqxx::work& tx, const batch_result& outcome, const std::string
 
 // Adds one recorded batch's counts to its task and finalizes the task when it was the last.
 void add_to_task(pqxx::work& tx, const batch_result& outcome, const std::string& task_id,
-                 int batch_no, finish_report& out) {
+                 int batch_no, bool in_doubt, finish_report& out) {
   const bool failed = outcome.outcome == batch_outcome::failed;
-  const bool in_doubt = outcome.outcome == batch_outcome::posted_in_doubt;
   const std::string reason = outcome.error.value_or(failed ? "batch failed" : std::string());
   const auto& c = outcome.counts;
   const auto totals = tx.exec_params1(
@@ -227,12 +265,13 @@ void add_to_task(pqxx::work& tx, const batch_result& outcome, const std::string&
                   "posted = posted + $6, rejected = rejected + $7, retries = retries + $8, "
                   "hedges = hedges + $9, in_doubt = in_doubt + $10, "
                   "batches_done = batches_done + $11, batches_failed = batches_failed + $12, "
+                  "duplicates = duplicates + $13, "
                   "updated_at = now(), errors = CASE WHEN $12 = 1 THEN ") +
           append_error_sql +
           " ELSE errors END WHERE id = $1 "
           "RETURNING batches_total, batches_done, batches_failed, status",
       task_id, batch_no, reason, c.pages, c.fetched, c.posted, c.rejected, c.retries, c.hedges,
-      in_doubt ? 1 : 0, failed ? 0 : 1, failed ? 1 : 0);
+      in_doubt ? 1 : 0, failed ? 0 : 1, failed ? 1 : 0, c.duplicates);
   const int total = totals[0].as<int>();
   const int done = totals[1].as<int>();
   const int failures = totals[2].as<int>();
@@ -244,9 +283,8 @@ void add_to_task(pqxx::work& tx, const batch_result& outcome, const std::string&
         std::to_string(failures) + " of " + std::to_string(total) + " batches failed";
     tx.exec_params(
         "UPDATE tasks SET status = $2, finished_at = now(), updated_at = now(), "
-        "errors = CASE WHEN $2 = 'failed' THEN jsonb_path_query_array(errors || "
-        "jsonb_build_array(jsonb_build_object('at', now(), 'batch', NULL, 'reason', "
-        "$3::text)), '$[0 to 99]') ELSE errors END WHERE id = $1",
+        "errors = CASE WHEN $2 = 'failed' THEN etl_append_error(errors, NULL, $3::text) "
+        "ELSE errors END WHERE id = $1",
         task_id, std::string(to_string(out.status)), summary);
   }
 }
@@ -302,6 +340,7 @@ net::awaitable<void> batch_ledger::commit_finishes(finish_request* self) {
   auto body_for = [&group](const std::vector<std::size_t>& which) {
     return [&group, &which](pqxx::work& tx) {
       finish_group out(group.size());
+      std::vector<char> doubt(group.size(), 0);
       for (const std::size_t i : which) {
         const auto& req = *group[i];
         // The same batch twice in one group (a duplicate job) reads the first one's write here
@@ -316,7 +355,12 @@ net::awaitable<void> batch_ledger::commit_finishes(finish_request* self) {
         report.state = state_from_db(rows[0][0]);
         report.status = detail::status_from_db(rows[0][1]);
         if (!is_finished(report.state)) {
-          record_batch(tx, req.outcome, req.task_id, req.batch_no, req.rejected);
+          // A batch that fails in posting keeps its doubt unless home refused this very claim.
+          const auto o = req.outcome.outcome;
+          doubt[i] = o == batch_outcome::posted_in_doubt ||
+                     (o == batch_outcome::failed && report.state == batch_state::posting &&
+                      !req.outcome.refused);
+          record_batch(tx, req.outcome, req.task_id, req.batch_no, req.rejected, doubt[i] != 0);
           report.applied = true;
           report.state = req.outcome.outcome == batch_outcome::failed ? batch_state::failed
                                                                       : batch_state::posted;
@@ -325,7 +369,8 @@ net::awaitable<void> batch_ledger::commit_finishes(finish_request* self) {
       }
       for (const std::size_t i : which) {
         if (out[i] && out[i]->applied)
-          add_to_task(tx, group[i]->outcome, group[i]->task_id, group[i]->batch_no, *out[i]);
+          add_to_task(tx, group[i]->outcome, group[i]->task_id, group[i]->batch_no, doubt[i] != 0,
+                      *out[i]);
       }
       return out;
     };
@@ -401,6 +446,28 @@ net::awaitable<result<std::vector<doubtful_batch>>> batch_ledger::list_in_doubt(
       const int no = row[0].as<int>();
       if (out.empty() || out.back().batch_no != no)
         out.push_back({no, state_from_db(row[1]), {}});
+      if (!row[2].is_null())
+        out.back().ids.push_back(row[2].as<std::int64_t>());
+    }
+    return out;
+  });
+}
+
+net::awaitable<result<std::vector<undumped_batch>>> batch_ledger::list_undumped(
+    std::string task_id) {
+  if (!is_uuid(task_id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    const auto rows = tx.exec_params(
+        "SELECT b.batch_no, b.audit_error, ti.animal_id FROM batches b "
+        "LEFT JOIN task_ids ti ON ti.task_id = b.task_id AND ti.batch_no = b.batch_no "
+        "WHERE b.task_id = $1 AND b.audit_error IS NOT NULL ORDER BY b.batch_no, ti.animal_id",
+        task_id);
+    std::vector<undumped_batch> out;
+    for (const auto& row : rows) {
+      const int no = row[0].as<int>();
+      if (out.empty() || out.back().batch_no != no)
+        out.push_back({no, row[1].as<std::string>(), {}});
       if (!row[2].is_null())
         out.back().ids.push_back(row[2].as<std::int64_t>());
     }

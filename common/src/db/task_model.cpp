@@ -75,7 +75,7 @@ const char* const task_columns =
                                                            "t.batches_done, t.batches_failed, "
                                                            "t.pages, t.fetched, t.posted, "
                                                            "t.rejected, t.retries, t.hedges, "
-                                                           "t.in_doubt, t.errors::text";
+                                                           "t.in_doubt, t.errors::text, t.duplicates";
 
 const char* const batch_columns =
     "b.task_id, b.batch_no, b.first_page, b.last_page, b.state, b.attempts, b.posted_count, "
@@ -127,6 +127,7 @@ task read_task(const pqxx::row& row) {
   if (!errors.is_array())
     throw pqxx::conversion_error("tasks.errors is not a JSON array");
   t.errors = std::move(errors.as_array());
+  t.counters.duplicates = row[21].as<std::int64_t>();
   return t;
 }
 

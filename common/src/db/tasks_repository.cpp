@@ -184,7 +184,8 @@ net::awaitable<result<std::optional<rejected_entries>>> tasks_repository::list_r
 }
 
 net::awaitable<result<started_task>> tasks_repository::start_task(std::string id, int total_pages,
-                                                                  std::vector<batch_plan> plan) {
+                                                                  std::vector<batch_plan> plan,
+                                                                  std::string planner) {
   if (!is_uuid(id) || !valid_plan(total_pages, plan))
     co_return make_error_code(errc::invalid_argument);
   std::vector<std::int64_t> numbers, firsts, lasts;
@@ -194,11 +195,17 @@ net::awaitable<result<started_task>> tasks_repository::start_task(std::string id
     lasts.push_back(p.last_page);
   }
   auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<started_task> {
-    const auto locked = tx.exec_params("SELECT status FROM tasks WHERE id = $1 FOR UPDATE", id);
+    const auto locked =
+        tx.exec_params("SELECT status, planned_by FROM tasks WHERE id = $1 FOR UPDATE", id);
     if (locked.empty())
       return std::nullopt;
     started_task out;
     out.status = detail::status_from_db(locked[0][0]);
+    if (out.status != task_status::queued && !planner.empty() && !locked[0][1].is_null() &&
+        locked[0][1].as<std::string>() != planner) {
+      out.planned_elsewhere = true;
+      return out;
+    }
     if (out.status == task_status::queued) {
       tx.exec_params(
           "INSERT INTO batches (task_id, batch_no, first_page, last_page) "
@@ -208,9 +215,10 @@ net::awaitable<result<started_task>> tasks_repository::start_task(std::string id
       out.status = plan.empty() ? task_status::succeeded : task_status::running;
       tx.exec_params(
           "UPDATE tasks SET status = $2, total_pages = $3, batches_total = $4, "
-          "started_at = now(), updated_at = now(), "
+          "started_at = now(), updated_at = now(), planned_by = NULLIF($5, ''), "
           "finished_at = CASE WHEN $2 = 'succeeded' THEN now() END WHERE id = $1",
-          id, std::string(to_string(out.status)), total_pages, static_cast<int>(plan.size()));
+          id, std::string(to_string(out.status)), total_pages, static_cast<int>(plan.size()),
+          planner);
     }
     out.batches = read_batches(tx, id);
     return out;
@@ -220,6 +228,33 @@ net::awaitable<result<started_task>> tasks_repository::start_task(std::string id
   if (!*r)
     co_return make_error_code(db_errc::not_found);
   co_return std::move(**r);
+}
+
+net::awaitable<result<void>> tasks_repository::mark_plan_enqueued(std::string id,
+                                                                  std::string job_id) {
+  if (!is_uuid(id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    tx.exec_params("UPDATE tasks SET plan_job = $2 WHERE id = $1 AND plan_job IS NULL", id, job_id);
+  });
+}
+
+net::awaitable<result<std::vector<unqueued_plan>>> tasks_repository::unqueued_plans(
+    std::chrono::milliseconds older_than, int limit) {
+  if (limit < 1 || limit > max_list_limit)
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) {
+    const auto rows = tx.exec_params(
+        "SELECT id, audit_mode FROM tasks WHERE plan_job IS NULL AND status = 'queued' "
+        "AND created_at < now() - $1::bigint * interval '1 millisecond' "
+        "ORDER BY created_at LIMIT $2",
+        static_cast<std::int64_t>(older_than.count()), limit);
+    std::vector<unqueued_plan> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows)
+      out.push_back({row[0].as<std::string>(), row[1].as<bool>()});
+    return out;
+  });
 }
 
 net::awaitable<result<task_status>> tasks_repository::cancel_task(std::string id) {
@@ -247,8 +282,7 @@ net::awaitable<result<task_status>> tasks_repository::fail_task(std::string id,
   co_return status_or_not_found(co_await db_->run([&](pqxx::work& tx) {
     const auto rows = tx.exec_params(
         "UPDATE tasks SET status = 'failed', finished_at = now(), updated_at = now(), "
-        "errors = jsonb_path_query_array(errors || jsonb_build_array(jsonb_build_object("
-        "'at', now(), 'batch', NULL, 'reason', $2::text)), '$[0 to 99]') "
+        "errors = etl_append_error(errors, NULL, $2::text) "
         "WHERE id = $1 AND status IN ('queued', 'running') RETURNING status",
         id, reason);
     if (rows.empty())

@@ -228,8 +228,14 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       endpoints = found;
     }
     auto [ec, ep] = co_await c.stream.async_connect(*endpoints, nothrow_awaitable);
-    if (ec)
+    if (ec) {
+      // The name may point elsewhere now (a restarted container, a failover): resolve it again
+      // for the next connection instead of dialling the old addresses for ever.
+      std::lock_guard lock(endpoints_mu_);
+      if (endpoints_ && *endpoints_ == *endpoints)
+        endpoints_.reset();
       co_return ec;
+    }
     c.stream.socket().set_option(tcp::no_delay(true), ec);
     co_return error_code{};
   }
@@ -315,6 +321,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       auto& res = parser.get();
       out.response.status = res.result_int();
       out.response.content_type = std::string(res[http::field::content_type]);
+      out.response.location = std::string(res[http::field::location]);
       if (auto ra = res.find(http::field::retry_after); ra != res.end()) {
         out.retry_after = parse_retry_after(ra->value(), std::chrono::system_clock::now());
       }
@@ -453,8 +460,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     bool released = false;     // the guard's record says "not sent": resend() first
     int hedges = 0;
     for (int attempt_no = 1;; ++attempt_no) {
-      if (released) {
-        if (auto ec = co_await guard->resend()) {
+      if (guard && attempt_no > 1) {
+        if (auto ec = co_await guard->resend(released)) {
           failure.error = ec;
           m.failures.fetch_add(1, std::memory_order_relaxed);
           co_return failure;
@@ -500,8 +507,15 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         // Once an attempt may have been taken, no later answer can prove the request was not.
         maybe_taken = maybe_taken || !proves_not_taken(out, reason);
         failure.not_taken = !maybe_taken;
-        if (!maybe_taken && guard)
-          released = co_await guard->not_taken();
+        if (!maybe_taken && guard) {
+          const auto answer = co_await guard->not_taken();
+          if (answer == post_guard::verdict::stop) {
+            failure.error = errc::cancelled;
+            m.failures.fetch_add(1, std::memory_order_relaxed);
+            co_return failure;
+          }
+          released = answer == post_guard::verdict::released;
+        }
       }
       if (attempt_no >= self->opts_.retry.max_attempts) {
         failure.error = errc::retries_exhausted;
@@ -509,7 +523,10 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         co_return failure;
       }
       const auto delay = self->backoff(attempt_no + 1, out.retry_after);
-      if (steady::now() + delay >= deadline) {
+      // A POST attempt gets its whole timeout or does not start: one cut short by the request's
+      // deadline would end in a timeout after the body went out, a needless "may have landed".
+      const auto needed = idempotent ? milliseconds{0} : self->opts_.post_timeout;
+      if (steady::now() + delay + needed >= deadline) {
         failure.error = errc::deadline_exceeded;
         m.failures.fetch_add(1, std::memory_order_relaxed);
         co_return failure;

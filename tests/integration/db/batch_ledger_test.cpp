@@ -87,7 +87,7 @@ TEST_F(batch_ledger_test, claim_post_finish_and_every_double_call) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->outcome, claim_outcome::already_posted);
   EXPECT_TRUE(after->ids.empty());
-  EXPECT_EQ(*await(ledger_->back_to_pending(id, 0)), batch_state::posted);
+  EXPECT_FALSE(*await(ledger_->back_to_pending(id, 0)));  // posted: no longer a claim's
 
   auto last = await(ledger_->finish_batch(id, 1, posted(0)));  // pending -> posted: no ids
   ASSERT_TRUE(last);
@@ -106,8 +106,8 @@ TEST_F(batch_ledger_test, claim_post_finish_and_every_double_call) {
 TEST_F(batch_ledger_test, back_to_pending_then_the_retry_claims_the_same_ids) {
   const auto id = started_task(1);
   ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {5, 6}))->outcome, claim_outcome::claimed);
-  EXPECT_EQ(*await(ledger_->back_to_pending(id, 0)), batch_state::pending);
-  EXPECT_EQ(*await(ledger_->back_to_pending(id, 0)), batch_state::pending);
+  EXPECT_TRUE(*await(ledger_->back_to_pending(id, 0)));
+  EXPECT_TRUE(*await(ledger_->back_to_pending(id, 0)));
   auto retry = await(ledger_->claim_for_post(id, 0, {5, 6}));
   ASSERT_TRUE(retry);
   EXPECT_EQ(retry->outcome, claim_outcome::claimed);
@@ -312,21 +312,21 @@ TEST_F(batch_ledger_test, list_in_doubt_names_posting_and_posted_in_doubt_batche
 
 TEST_F(batch_ledger_test, a_duplicate_job_leaves_another_jobs_claim_alone) {
   const auto id = started_task(1);
-  ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-a"))->outcome,
+  ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, batch_claimant{"job-a", 1}))->outcome,
             claim_outcome::claimed);
   // A second job for the same batch (a redelivered plan enqueued it again) finds job-a's claim:
   // job-a may be posting right now, so this is not in doubt.
-  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-b"))->outcome,
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, batch_claimant{"job-b", 1}))->outcome,
             claim_outcome::claimed_elsewhere);
   // job-a's own redelivery is in doubt.
-  auto doubt = await(ledger_->claim_for_post(id, 0, {1, 2}, "job-a"));
+  auto doubt = await(ledger_->claim_for_post(id, 0, {1, 2}, batch_claimant{"job-a", 1}));
   EXPECT_EQ(doubt->outcome, claim_outcome::in_doubt);
   EXPECT_EQ(doubt->ids, (ids{1, 2}));
   // After home proved the POST was not taken, any job may claim again, and then owns it.
-  ASSERT_EQ(*await(ledger_->back_to_pending(id, 0)), batch_state::pending);
-  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-b"))->outcome,
+  ASSERT_TRUE(*await(ledger_->back_to_pending(id, 0)));
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, batch_claimant{"job-b", 1}))->outcome,
             claim_outcome::claimed);
-  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, "job-a"))->outcome,
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, batch_claimant{"job-a", 1}))->outcome,
             claim_outcome::claimed_elsewhere);
 }
 
@@ -351,6 +351,97 @@ TEST_F(batch_ledger_test, claims_on_a_cancelled_task) {
   ASSERT_TRUE(skipped);
   EXPECT_FALSE(skipped->applied);
   EXPECT_EQ(skipped->state, batch_state::skipped);
+}
+
+TEST_F(batch_ledger_test, a_newer_run_of_a_job_fences_out_the_older_one) {
+  const auto id = started_task(1);
+  const batch_claimant first{"job-a", 1}, second{"job-a", 2};
+  ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, first))->outcome, claim_outcome::claimed);
+  // The job was handed out again (its lease lapsed) while the first run still posts: the
+  // second run finds the claim in doubt and takes it over.
+  auto doubt = await(ledger_->claim_for_post(id, 0, {1, 2}, second));
+  ASSERT_TRUE(doubt);
+  EXPECT_EQ(doubt->outcome, claim_outcome::in_doubt);
+  // From then on the first run is stale: it may neither release the batch, nor confirm its
+  // claim before a retry, nor claim again.
+  EXPECT_FALSE(*await(ledger_->back_to_pending(id, 0, first)));
+  EXPECT_EQ(state_of(id, 0).state, batch_state::posting);
+  EXPECT_FALSE(*await(ledger_->confirm_claim(id, 0, first)));
+  EXPECT_TRUE(*await(ledger_->confirm_claim(id, 0, second)));
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, first))->outcome, claim_outcome::stale);
+  // The newer run may; and a pending batch it released is still fenced against the older one.
+  EXPECT_TRUE(*await(ledger_->back_to_pending(id, 0, second)));
+  EXPECT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, first))->outcome, claim_outcome::stale);
+  EXPECT_EQ(state_of(id, 0).state, batch_state::pending);
+  auto again = await(ledger_->claim_for_post(id, 0, {1, 2}, second));
+  EXPECT_EQ(again->outcome, claim_outcome::claimed);
+  EXPECT_EQ(again->ids, (ids{1, 2}));
+  // A 2xx the older run heard is still the truth: recording it is never fenced.
+  auto done = await(ledger_->finish_batch(id, 0, posted(2)));
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(done->applied);
+  EXPECT_FALSE(*await(ledger_->back_to_pending(id, 0, second)));
+}
+
+TEST_F(batch_ledger_test, an_in_doubt_claim_says_how_old_it_is) {
+  const auto id = started_task(1);
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 0, {1}, {"job-a", 1})));
+  ASSERT_TRUE(await(db_->run([&](pqxx::work& tx) {
+    tx.exec_params(
+        "UPDATE batches SET updated_at = now() - interval '42 seconds' "
+        "WHERE task_id = $1",
+        id);
+  })));
+  auto doubt = await(ledger_->claim_for_post(id, 0, {1}, {"job-a", 2}));
+  ASSERT_TRUE(doubt);
+  EXPECT_EQ(doubt->outcome, claim_outcome::in_doubt);
+  EXPECT_GE(doubt->claim_age, std::chrono::seconds{42});
+  EXPECT_LT(doubt->claim_age, std::chrono::seconds{60});
+  // Taking the claim over keeps its age: it is about the older run's POST.
+  EXPECT_GE(await(ledger_->claim_for_post(id, 0, {1}, {"job-a", 2}))->claim_age,
+            std::chrono::seconds{42});
+}
+
+TEST_F(batch_ledger_test, a_batch_that_fails_in_posting_keeps_its_doubt_unless_home_refused_it) {
+  const auto id = started_task(3);
+  // 0: dead-lettered (or a resend refused) while posting: an earlier POST may have landed.
+  // 1: home refused this very claim (a 4xx): nothing was taken. 2: failed before any claim.
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 0, {1, 2})));
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 1, {11, 12})));
+  batch_result dead{batch_outcome::failed, {}, {}, "batch job dead-lettered"};
+  batch_result refused{batch_outcome::failed, {}, {}, "home answered 422", true};
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 0, dead)));
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 1, refused)));
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 2, dead)));
+  EXPECT_TRUE(state_of(id, 0).in_doubt);
+  EXPECT_FALSE(state_of(id, 1).in_doubt);
+  EXPECT_FALSE(state_of(id, 2).in_doubt);
+  const task t = task_of(id);
+  EXPECT_EQ(t.status, task_status::failed);
+  EXPECT_EQ(t.counters.in_doubt, 1);
+  auto doubtful = await(ledger_->list_in_doubt(id));
+  ASSERT_TRUE(doubtful);
+  ASSERT_EQ(doubtful->size(), 1u);
+  EXPECT_EQ(doubtful->at(0).batch_no, 0);
+  EXPECT_EQ(doubtful->at(0).state, batch_state::failed);
+  EXPECT_EQ(doubtful->at(0).ids, (ids{1, 2}));
+}
+
+TEST_F(batch_ledger_test, duplicates_and_undumped_batches_are_recorded) {
+  const auto id = started_task(2);
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 0, {1, 2})));
+  batch_result r = posted(2);
+  r.counts.duplicates = 3;
+  r.audit_error = "audit dump failed: No space left on device";
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 0, r)));
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 1, posted(0))));
+  EXPECT_EQ(task_of(id).counters.duplicates, 3);
+  auto undumped = await(ledger_->list_undumped(id));
+  ASSERT_TRUE(undumped) << undumped.error().message();
+  ASSERT_EQ(undumped->size(), 1u);
+  EXPECT_EQ(undumped->at(0).batch_no, 0);
+  EXPECT_EQ(undumped->at(0).reason, "audit dump failed: No space left on device");
+  EXPECT_EQ(undumped->at(0).ids, (ids{1, 2}));
 }
 
 }  // namespace

@@ -251,9 +251,9 @@ TEST_F(tasks_repository_test, fail_task_records_the_reason_once) {
   EXPECT_EQ((*await(tasks_->list_batches(t.id)))[0].state, batch_state::skipped);
 }
 
-TEST_F(tasks_repository_test, errors_keep_the_first_hundred) {
+TEST_F(tasks_repository_test, errors_keep_the_first_and_the_last_fifty) {
   const auto t = create();
-  constexpr int n = 105;
+  constexpr int n = 150;
   ASSERT_TRUE(await(tasks_->start_task(t.id, n * 10, plan(n))));
   batch_ledger ledger(*db_);
   for (int i = 0; i < n; ++i) {
@@ -265,10 +265,55 @@ TEST_F(tasks_repository_test, errors_keep_the_first_hundred) {
   auto got = await(tasks_->get_task(t.id));
   ASSERT_TRUE(got && *got);
   EXPECT_EQ((*got)->status, task_status::failed);
-  ASSERT_EQ((*got)->errors.size(), 100u);
-  EXPECT_EQ((*got)->errors[0].at("reason"), "boom 0");
-  EXPECT_EQ((*got)->errors[99].at("reason"), "boom 99");
+  const auto& errors = (*got)->errors;
+  ASSERT_EQ(errors.size(), 100u);
+  EXPECT_EQ(errors[0].at("reason"), "boom 0");
+  EXPECT_EQ(errors[49].at("reason"), "boom 49");
+  EXPECT_EQ(errors[50].at("reason"), "boom 101");
+  EXPECT_EQ(errors[98].at("reason"), "boom 149");
+  // The summary of a big failure comes last and is never the one dropped.
+  EXPECT_EQ(errors[99].at("reason"), "150 of 150 batches failed");
   EXPECT_EQ((*got)->batches_failed, n);
+}
+
+TEST_F(tasks_repository_test, a_second_plan_job_of_a_started_task_plans_nothing) {
+  const auto t = create();
+  auto first = await(tasks_->start_task(t.id, 30, plan(3), "1-0"));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->batches.size(), 3u);
+  // Its own redelivery gets the batches again, to enqueue the unfinished ones.
+  auto redelivered = await(tasks_->start_task(t.id, 30, plan(3), "1-0"));
+  ASSERT_TRUE(redelivered);
+  EXPECT_FALSE(redelivered->planned_elsewhere);
+  EXPECT_EQ(redelivered->batches.size(), 3u);
+  // Another plan job of the same task (the outbox sweep raced its trigger) gets none.
+  auto other = await(tasks_->start_task(t.id, 30, plan(3), "2-0"));
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->planned_elsewhere);
+  EXPECT_TRUE(other->batches.empty());
+}
+
+TEST_F(tasks_repository_test, the_outbox_lists_old_queued_tasks_whose_plan_was_never_enqueued) {
+  const auto marked = create();
+  const auto unmarked = create();
+  const auto started = create();
+  const auto cancelled = create();
+  ASSERT_TRUE(await(tasks_->mark_plan_enqueued(marked.id, "5-0")));
+  ASSERT_TRUE(await(tasks_->start_task(started.id, 10, plan(1))));
+  ASSERT_TRUE(await(tasks_->cancel_task(cancelled.id)));
+  // Too young: a trigger may be enqueueing it right now.
+  auto young = await(tasks_->unqueued_plans(std::chrono::minutes{1}, 10));
+  ASSERT_TRUE(young) << young.error().message();
+  EXPECT_TRUE(young->empty());
+  ASSERT_TRUE(await(db_->run([&](pqxx::work& tx) {
+    tx.exec("UPDATE tasks SET created_at = now() - interval '2 minutes'");
+  })));
+  auto found = await(tasks_->unqueued_plans(std::chrono::minutes{1}, 10));
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->at(0).task_id, unmarked.id);
+  ASSERT_TRUE(await(tasks_->mark_plan_enqueued(unmarked.id, "6-0")));
+  EXPECT_TRUE(await(tasks_->unqueued_plans(std::chrono::minutes{1}, 10))->empty());
 }
 
 }  // namespace

@@ -282,18 +282,20 @@ TEST(http_client, a_body_above_the_limit_fails_cleanly) {
   EXPECT_EQ(r.error().attempts, 1);
 }
 
-// Writes down what the client told it; answers resend() with `resend_error` (none by default).
+// Writes down what the client told it; answers not_taken() with `answer` (released by default)
+// and resend() with `resend_error` (none by default).
 class recording_guard final : public post_guard {
  public:
-  net::awaitable<bool> not_taken() override {
+  net::awaitable<verdict> not_taken() override {
     calls.push_back("not_taken");
-    co_return true;
+    co_return answer;
   }
-  net::awaitable<error_code> resend() override {
-    calls.push_back("resend");
+  net::awaitable<error_code> resend(bool released) override {
+    calls.push_back(released ? "resend" : "confirm");
     co_return resend_error;
   }
   std::vector<std::string> calls;
+  verdict answer = verdict::released;
   error_code resend_error;
 };
 
@@ -357,6 +359,63 @@ TEST(http_client, a_guard_that_refuses_the_resend_stops_the_post) {
   EXPECT_EQ(r.error().error, make_error_code(errc::cancelled));
   EXPECT_EQ(r.error().attempts, 1);
   EXPECT_TRUE(r.error().not_taken);
+  EXPECT_EQ(count(report(sim), "posts_admitted"), 1);
+}
+
+TEST(http_client, a_guard_that_says_stop_ends_the_post_without_another_attempt) {
+  // The batch was recorded or taken over by another run while this POST was turned away.
+  auto sim = sim_process::start(
+                 {"--seed", "3", "--pages", "10", "--chaos-percent", "0", "--refuse-posts", "5"})
+                 .value();
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.retry.retry_after_cap = 10ms;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  recording_guard guard;
+  guard.answer = post_guard::verdict::stop;
+  auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::cancelled));
+  EXPECT_EQ(r.error().attempts, 1);
+  EXPECT_EQ(guard.calls, std::vector<std::string>{"not_taken"});
+  EXPECT_EQ(count(report(sim), "posts_admitted"), 1);
+}
+
+TEST(http_client, a_post_retried_without_a_release_asks_its_guard_to_confirm_first) {
+  // A guard that cannot change its record (a batch already in doubt) leaves the claim as it
+  // is; every retry still asks it first, so a run fenced out meanwhile stops before sending.
+  auto sim = sim_process::start(
+                 {"--seed", "3", "--pages", "10", "--chaos-percent", "0", "--refuse-posts", "2"})
+                 .value();
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.retry.retry_after_cap = 10ms;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  recording_guard guard;
+  guard.answer = post_guard::verdict::unchanged;
+  auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(guard.calls,
+            (std::vector<std::string>{"not_taken", "confirm", "not_taken", "confirm"}));
+}
+
+TEST(http_client, a_post_attempt_never_starts_with_less_than_its_timeout_left) {
+  // Refused once (Retry-After capped to 400 ms), then every POST takes 450 ms to answer. The
+  // second attempt would start with 400 ms left of the 800 ms deadline: cut short, it would
+  // time out after the body went out (may have landed). It must not start at all.
+  auto sim = sim_process::start({"--seed", "3", "--pages", "10", "--chaos-percent", "0",
+                                 "--refuse-posts", "1", "--post-delay-ms", "450"})
+                 .value();
+  net::thread_pool pool(2);
+  auto opts = fast_retries();
+  opts.retry.retry_after_cap = 400ms;
+  opts.post_timeout = 500ms;
+  opts.request_deadline = 800ms;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  auto r = run(pool, client.post("/animals/v1/home", "[]"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, make_error_code(errc::deadline_exceeded)) << r.error().describe();
+  EXPECT_TRUE(r.error().not_taken) << r.error().describe();
   EXPECT_EQ(count(report(sim), "posts_admitted"), 1);
 }
 

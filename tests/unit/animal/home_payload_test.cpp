@@ -127,4 +127,19 @@ TEST(animal_home_payload, detail_to_post_body_end_to_end) {
 }
 
 }  // namespace
+TEST(animal_home_requests, never_more_than_a_hundred_animals_a_post) {
+  std::vector<home_animal> animals(250);
+  for (std::size_t i = 0; i < animals.size(); ++i) {
+    animals[i].id = static_cast<std::int64_t>(i);
+    animals[i].name = "a" + std::to_string(i);
+  }
+  const auto requests = home_requests(animals);
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].animals, 100u);
+  EXPECT_EQ(requests[1].animals, 100u);
+  EXPECT_EQ(requests[2].animals, 50u);
+  EXPECT_EQ(requests[2].body, serialize_home_batch(std::span(animals).subspan(200)));
+  EXPECT_TRUE(home_requests({}).empty());
+}
+
 }  // namespace etl

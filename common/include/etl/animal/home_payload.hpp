@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "etl/animal/animal.hpp"
 
@@ -25,6 +26,16 @@ inline constexpr std::size_t home_batch_max = 100;
 // Throws std::out_of_range for a born_at_ms outside born_at_min_ms..max (a bug: to_home of a
 // parsed detail never produces one).
 std::string serialize_home_batch(std::span<const home_animal> batch);
+
+// One POST to home: its body and how many animals it holds.
+struct home_request {
+  std::string body;
+  std::size_t animals = 0;
+};
+
+// `animals` as POSTs of at most home_batch_max each, in order; none when empty. Throws as
+// serialize_home_batch.
+std::vector<home_request> home_requests(std::span<const home_animal> animals);
 
 // Appends one animal's JSON object to `out`. Throws as serialize_home_batch.
 void append_home_animal(std::string& out, const home_animal& animal);

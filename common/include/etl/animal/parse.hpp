@@ -1,6 +1,6 @@
 // Parsing and validation of the animals API's bodies: a listing page and one animal's detail.
 //
-// Validation rules (ANIMALS_API.md): `id` an integer >= 0 (floats such as 3.5 or 5.0, strings,
+// Validation rules (docs/animals-api.md): `id` an integer >= 0 (floats such as 3.5 or 5.0, strings,
 // negatives and values above int64 are refused); `name` a non-empty string; `born_at` present: null
 // (no date) or an integer within born_at_min_ms..born_at_max_ms; `friends` a string, maybe
 // empty. Unknown extra fields are ignored; a key given twice keeps its last value. Strings are

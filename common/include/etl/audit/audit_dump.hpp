@@ -1,5 +1,5 @@
-// Audit dumps (DESIGN.md, "Audit mode"): `${ETL_AUDIT_DIR}/<task_id>/batch-<n>.json`, one JSON
-// array of the ids in one POST to home, written atomically after home's 2xx.
+// Audit dumps (docs/architecture.md, "Audit mode"): `${ETL_AUDIT_DIR}/<task_id>/batch-<n>.json`,
+// one JSON array of the ids in one POST to home, written atomically after home's 2xx.
 //
 // The task id becomes a folder name, so it is checked to be a canonical UUID, lower case as the
 // server hands them out (is_canonical_uuid): nothing, not even a forged job, names a folder
@@ -19,7 +19,8 @@
 namespace etl {
 
 // Writes the dump of one batch: a temporary file in the task's folder, flushed to disk, then
-// renamed over `batch-<n>.json`, so a reader sees the whole file or none. Creates the folders.
+// renamed over `batch-<n>.json`, so a reader sees the whole file or none; then the folder is
+// flushed too, so the name survives a crash once this returns. Creates the folders.
 // Errors: errc::invalid_argument for a task id that is not a canonical UUID or a negative
 // batch number; the file system's errors.
 error_code write_audit_dump(const std::filesystem::path& audit_dir, std::string_view task_id,

@@ -1,12 +1,13 @@
 // The check behind etl-verify: every id the source lists was posted exactly once, and nothing
 // else was posted. Pure logic over id lists, so it is unit-tested without files or network.
 //
-// A batch in doubt (DESIGN.md, "Delivery guarantees": its POST was written but no answer was
-// recorded) has no dump, so its ids would look missing although home may have them. Given the
-// ledger's in-doubt batches, those ids are reported apart as unproven, not as missing: the
-// operator sees exactly where a gap or a duplicate may be. Likewise the records a worker
-// rejected (bad upstream data, DESIGN.md) were never posted on purpose: they are reported with
-// their reasons, apart from the ids nobody accounts for.
+// A batch in doubt (docs/architecture.md, "The ledger and its guarantees": its POST was written but
+// no answer was recorded) has no dump, so its ids would look missing although home may have them.
+// Given the ledger's in-doubt batches, those ids are reported apart as unproven, not as missing:
+// the operator sees exactly where a gap or a duplicate may be. Likewise the records a worker
+// rejected (bad upstream data, docs/architecture.md) were never posted on purpose: they are
+// reported with their reasons, apart from the ids nobody accounts for; and a batch home took whose
+// audit dump the worker could not write is reported with why, its ids neither missing nor proven.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,8 @@ struct ledger_facts {
   std::map<int, std::vector<std::int64_t>> in_doubt;  // in-doubt batch_no -> the ids it owns
   std::map<std::int64_t, std::string> rejected;       // rejected animal id -> the reason
   std::size_t rejected_without_id = 0;                // rejected records with no readable id
+  // Batches home took whose audit dump could not be written: batch_no -> (why, the ids it owns).
+  std::map<int, std::pair<std::string, std::vector<std::int64_t>>> undumped;
 };
 
 struct verification {
@@ -35,12 +38,17 @@ struct verification {
   // Listed, in no dump, rejected by a worker with this reason (ascending by id).
   std::vector<std::pair<std::int64_t, std::string>> rejected;
   std::size_t rejected_without_id = 0;  // rejected records that named no id
-  bool ledger_read = false;             // whether the ledger's facts were given at all
+  // Batches posted without a dump (the worker could not write it), with why (ascending).
+  std::vector<std::pair<int, std::string>> undumped_batches;
+  std::vector<std::int64_t> undumped;  // listed, in no dump, owned by such a batch (ascending)
+  bool ledger_read = false;            // whether the ledger's facts were given at all
 
-  // Nothing proven wrong: no id missing, duplicated or unexpected (unproven ids aside).
+  // Nothing proven wrong: no id missing, duplicated or unexpected (unproven and undumped ids
+  // aside).
   bool ok() const noexcept { return missing.empty() && duplicated.empty() && unexpected.empty(); }
-  // Every id accounted for: ok(), none unproven; each posted exactly once or rejected.
-  bool accounted() const noexcept { return ok() && unproven.empty(); }
+  // Every id accounted for: ok(), none unproven or undumped; each posted exactly once or
+  // rejected.
+  bool accounted() const noexcept { return ok() && unproven.empty() && undumped.empty(); }
   // Every id proven posted exactly once: accounted() and none rejected.
   bool proven() const noexcept { return accounted() && rejected.empty(); }
   // A few lines for people: the counts and the first few ids of each problem.

@@ -1,5 +1,5 @@
-// The service's settings: the configuration contract of DESIGN.md plus the HTTP client knobs,
-// as one struct whose member initializers are the documented defaults.
+// The service's settings: the configuration contract (README.md, "Configuration") plus the HTTP
+// client knobs, as one struct whose member initializers are the documented defaults.
 //
 // A binary declares the options it uses (add_common_options, add_client_options, or a few by
 // name with add_options), parses them with its option_set, then calls load_settings: options it
@@ -24,7 +24,7 @@
 
 namespace etl {
 
-// What a redelivered batch found "posting" (in doubt) does; see DESIGN.md.
+// What a redelivered batch found "posting" (in doubt) does; see docs/architecture.md.
 enum class in_doubt_policy { skip, resend };
 std::string_view to_string(in_doubt_policy policy) noexcept;
 

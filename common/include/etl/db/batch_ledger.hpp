@@ -1,8 +1,8 @@
-// The batch ledger: the Postgres side of "exactly once per id per task" (DESIGN.md, Delivery
-// guarantees). A batch row goes pending -> posting (claim_for_post, committed just before the
-// POST is written) -> posted or failed (finish_batch, just after home's answer); back_to_pending
-// undoes a claim when home's answer proves the POST was not taken. `task_ids` gives every id of
-// a task one owning batch, so an id the listing repeats in two batches is posted once.
+// The batch ledger: the Postgres side of "exactly once per id per task" (docs/architecture.md, "The
+// ledger and its guarantees"). A batch row goes pending -> posting (claim_for_post, committed just
+// before the POST is written) -> posted or failed (finish_batch, just after home's answer);
+// back_to_pending undoes a claim when home's answer proves the POST was not taken. `task_ids` gives
+// every id of a task one owning batch, so an id the listing repeats in two batches is posted once.
 //
 // Every function runs one transaction on the db_pool's threads (finish_batch's may hold other
 // finishes too) and is safe to call twice for the same step (a redelivered batch job): the second
@@ -10,6 +10,7 @@
 // not a uuid, a negative count), not_found (no such batch), and those of `db_pool::run`.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -24,13 +25,23 @@
 
 namespace etl {
 
+// Who claims a batch: a run of a batch job. A job redelivered after its lease ran out keeps its
+// queue entry id but counts one more delivery, so the delivery count fences the runs of one job:
+// a run that finds a higher fence on its batch is stale (the job was handed to a newer run while
+// it was still going) and must stop without acknowledging the job.
+struct batch_claimant {
+  std::string job;         // the job's queue entry id; empty matches any (tools and tests)
+  std::int64_t fence = 0;  // the run's delivery count: higher is newer
+};
+
 enum class claim_outcome {
-  claimed,            // state is now posting (or still pending when `ids` is empty): POST `ids`
-  already_posted,     // posted before (in doubt or not): do not POST; the job is done
-  already_failed,     // finished as failed before: do not POST; the job is done
-  in_doubt,           // found in posting: a POST of `ids` may have reached home (see DESIGN.md)
-  cancelled,          // the task is cancelled or already finished: the batch is (now) skipped
-  claimed_elsewhere,  // posting under another claimant's claim (a duplicate job): leave it
+  claimed,         // state is now posting (or still pending when `ids` is empty): POST `ids`
+  already_posted,  // posted before (in doubt or not): do not POST; the job is done
+  already_failed,  // finished as failed before: do not POST; the job is done
+  in_doubt,   // found in posting: a POST of `ids` may have reached home (see docs/architecture.md)
+  cancelled,  // the task is cancelled or already finished: the batch is (now) skipped
+  claimed_elsewhere,  // posting under another job's claim (a duplicate job): leave it
+  stale,              // a newer run of this job holds the batch: stop, do not acknowledge
 };
 
 struct claim_result {
@@ -42,6 +53,9 @@ struct claim_result {
   // them as duplicates. Candidates repeated within the call count once and are not listed.
   std::vector<std::int64_t> duplicates;
   int attempts = 0;  // the batch's claims so far, including this one
+  // in_doubt: how long ago the claim in force was made. A POST of that claim may still be on
+  // the wire while this is below the POST's timeout (a slow earlier run that is still alive).
+  std::chrono::milliseconds claim_age{0};
 };
 
 struct rejected_row {
@@ -63,6 +77,12 @@ struct batch_result {
   task_counters counts;  // pages, fetched, posted, rejected, retries, hedges (in_doubt ignored)
   std::vector<rejected_row> rejected;
   std::optional<std::string> error;  // why it failed; appended to the task's errors when failed
+  // failed: home answered this run's own claim with a refusal (a 3xx or 4xx), so nothing of it
+  // was taken. Otherwise a batch that fails while posting stays in doubt (a dead letter, a
+  // refused resend of a batch already in doubt): an earlier POST of it may have landed.
+  bool refused = false;
+  // posted: why its audit dump could not be written (kept on the batch for etl-verify).
+  std::optional<std::string> audit_error;
 };
 
 struct finish_report {
@@ -78,12 +98,20 @@ struct rejected_id {
   std::string reason;
 };
 
-// A batch whose POST may or may not have reached home (DESIGN.md, "Delivery guarantees").
+// A batch whose POST may or may not have reached home (docs/architecture.md, "The ledger and its
+// guarantees").
 struct doubtful_batch {
   int batch_no = 0;
   // posting: a POST was written by a job that has not recorded home's answer (it is on the wire
   // now, or its worker died); posted: resolved as posted_in_doubt by ETL_IN_DOUBT.
   batch_state state = batch_state::posting;
+  std::vector<std::int64_t> ids;  // the ids the batch owns, ascending
+};
+
+// A batch home took whose audit dump the worker could not write.
+struct undumped_batch {
+  int batch_no = 0;
+  std::string reason;
   std::vector<std::int64_t> ids;  // the ids the batch owns, ascending
 };
 
@@ -94,28 +122,37 @@ class batch_ledger {
   // Claims the batch for a POST of `candidates`, with the batch row locked (FOR UPDATE):
   // - pending, task running: each candidate no batch owns yet becomes this batch's (ids it
   //   already owns from an earlier claim stay its own, so a retry after back_to_pending claims
-  //   the same set); state posting, attempts + 1; outcome claimed. With no id to post, the
-  //   state stays pending: call finish_batch without a POST.
+  //   the same set); state posting under `who`'s claim, attempts + 1; outcome claimed. With no
+  //   id to post, the state stays pending: call finish_batch without a POST.
   // - pending, task cancelled or finished: batch skipped; outcome cancelled.
-  // - posting (whatever the task's status: a POST may have reached home): outcome in_doubt
-  //   with the ids it owns; nothing changes. Resolve it with finish_batch(posted_in_doubt).
+  // - posting (whatever the task's status: a POST may have reached home): outcome in_doubt with
+  //   the ids it owns and the claim's age; `who` takes the claim over (an older run of the same
+  //   job is fenced out from then on). Resolve it with finish_batch(posted_in_doubt).
   // - posted, failed, skipped: already_posted, already_failed, cancelled; nothing changes.
-  // `claimant` names the job that claims (its queue entry id). A batch found in posting under
-  // a different claimant's claim gives claimed_elsewhere: the job holding that claim resolves
-  // it, so a duplicate job never marks a live POST as in doubt. An empty claimant matches any.
+  // A batch in posting under another job's claim (a duplicate job for this batch) gives
+  // claimed_elsewhere: that job resolves it, so a duplicate never marks a live POST as in doubt.
+  // A batch, pending or posting, last claimed by a newer run of `who`'s own job gives stale.
   net::awaitable<result<claim_result>> claim_for_post(std::string task_id, int batch_no,
                                                       std::vector<std::int64_t> candidates,
-                                                      std::string claimant = {});
+                                                      batch_claimant who = {});
 
-  // posting -> pending: home's answer proved the POST was not taken (connect failure, 429,
-  // 502/503/504), so a crash while waiting to retry is not in doubt. Any other state is left
-  // as it is. Returns the state afterwards.
-  net::awaitable<result<batch_state>> back_to_pending(std::string task_id, int batch_no);
+  // posting -> pending under `who`'s claim: home's answer proved the POST was not taken
+  // (connect failure, 429, 502/503/504), so a crash while waiting to retry is not in doubt.
+  // Returns whether the batch is now pending under that claim; false when it is no longer that
+  // claim's (posted, failed, skipped, or claimed by a newer run): then the POST must stop.
+  // Errors: not_found, and those of `db_pool::run`.
+  net::awaitable<result<bool>> back_to_pending(std::string task_id, int batch_no,
+                                               batch_claimant who = {});
+
+  // Whether the batch is still posting under `who`'s claim; if so, marks the claim as confirmed
+  // now (a POST about to retry: a run that finds the claim later waits from this moment).
+  net::awaitable<result<bool>> confirm_claim(std::string task_id, int batch_no, batch_claimant who);
 
   // Records the batch's outcome and adds its counts to the task. Unless the batch is already
   // posted, failed or skipped (then applied = false and nothing changes): writes the batch row,
   // inserts the rejected records, adds the counts, batches_done or batches_failed + 1 (plus
-  // in_doubt + 1 for posted_in_doubt; a failure's error goes to the task's errors), and when
+  // in_doubt + 1 for posted_in_doubt, and for a failure of a batch in posting that home did not
+  // refuse: see batch_result::refused; a failure's error goes to the task's errors), and when
   // done + failed == total on a running task, sets it succeeded (no failed batch) or failed,
   // with finished_at; of two batches finishing at once exactly one sees the last count. On a
   // task already cancelled or failed the counts are still added but the status stays.
@@ -128,6 +165,10 @@ class batch_ledger {
   // The task's batches in doubt (posted_in_doubt, or still posting), by batch_no, each with the
   // ids it owns: where a duplicate or a gap at home may be. Empty for an unknown task.
   net::awaitable<result<std::vector<doubtful_batch>>> list_in_doubt(std::string task_id);
+
+  // The task's batches whose audit dump failed, by batch_no, each with why and its ids. Empty
+  // for an unknown task.
+  net::awaitable<result<std::vector<undumped_batch>>> list_undumped(std::string task_id);
 
   // The task's rejected records (ids and reasons, ordered by id, id-less ones last). Empty for an
   // unknown task.

@@ -42,7 +42,10 @@ struct task_counters {
   std::int64_t rejected = 0;
   std::int64_t retries = 0;
   std::int64_t hedges = 0;
-  std::int64_t in_doubt = 0;  // batches finished as posted_in_doubt
+  std::int64_t in_doubt = 0;  // batches in doubt: a POST of theirs may or may not have landed
+  // ids the listing showed more than once, posted once: posted + rejected + duplicates is what
+  // the source listed
+  std::int64_t duplicates = 0;
 };
 
 struct task {

@@ -68,6 +68,15 @@ struct task_snapshot {
 struct started_task {
   task_status status = task_status::queued;  // running, or the status that prevented starting
   std::vector<batch> batches;                // every batch the task has, by batch_no
+  // The task was started by another plan job (a second one the outbox sweep enqueued): this
+  // one has nothing to enqueue, and `batches` is empty.
+  bool planned_elsewhere = false;
+};
+
+// A queued task whose plan job is not known to be in the queue (see unqueued_plans).
+struct unqueued_plan {
+  std::string task_id;
+  bool audit_mode = false;
 };
 
 class tasks_repository {
@@ -101,14 +110,27 @@ class tasks_repository {
                                                                         std::int64_t after = 0);
 
   // The plan job's commit, one transaction with the task row locked. A queued task gets
-  // total_pages, batches_total and one pending batch per plan entry, and becomes running (or
-  // succeeded at once when the plan is empty). A task that is not queued is left as it is (a
-  // redelivered plan job: the batches of the first call stand, `plan` is ignored). Returns the
-  // status and every batch the task has, so the caller enqueues a job per unfinished batch.
+  // total_pages, batches_total and one pending batch per plan entry, records `planner` (the plan
+  // job's queue entry id) and becomes running (or succeeded at once when the plan is empty). A
+  // task that is not queued is left as it is (a redelivered plan job: the batches of the first
+  // call stand, `plan` is ignored). Returns the status and every batch the task has, so the
+  // caller enqueues a job per unfinished batch; none, with planned_elsewhere, when another plan
+  // job started the task (an empty `planner` matches any).
   // Errors: not_found; invalid_argument (total_pages < 0, a batch_no < 0 or repeated, pages
   // outside 1..total_pages or first_page > last_page).
   net::awaitable<result<started_task>> start_task(std::string id, int total_pages,
-                                                  std::vector<batch_plan> plan);
+                                                  std::vector<batch_plan> plan,
+                                                  std::string planner = {});
+
+  // The trigger's outbox: records that the task's plan job is in the queue (its entry id), so
+  // the sweep leaves the task alone. Errors: invalid_argument (not a uuid).
+  net::awaitable<result<void>> mark_plan_enqueued(std::string id, std::string job_id);
+
+  // Queued tasks created more than `older_than` ago whose plan job was never marked enqueued
+  // (their trigger's server died, or lost Redis, between the task's insert and the enqueue),
+  // oldest first, at most `limit`. Errors: invalid_argument (limit outside 1..1000).
+  net::awaitable<result<std::vector<unqueued_plan>>> unqueued_plans(
+      std::chrono::milliseconds older_than, int limit);
 
   // Cancels a queued or running task: status cancelled, finished_at set, pending batches
   // skipped (a batch in posting is left to its job, which records its outcome). A finished task

@@ -51,8 +51,9 @@ struct http_response {
   unsigned status = 0;
   std::string body;
   std::string content_type;
-  int attempts = 0;  // attempts it took, the answered one included (hedge copies not counted)
-  int hedges = 0;    // hedged copies sent along the way
+  std::string location;  // the Location header, if any (where a 3xx redirects)
+  int attempts = 0;      // attempts it took, the answered one included (hedge copies not counted)
+  int hedges = 0;        // hedged copies sent along the way
 };
 
 // What a failed request leaves behind: the error, and enough context to report it.
@@ -81,18 +82,25 @@ struct http_failure {
 using http_result = boost::system::result<http_response, http_failure>;
 
 // Lets the caller of a POST keep its own record of whether the request may have reached the
-// server (the batch ledger's `posting` state, DESIGN.md "Delivery guarantees"). The client calls
-// it between attempts, on the request's strand, and waits for it.
+// server (the batch ledger's `posting` state, docs/architecture.md, "The ledger and its
+// guarantees"). The client calls it between attempts, on the request's strand, and waits for it.
 class post_guard {
  public:
+  // What the caller's record says after an answer proved the request was not taken.
+  enum class verdict {
+    released,   // the record now says "not sent": resend() comes before the next attempt
+    unchanged,  // the record could not be changed: carry on as without a guard
+    stop,       // the request is no longer this caller's to send (another sender recorded or
+                // took it over): post() fails with errc::cancelled, without another attempt
+  };
   virtual ~post_guard() = default;
   // The last answer proves the request was not taken (it never left, or 429, 502, 503, 504) and
-  // no earlier attempt may have been: called before the backoff, and before giving up. Returns
-  // whether the record now says "not sent"; then resend() comes before the next attempt.
-  virtual net::awaitable<bool> not_taken() = 0;
-  // The request is about to be written again after not_taken() returned true. An error stops
-  // the request: post() fails with it, without another attempt.
-  virtual net::awaitable<error_code> resend() = 0;
+  // no earlier attempt may have been: called before the backoff, and before giving up.
+  virtual net::awaitable<verdict> not_taken() = 0;
+  // The request is about to be written again; `released` when not_taken() returned released
+  // since the last attempt. An error stops the request: post() fails with it, without another
+  // attempt.
+  virtual net::awaitable<error_code> resend(bool released) = 0;
 };
 
 class http_client {
@@ -112,6 +120,7 @@ class http_client {
   // POST `body` (JSON) to `target`. Never hedged. Retried only when the answer shows it was not
   // taken: connect failures, a retryable status; a timeout or a reset after the request was
   // written is returned at once (errc::timeout / the transport error), since it may still land.
+  // An attempt starts only with its whole post_timeout left before the request's deadline.
   // `guard`, when given, hears between attempts which ones proved the request was not taken.
   net::awaitable<http_result> post(std::string target, std::string body,
                                    post_guard* guard = nullptr);

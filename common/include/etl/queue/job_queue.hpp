@@ -1,5 +1,5 @@
 // The job queue: "plan" and "batch" jobs on one Redis stream read by a consumer group, with
-// at-least-once delivery (see DESIGN.md, "Delivery guarantees").
+// at-least-once delivery (see docs/architecture.md, "The ledger and its guarantees").
 //
 // A job handed out by `next` is leased to this consumer: while it is held, a thread of the
 // queue's own renews the lease every lease/3 (XCLAIM ... JUSTID, which resets the entry's idle

@@ -1,7 +1,7 @@
 // GET /extractor/tasks/{id}/rejected: the records a task's workers rejected as bad upstream data
-// (DESIGN.md: rejected with a reason, never posted), in the order recorded, a page at a time (the
-// parameters and the cursor: task_list_query.hpp). What a data engineer reads to see why the
-// task's `rejected` count is not zero.
+// (docs/architecture.md: rejected with a reason, never posted), in the order recorded, a page at a
+// time (the parameters and the cursor: task_list_query.hpp). What a data engineer reads to see why
+// the task's `rejected` count is not zero.
 #pragma once
 
 #include <string>

@@ -1,9 +1,10 @@
-// The routes of etl-server's HTTP API (DESIGN.md, "HTTP API"): trigger a task, read one, list
+// The routes of etl-server's HTTP API (docs/api.md): trigger a task, read one, list
 // them, cancel one, health and readiness, the dashboard, behind the API token when one is set.
 // Each handler validates its input and answers a JSON error that says what to fix.
 #pragma once
 
 #include <chrono>
+#include <string>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -24,6 +25,9 @@ struct task_api_options {
   task_cache* cache = nullptr;     // keeps settled tasks' JSON (null: every read asks Postgres)
   metrics_endpoint* metrics = nullptr;  // answers GET /metrics (404 without it)
   std::chrono::milliseconds idempotency_retention = std::chrono::hours(24);
+  // A test's failpoint (ETL_TEST_FAILPOINT): "trigger.after_insert" exits the process right
+  // after a trigger's task is inserted, before its plan job is enqueued.
+  std::string failpoint;
 };
 
 class task_api {

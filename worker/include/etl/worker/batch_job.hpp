@@ -1,5 +1,5 @@
-// The batch job (DESIGN.md, "A task's life", step 3, and "Delivery guarantees"): fetch the
-// batch's pages and details, validate and transform, claim the ids in the ledger, POST them to
+// The batch job (docs/architecture.md, "A task's life", step 3, and "Delivery guarantees"): fetch
+// the batch's pages and details, validate and transform, claim the ids in the ledger, POST them to
 // home once, write the audit dump, record the outcome.
 //
 // Exactly once: the claim commits the batch as `posting` just before the POST is written; a

@@ -3,13 +3,18 @@
 // every job the queue dead-letters. A job that meets an unreachable Postgres (job_verdict::wait)
 // is kept and run again after a pause, for at most `wait_limit`; so is the recording of a dead
 // job on its task, for at most `bury_limit`; at start the recent dead letters are recorded
-// again, for a worker that died before it could. On stop it takes no new job and returns once
-// the jobs in hand have finished.
+// again, for a worker that died before it could. A job handed out again while this process still
+// runs it (the queue reclaims every entry whose lease lapsed, a Redis outage longer than the
+// lease included) is not started twice. On stop it takes no new job and returns once the jobs in
+// hand have finished.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -43,6 +48,9 @@ class job_runner {
   static constexpr std::size_t rebury_count = 100;
 
   net::awaitable<job_outcome> run_once(const job& j);
+  // Marks the job as running here; false when it already is (then it must not start again).
+  bool start_running(const std::string& id);
+  void end_running(const std::string& id);
   net::awaitable<void> run_one(job j);
   net::awaitable<void> bury(dead_job d);
   // Records a dead job on its task, trying again while Postgres is unreachable (bury_limit).
@@ -56,6 +64,8 @@ class job_runner {
   const std::size_t slots_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> running_{0};
+  std::mutex ids_mu_;
+  std::set<std::string> running_ids_;  // entry ids of the jobs this process runs now
 };
 
 }  // namespace etl

@@ -1,11 +1,14 @@
-// The plan job (DESIGN.md, "A task's life", step 2): page 1 gives total_pages; the task is cut
-// into batches of whole pages holding at most 100 animals; the batches are recorded and one
+// The plan job (docs/architecture.md, "A task's life", step 2): page 1 gives total_pages; the task
+// is cut into batches of whole pages holding at most 100 animals; the batches are recorded and one
 // batch job is enqueued per unfinished batch. Safe to run twice: a redelivered plan finds the
 // batches already recorded and enqueues the unfinished ones again (duplicates are harmless,
-// see batch_job.hpp).
+// see batch_job.hpp); a second plan job of the same task (the trigger's outbox sweep raced a
+// slow trigger) finds the task planned by the first and enqueues nothing. A source that claims
+// more than max_total_pages fails the task with that reason instead of exhausting memory.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <vector>
 
 #include "etl/db/task_model.hpp"
@@ -13,6 +16,9 @@
 #include "etl/worker/worker_context.hpp"
 
 namespace etl {
+
+// The most pages a task plans: ten million animals at today's page size.
+constexpr std::int64_t max_total_pages = 1'000'000;
 
 // Batches of consecutive pages 1..total_pages, each of at most max(1, max_animals / page_size)
 // pages, numbered from 0. Nothing for total_pages <= 0.

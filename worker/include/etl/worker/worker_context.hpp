@@ -8,6 +8,7 @@
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "etl/config/settings.hpp"
 #include "etl/db/batch_ledger.hpp"
@@ -38,6 +39,8 @@ class worker_context {
   worker_counters& counters() noexcept { return counters_; }
   // The tasks seen running a moment ago: a batch job's status check (see running_tasks.hpp).
   running_tasks& running() noexcept { return running_; }
+  // A thread for file writes (audit dumps), so that fsync never blocks an event loop.
+  net::thread_pool::executor_type files() noexcept { return files_.get_executor(); }
   // The current totals of the counters and of the HTTP clients, as the metrics hash's fields.
   metric_fields metric_totals() const;
 
@@ -53,6 +56,7 @@ class worker_context {
   job_queue queue_;
   worker_counters counters_;
   running_tasks running_;
+  net::thread_pool files_{1};
 };
 
 }  // namespace etl
