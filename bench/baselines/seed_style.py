@@ -2,7 +2,7 @@
 """A reference ETL written the way the seed's public solutions are: listing pages in order,
 a thread pool of 16 for the details, a retry wrapper with a fixed 1 s delay, POSTs of 100.
 
-It is a baseline for bench/compare.sh, not part of the service: the same job (ANIMALS_API.md)
+It is a baseline for bench/compare.sh, not part of the service: the same job (docs/animals-api.md)
 done with blocking requests, so the service's figures have something honest to stand beside.
 
     seed_style.py --source http://127.0.0.1:3123

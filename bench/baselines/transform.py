@@ -1,4 +1,4 @@
-"""The transform both reference ETLs apply (ANIMALS_API.md, "Transform checklist")."""
+"""The transform both reference ETLs apply (docs/animals-api.md, "The transform")."""
 import datetime
 
 

@@ -1,5 +1,5 @@
 // animals-sim: the project's simulator of the animals API. See `animals-sim --help` and
-// shared/ANIMALS_API.md. Prints "listening HOST:PORT" on stdout once ready; logs go to stderr.
+// docs/animals-api.md. Prints "listening HOST:PORT" on stdout once ready; logs go to stderr.
 #include <cstdio>
 #include <iostream>
 #include <string_view>

@@ -1,6 +1,6 @@
-// The delivery guarantees of DESIGN.md under faults: workers killed at random, the supervisor
-// killed, workers drained by SIGTERM, Redis and Postgres restarted, a chaotic or hostile source,
-// two tasks at once. Real processes throughout (Redis, Postgres, animals-sim, etl-server,
+// The delivery guarantees of docs/architecture.md under faults: workers killed at random, the
+// supervisor killed, workers drained by SIGTERM, Redis and Postgres restarted, a chaotic or hostile
+// source, two tasks at once. Real processes throughout (Redis, Postgres, animals-sim, etl-server,
 // etl-worker). Each test judges the outcome by the simulator's own count of what home received
 // and by etl-verify, never by the service's word alone, and prints one line
 //   fault-figures: <name> faults=<n> animals=<n> missing=<n> duplicates=<n> seconds=<s>

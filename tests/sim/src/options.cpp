@@ -189,7 +189,7 @@ result<sim_options> parse_sim_options(std::span<const std::string_view> args, st
 }
 
 std::string sim_usage() {
-  return R"(animals-sim: the project's simulator of the animals API (see shared/ANIMALS_API.md)
+  return R"(animals-sim: the project's simulator of the animals API (see docs/animals-api.md)
 
 Usage: animals-sim [flags]     (values as "--flag value" or "--flag=value")
 

@@ -1,7 +1,7 @@
 // The simulator's animals: each one is computed from a hash of (seed, id) when it is asked for,
 // so a run of a million animals costs no memory, and the same seed always gives the same data.
 //
-// This is an independent implementation of the upstream's data (see shared/ANIMALS_API.md): it
+// This is an independent implementation of the upstream's data (see docs/animals-api.md): it
 // does not use the ETL's animal model, so the ETL is checked against values computed apart.
 // The JSON writers are hand-written for the GET hot path (no boost::json values built).
 #pragma once
