@@ -197,11 +197,14 @@ net::awaitable<job_outcome> record_posted(batch_run& run, batch_outcome outcome)
   }
 }
 
-// A batch found in posting: a run of this job claimed it earlier, and may still be alive (its
-// lease lapsed, or Redis lost track of it) with its POST on the wire. Waits until no attempt of
-// that run can be (its last attempt started when the claim was last confirmed), and at least
-// `at_least`, then reads the ledger again: a live earlier run has recorded home's answer or put
-// the batch back to pending by then, and otherwise the batch is in doubt.
+// Before an in-doubt batch is sent again (ETL_IN_DOUBT=resend): a run of this job claimed it
+// earlier and may still be alive (its lease lapsed, or its process was paused) with its POST on
+// the wire. Waits until no attempt of that run can be (its last attempt started when the claim
+// was last confirmed), and at least `at_least` (home's longest pause), then reads the ledger
+// again: a live earlier run has recorded home's answer or put the batch back to pending by then.
+// Only the resend waits: recording a batch as in doubt at once costs nothing if a live earlier
+// run records home's 2xx later, which clears the doubt, and a long wait would make a job that
+// keeps losing its worker spend its deliveries.
 net::awaitable<result<claim_result>> settle(batch_run& run, claim_result claim,
                                             std::chrono::milliseconds at_least,
                                             const std::vector<std::int64_t>& candidates) {
@@ -210,8 +213,8 @@ net::awaitable<result<claim_result>> settle(batch_run& run, claim_result claim,
   const auto wait = std::max(at_least, window);
   if (wait <= std::chrono::milliseconds{0})
     co_return claim;
-  spdlog::info("{}: found in posting; waiting {} ms before calling it in doubt", run.where,
-               wait.count());
+  spdlog::info("{}: in doubt; waiting {} ms, then reading the ledger again before a resend",
+               run.where, wait.count());
   co_await sleep_for(wait);
   co_return co_await run.ctx.ledger().claim_for_post(run.ref.task_id, run.ref.batch_no, candidates,
                                                      run.who);
@@ -234,10 +237,6 @@ net::awaitable<std::optional<job_outcome>> skip_if_cancelled(batch_run& run) {
     co_return std::nullopt;
   // cancel_task skipped the pending batches; a claim records it for one that raced it.
   auto claim = co_await ctx.ledger().claim_for_post(run.ref.task_id, run.ref.batch_no, {}, run.who);
-  if (!claim)
-    co_return job_outcome::db_failure(run.where + ": claim", claim.error());
-  if (claim->outcome == claim_outcome::in_doubt)
-    claim = co_await settle(run, std::move(*claim), {}, {});
   if (!claim)
     co_return job_outcome::db_failure(run.where + ": claim", claim.error());
   if (claim->outcome == claim_outcome::stale)
@@ -280,8 +279,6 @@ net::awaitable<std::optional<job_outcome>> claim(batch_run& run, fetched_batch& 
   run.requests = home_requests(fetched.animals);
   auto claimed =
       co_await ctx.ledger().claim_for_post(run.ref.task_id, run.ref.batch_no, candidates, run.who);
-  if (claimed && claimed->outcome == claim_outcome::in_doubt)
-    claimed = co_await settle(run, std::move(*claimed), {}, candidates);
   if (claimed && claimed->outcome == claim_outcome::in_doubt &&
       ctx.cfg().in_doubt == in_doubt_policy::resend) {
     spdlog::warn("{}: in doubt: waiting {} ms for home's longest pause, then sending again",

@@ -254,6 +254,17 @@ void record_batch(pqxx::work& tx, const batch_result& outcome, const std::string
         task_id, batch_no, rejected);
 }
 
+// A batch recorded as posted in doubt turned out posted: neither it nor its task is in doubt.
+void clear_doubt(pqxx::work& tx, const std::string& task_id, int batch_no) {
+  tx.exec_params(
+      "UPDATE batches SET in_doubt = false, updated_at = now() WHERE task_id = $1 AND batch_no = "
+      "$2",
+      task_id, batch_no);
+  tx.exec_params(
+      "UPDATE tasks SET in_doubt = in_doubt - 1, updated_at = now() WHERE id = $1 AND in_doubt > 0",
+      task_id);
+}
+
 // Adds one recorded batch's counts to its task and finalizes the task when it was the last.
 void add_to_task(pqxx::work& tx, const batch_result& outcome, const std::string& task_id,
                  int batch_no, bool in_doubt, finish_report& out) {
@@ -346,7 +357,7 @@ net::awaitable<void> batch_ledger::commit_finishes(finish_request* self) {
         // The same batch twice in one group (a duplicate job) reads the first one's write here
         // and finds the batch finished, as it would in a transaction of its own.
         const auto rows = tx.exec_params(
-            "SELECT b.state, t.status FROM batches b JOIN tasks t ON t.id = b.task_id "
+            "SELECT b.state, t.status, b.in_doubt FROM batches b JOIN tasks t ON t.id = b.task_id "
             "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
             req.task_id, req.batch_no);
         if (rows.empty())
@@ -354,6 +365,13 @@ net::awaitable<void> batch_ledger::commit_finishes(finish_request* self) {
         finish_report report;
         report.state = state_from_db(rows[0][0]);
         report.status = detail::status_from_db(rows[0][1]);
+        if (report.state == batch_state::posted && rows[0][2].as<bool>() &&
+            req.outcome.outcome == batch_outcome::posted) {
+          // Recorded in doubt by a newer run, and now the run whose POST it was heard home's
+          // 2xx: the batch is known posted (its counts were added then).
+          clear_doubt(tx, req.task_id, req.batch_no);
+          report.doubt_cleared = true;
+        }
         if (!is_finished(report.state)) {
           // A batch that fails in posting keeps its doubt unless home refused this very claim.
           const auto o = req.outcome.outcome;

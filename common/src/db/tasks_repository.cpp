@@ -119,8 +119,9 @@ net::awaitable<result<std::optional<task_snapshot>>> tasks_repository::get_task_
     // counts together, so either both show here or neither does.
     const auto rows = tx.exec_params(
         std::string("SELECT ") + detail::task_columns +
-            ", t.status IN ('succeeded', 'failed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM "
-            "batches b WHERE b.task_id = t.id AND b.state IN ('pending', 'posting')) "
+            ", t.status IN ('succeeded', 'failed', 'cancelled') AND t.in_doubt = 0 AND NOT "
+            "EXISTS (SELECT 1 FROM batches b WHERE b.task_id = t.id AND b.state IN ('pending', "
+            "'posting')) "
             "FROM tasks t WHERE t.id = $1",
         id);
     if (rows.empty())

@@ -444,5 +444,28 @@ TEST_F(batch_ledger_test, duplicates_and_undumped_batches_are_recorded) {
   EXPECT_EQ(undumped->at(0).ids, (ids{1, 2}));
 }
 
+TEST_F(batch_ledger_test, a_late_2xx_clears_the_doubt_a_newer_run_recorded) {
+  const auto id = started_task(1);
+  ASSERT_TRUE(await(ledger_->claim_for_post(id, 0, {1, 2}, {"job-a", 1})));
+  // A newer run found the batch posting and recorded it in doubt (ETL_IN_DOUBT=skip)...
+  ASSERT_EQ(await(ledger_->claim_for_post(id, 0, {1, 2}, {"job-a", 2}))->outcome,
+            claim_outcome::in_doubt);
+  batch_result doubt = posted(2);
+  doubt.outcome = batch_outcome::posted_in_doubt;
+  ASSERT_TRUE(await(ledger_->finish_batch(id, 0, doubt)));
+  EXPECT_EQ(task_of(id).counters.in_doubt, 1);
+  // ... then the older run, alive after all, heard home's 2xx: the batch is known posted.
+  auto late = await(ledger_->finish_batch(id, 0, posted(2)));
+  ASSERT_TRUE(late);
+  EXPECT_FALSE(late->applied);
+  EXPECT_TRUE(late->doubt_cleared);
+  EXPECT_FALSE(state_of(id, 0).in_doubt);
+  const task t = task_of(id);
+  EXPECT_EQ(t.counters.in_doubt, 0);
+  EXPECT_EQ(t.counters.posted, 2);  // counted once
+  EXPECT_EQ(t.status, task_status::succeeded);
+  EXPECT_TRUE(await(ledger_->list_in_doubt(id))->empty());
+}
+
 }  // namespace
 }  // namespace etl::test

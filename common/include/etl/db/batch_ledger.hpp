@@ -90,6 +90,9 @@ struct finish_report {
   batch_state state = batch_state::pending;   // the batch's state afterwards
   task_status status = task_status::running;  // the task's status afterwards
   bool finalized = false;                     // this call moved the task to succeeded or failed
+  // posted, on a batch another run had recorded as posted in doubt: its doubt (and one of its
+  // task's) is cleared, since this run heard home's 2xx.
+  bool doubt_cleared = false;
 };
 
 // A record a worker rejected, as etl-verify needs it (the raw text is left in the table).
@@ -149,7 +152,8 @@ class batch_ledger {
   net::awaitable<result<bool>> confirm_claim(std::string task_id, int batch_no, batch_claimant who);
 
   // Records the batch's outcome and adds its counts to the task. Unless the batch is already
-  // posted, failed or skipped (then applied = false and nothing changes): writes the batch row,
+  // posted, failed or skipped (then applied = false and nothing changes, but for a posted
+  // outcome on a batch posted in doubt, whose doubt is cleared): writes the batch row,
   // inserts the rejected records, adds the counts, batches_done or batches_failed + 1 (plus
   // in_doubt + 1 for posted_in_doubt, and for a failure of a batch in posting that home did not
   // refuse: see batch_result::refused; a failure's error goes to the task's errors), and when

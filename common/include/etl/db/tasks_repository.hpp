@@ -60,8 +60,8 @@ struct rejected_entries {
 // A task read together with whether anything can still change it.
 struct task_snapshot {
   task value;
-  // Finished, and no batch of it still pending or posting (whose job would add its counts):
-  // the task can change no more, so a copy of it stays true.
+  // Finished, no batch of it still pending or posting (whose job would add its counts), none in
+  // doubt (a late 2xx may clear it): the task can change no more, so a copy of it stays true.
   bool settled = false;
 };
 
