@@ -76,7 +76,7 @@ struct batch_run {
   // What the claim gave this run to post, in listing order, and its ids ascending.
   std::vector<home_animal> to_post;
   std::vector<std::int64_t> ids;
-  // to_post as requests of at most max_post_size animals each, serialized before the claim:
+  // to_post as requests of at most home_batch_max animals each, serialized before the claim:
   // nothing slow between the `posting` commit and the write.
   std::vector<home_request> requests;
   bool in_doubt = false;  // an earlier POST of the batch may have landed (ETL_IN_DOUBT)
@@ -323,7 +323,7 @@ net::awaitable<std::optional<job_outcome>> claim(batch_run& run, fetched_batch& 
   co_return std::nullopt;
 }
 
-// Phase 4: POST what the claim gave this run, at most max_post_size animals a request. Returns
+// Phase 4: POST what the claim gave this run, at most home_batch_max animals a request. Returns
 // an outcome when the job ends here (a failure, or the batch lost to another run).
 net::awaitable<std::optional<job_outcome>> deliver(batch_run& run) {
   auto& ctx = run.ctx;
