@@ -254,6 +254,20 @@ void record_batch(pqxx::work& tx, const batch_result& outcome, const std::string
         task_id, batch_no, rejected);
 }
 
+// Rows of (batch_no, a fact of the batch, animal_id or null), ordered by batch_no then id: one
+// Batch per batch_no, made by `make` from its first row, with the ids it owns ascending.
+template <class Batch, class Make>
+std::vector<Batch> batches_with_ids(const pqxx::result& rows, Make make) {
+  std::vector<Batch> out;
+  for (const auto& row : rows) {
+    if (out.empty() || out.back().batch_no != row[0].as<int>())
+      out.push_back(make(row));
+    if (!row[2].is_null())
+      out.back().ids.push_back(row[2].as<std::int64_t>());
+  }
+  return out;
+}
+
 // A batch recorded as posted in doubt turned out posted: neither it nor its task is in doubt.
 void clear_doubt(pqxx::work& tx, const std::string& task_id, int batch_no) {
   tx.exec_params(
@@ -459,15 +473,9 @@ net::awaitable<result<std::vector<doubtful_batch>>> batch_ledger::list_in_doubt(
         "WHERE b.task_id = $1 AND (b.in_doubt OR b.state = 'posting') "
         "ORDER BY b.batch_no, ti.animal_id",
         task_id);
-    std::vector<doubtful_batch> out;
-    for (const auto& row : rows) {
-      const int no = row[0].as<int>();
-      if (out.empty() || out.back().batch_no != no)
-        out.push_back({no, state_from_db(row[1]), {}});
-      if (!row[2].is_null())
-        out.back().ids.push_back(row[2].as<std::int64_t>());
-    }
-    return out;
+    return batches_with_ids<doubtful_batch>(rows, [](const pqxx::row& row) {
+      return doubtful_batch{row[0].as<int>(), state_from_db(row[1]), {}};
+    });
   });
 }
 
@@ -481,15 +489,9 @@ net::awaitable<result<std::vector<undumped_batch>>> batch_ledger::list_undumped(
         "LEFT JOIN task_ids ti ON ti.task_id = b.task_id AND ti.batch_no = b.batch_no "
         "WHERE b.task_id = $1 AND b.audit_error IS NOT NULL ORDER BY b.batch_no, ti.animal_id",
         task_id);
-    std::vector<undumped_batch> out;
-    for (const auto& row : rows) {
-      const int no = row[0].as<int>();
-      if (out.empty() || out.back().batch_no != no)
-        out.push_back({no, row[1].as<std::string>(), {}});
-      if (!row[2].is_null())
-        out.back().ids.push_back(row[2].as<std::int64_t>());
-    }
-    return out;
+    return batches_with_ids<undumped_batch>(rows, [](const pqxx::row& row) {
+      return undumped_batch{row[0].as<int>(), row[1].as<std::string>(), {}};
+    });
   });
 }
 

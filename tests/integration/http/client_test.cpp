@@ -282,6 +282,20 @@ TEST(http_client, a_body_above_the_limit_fails_cleanly) {
   EXPECT_EQ(r.error().attempts, 1);
 }
 
+// A home that turns its first `refused` POSTs away: 503 with Retry-After: 2.
+sim_process refusing_home(int refused) {
+  return sim_process::start({"--seed", "3", "--pages", "10", "--chaos-percent", "0",
+                             "--refuse-posts", std::to_string(refused)})
+      .value();
+}
+
+// fast_retries() that waits 10 ms where refusing_home's Retry-After asks for 2 s.
+http_client_options refused_fast() {
+  auto o = fast_retries();
+  o.retry.retry_after_cap = 10ms;
+  return o;
+}
+
 // Writes down what the client told it; answers not_taken() with `answer` (released by default)
 // and resend() with `resend_error` (none by default).
 class recording_guard final : public post_guard {
@@ -309,13 +323,9 @@ std::vector<std::string> turned_away_then_sent(int times) {
 }
 
 TEST(http_client, a_post_turned_away_tells_its_guard_before_each_backoff_and_resend) {
-  auto sim = sim_process::start(
-                 {"--seed", "3", "--pages", "10", "--chaos-percent", "0", "--refuse-posts", "2"})
-                 .value();
+  auto sim = refusing_home(2);
   net::thread_pool pool(2);
-  auto opts = fast_retries();
-  opts.retry.retry_after_cap = 10ms;  // the sim's Retry-After: 2 would slow the test down
-  http_client client(pool.get_executor(), sim.base_url(), opts);
+  http_client client(pool.get_executor(), sim.base_url(), refused_fast());
   recording_guard guard;
   auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
   ASSERT_TRUE(r) << r.error().describe();
@@ -345,13 +355,9 @@ TEST(http_client, a_post_that_never_connects_is_reported_not_taken) {
 }
 
 TEST(http_client, a_guard_that_refuses_the_resend_stops_the_post) {
-  auto sim = sim_process::start(
-                 {"--seed", "3", "--pages", "10", "--chaos-percent", "0", "--refuse-posts", "5"})
-                 .value();
+  auto sim = refusing_home(5);
   net::thread_pool pool(2);
-  auto opts = fast_retries();
-  opts.retry.retry_after_cap = 10ms;
-  http_client client(pool.get_executor(), sim.base_url(), opts);
+  http_client client(pool.get_executor(), sim.base_url(), refused_fast());
   recording_guard guard;
   guard.resend_error = make_error_code(errc::cancelled);
   auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
@@ -364,13 +370,9 @@ TEST(http_client, a_guard_that_refuses_the_resend_stops_the_post) {
 
 TEST(http_client, a_guard_that_says_stop_ends_the_post_without_another_attempt) {
   // The batch was recorded or taken over by another run while this POST was turned away.
-  auto sim = sim_process::start(
-                 {"--seed", "3", "--pages", "10", "--chaos-percent", "0", "--refuse-posts", "5"})
-                 .value();
+  auto sim = refusing_home(5);
   net::thread_pool pool(2);
-  auto opts = fast_retries();
-  opts.retry.retry_after_cap = 10ms;
-  http_client client(pool.get_executor(), sim.base_url(), opts);
+  http_client client(pool.get_executor(), sim.base_url(), refused_fast());
   recording_guard guard;
   guard.answer = post_guard::verdict::stop;
   auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
@@ -384,13 +386,9 @@ TEST(http_client, a_guard_that_says_stop_ends_the_post_without_another_attempt) 
 TEST(http_client, a_post_retried_without_a_release_asks_its_guard_to_confirm_first) {
   // A guard that cannot change its record (a batch already in doubt) leaves the claim as it
   // is; every retry still asks it first, so a run fenced out meanwhile stops before sending.
-  auto sim = sim_process::start(
-                 {"--seed", "3", "--pages", "10", "--chaos-percent", "0", "--refuse-posts", "2"})
-                 .value();
+  auto sim = refusing_home(2);
   net::thread_pool pool(2);
-  auto opts = fast_retries();
-  opts.retry.retry_after_cap = 10ms;
-  http_client client(pool.get_executor(), sim.base_url(), opts);
+  http_client client(pool.get_executor(), sim.base_url(), refused_fast());
   recording_guard guard;
   guard.answer = post_guard::verdict::unchanged;
   auto r = run(pool, client.post("/animals/v1/home", "[]", &guard));
