@@ -15,7 +15,7 @@ set -euo pipefail
 build_packages=(
   g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
-  libhiredis-dev libpqxx-dev libspdlog-dev
+  libhiredis-dev libpqxx-dev libspdlog-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # What the tests, the demo and the benchmarks start or call (docker-compose validates the

@@ -1,0 +1,113 @@
+// A pipeline spec: what one pipeline is, as declared in a file of pipelines/specs/ (YAML or
+// JSON), read by spec_loader.hpp. A spec combines the kinds the C++ code provides (a source
+// kind with its paginator, a transform over typed fields, one or more sinks) with parameters a
+// trigger may set. The model holds only what the loader validated: every kind is known, every
+// placeholder names something that exists, every name is snake_case. docs/pipelines.md is the
+// reference of the format.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace etl {
+
+// A value a trigger may give, or a spec's default.
+using param_value = std::variant<bool, std::int64_t, std::string>;
+
+enum class param_type { boolean, integer, string, date };
+
+// One parameter a trigger may set (query or JSON body), checked against its type and range.
+struct param_spec {
+  std::string name;
+  param_type type = param_type::string;
+  std::optional<param_value> default_value;  // none: the parameter is optional without default
+  std::optional<std::int64_t> min, max;      // integers only
+  std::string description;
+};
+
+// A value from the spec that an environment variable may override (a URL, say).
+struct env_value {
+  std::string value;  // the spec's default; may be empty when `env` is required
+  std::string env;    // the variable that overrides it; empty: none
+};
+
+enum class paginator_kind {
+  page_number,  // ?page=N from `first_page`; page 1 says how many there are (`total_pages`)
+};
+
+struct paginator_spec {
+  paginator_kind kind = paginator_kind::page_number;
+  std::string page_param = "page";  // the query parameter that carries the page number
+  int first_page = 1;
+  std::string total_pages;  // the path in page 1's answer to the page count
+  int page_size = 0;        // records a full page holds (batches are planned with it)
+};
+
+// A request for each record's details, by a key of the listed record.
+struct detail_spec {
+  std::string path;  // with placeholders, e.g. "/animals/v1/animals/{record.id}"
+  bool hedged = true;
+  // An answer with this status on every attempt means the record is bad, not the network: it
+  // is rejected with the reason instead of failing the batch (0: none such).
+  unsigned bad_record_status = 0;
+};
+
+enum class source_kind { rest };
+
+struct source_spec {
+  source_kind kind = source_kind::rest;
+  env_value base_url;
+  std::string method = "GET";
+  std::string path;                                        // with placeholders
+  std::vector<std::pair<std::string, std::string>> query;  // name -> value with placeholders
+  std::string records;  // the path to the records' array in an answer; empty: the root
+  std::string key;      // the record field that identifies it (one owner per key and task)
+  paginator_spec paginator;
+  std::optional<detail_spec> detail;
+};
+
+enum class field_type {
+  integer,      // a JSON integer (floats and strings refused)
+  number,       // any JSON number
+  string,       // a JSON string
+  boolean,      // true or false
+  epoch_ms,     // an integer of milliseconds since 1970: sent as ISO 8601 UTC with milliseconds
+  string_list,  // a string split on `separator` ("" gives no item)
+};
+
+struct field_spec {
+  std::string name;  // in the record and in the output
+  field_type type = field_type::string;
+  bool nullable = false;
+  std::optional<std::int64_t> min;  // integers only
+  std::string separator = ",";      // string_list only
+};
+
+enum class sink_kind { http_batch };
+
+struct sink_spec {
+  sink_kind kind = sink_kind::http_batch;
+  env_value url;  // http_batch: where batches are POSTed; the default may use {source.base_url}
+  int max_records = 0;  // http_batch: records one POST holds at most
+};
+
+struct pipeline_spec {
+  std::string name;         // snake_case or kebab-case, unique among the specs
+  std::string description;  // one line for people
+  std::string file;         // where it was read from
+  std::vector<param_spec> params;
+  source_spec source;
+  std::vector<field_spec> fields;  // the transform: the record's fields, validated and typed
+  std::vector<sink_spec> sinks;
+
+  // The parameter named `name`, or null.
+  const param_spec* param(std::string_view name) const noexcept;
+};
+
+std::string_view to_string(param_type t) noexcept;
+std::string_view to_string(field_type t) noexcept;
+
+}  // namespace etl

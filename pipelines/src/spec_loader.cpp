@@ -1,0 +1,501 @@
+#include "etl/pipelines/spec_loader.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <yaml-cpp/yaml.h>
+
+namespace etl {
+
+std::string spec_error::describe() const {
+  std::string s = file;
+  if (line > 0)
+    s += ":" + std::to_string(line) + ":" + std::to_string(column);
+  s += ": ";
+  if (!field.empty())
+    s += field + ": ";
+  return s + message;
+}
+
+void throw_exception_from_error(const spec_error& e, const boost::source_location&) {
+  throw std::runtime_error(e.describe());
+}
+
+const param_spec* pipeline_spec::param(std::string_view name) const noexcept {
+  for (const auto& p : params) {
+    if (p.name == name)
+      return &p;
+  }
+  return nullptr;
+}
+
+std::string_view to_string(param_type t) noexcept {
+  switch (t) {
+    case param_type::boolean:
+      return "bool";
+    case param_type::integer:
+      return "int";
+    case param_type::string:
+      return "string";
+    case param_type::date:
+      return "date";
+  }
+  return "?";
+}
+
+std::string_view to_string(field_type t) noexcept {
+  switch (t) {
+    case field_type::integer:
+      return "int";
+    case field_type::number:
+      return "number";
+    case field_type::string:
+      return "string";
+    case field_type::boolean:
+      return "bool";
+    case field_type::epoch_ms:
+      return "epoch_ms";
+    case field_type::string_list:
+      return "string_list";
+  }
+  return "?";
+}
+
+namespace {
+
+// Thrown inside the loader only and turned into a spec_error at its edge: loading is start-up
+// work, and one bad field ends it.
+struct spec_failure {
+  spec_error error;
+};
+
+// A node of the spec with the dotted path that leads to it, for errors.
+class spec_node {
+ public:
+  spec_node(YAML::Node node, std::string path, const std::string& file)
+      : node_(std::move(node)), path_(std::move(path)), file_(file) {}
+
+  [[noreturn]] void fail(const std::string& message) const { fail_at(node_, path_, message); }
+
+  [[noreturn]] void fail_at(const YAML::Node& n, const std::string& path,
+                            const std::string& message) const {
+    spec_error e{file_, 0, 0, path, message};
+    const auto mark = n.Mark();
+    if (!mark.is_null()) {
+      e.line = mark.line + 1;
+      e.column = mark.column + 1;
+    }
+    throw spec_failure{std::move(e)};
+  }
+
+  const std::string& path() const noexcept { return path_; }
+  bool has(const char* key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+
+  // This node must be a map holding only `known` keys.
+  const spec_node& map_of(std::initializer_list<const char*> known) const {
+    if (!node_.IsMap())
+      fail("must be a map");
+    for (const auto& kv : node_) {
+      const auto key = kv.first.as<std::string>();
+      if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
+        std::string list;
+        for (const char* k : known)
+          list += (list.empty() ? "" : ", ") + std::string(k);
+        fail_at(kv.first, child_path(key), "unknown key (known here: " + list + ")");
+      }
+    }
+    return *this;
+  }
+
+  spec_node child(const char* key) const {
+    const auto n = node_[key];
+    if (!n.IsDefined() || n.IsNull())
+      fail("missing '" + std::string(key) + "'");
+    return {n, child_path(key), file_};
+  }
+
+  std::string str(const char* key) const { return child(key).scalar(); }
+  std::string str_or(const char* key, std::string fallback) const {
+    return has(key) ? str(key) : std::move(fallback);
+  }
+
+  std::int64_t integer(const char* key) const { return child(key).as_integer(); }
+  std::int64_t integer_or(const char* key, std::int64_t fallback) const {
+    return has(key) ? integer(key) : fallback;
+  }
+
+  bool boolean(const char* key) const { return child(key).as_boolean(); }
+  bool boolean_or(const char* key, bool fallback) const {
+    return has(key) ? boolean(key) : fallback;
+  }
+
+  std::string scalar() const {
+    if (!node_.IsScalar())
+      fail("must be a text value");
+    return node_.Scalar();
+  }
+
+  std::int64_t as_integer() const {
+    const auto s = scalar();
+    std::size_t used = 0;
+    std::int64_t v = 0;
+    try {
+      v = std::stoll(s, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != s.size())
+      fail("must be an integer, not '" + s + "'");
+    return v;
+  }
+
+  bool as_boolean() const {
+    const auto s = scalar();
+    if (s == "true")
+      return true;
+    if (s == "false")
+      return false;
+    fail("must be true or false, not '" + s + "'");
+  }
+
+  // The entries of a map, in file order, each with its key.
+  std::vector<std::pair<std::string, spec_node>> entries() const {
+    if (!node_.IsMap())
+      fail("must be a map");
+    std::vector<std::pair<std::string, spec_node>> out;
+    for (const auto& kv : node_) {
+      const auto key = kv.first.as<std::string>();
+      out.emplace_back(key, spec_node(kv.second, child_path(key), file_));
+    }
+    return out;
+  }
+
+  // The items of a list.
+  std::vector<spec_node> items() const {
+    if (!node_.IsSequence())
+      fail("must be a list");
+    std::vector<spec_node> out;
+    for (std::size_t i = 0; i < node_.size(); ++i)
+      out.emplace_back(node_[i], path_ + "[" + std::to_string(i) + "]", file_);
+    return out;
+  }
+
+  // One of `names` (an enum's spelling), else an error listing them.
+  template <class E>
+  E choice(const char* key, std::initializer_list<std::pair<const char*, E>> names) const {
+    const auto n = child(key);
+    const auto s = n.scalar();
+    for (const auto& [name, value] : names) {
+      if (s == name)
+        return value;
+    }
+    std::string list;
+    for (const auto& [name, value] : names)
+      list += (list.empty() ? "" : ", ") + std::string(name);
+    n.fail("unknown value '" + s + "' (known: " + list + ")");
+  }
+
+ private:
+  std::string child_path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  const std::string& file_;
+};
+
+bool is_snake_case(std::string_view s) {
+  if (s.empty() || s.size() > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// Pipeline names are the contract's: lower case, digits and dashes ("spacex-launches").
+bool is_pipeline_name(std::string_view s) {
+  if (s.empty() || s.size() > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+std::string snake_name(const spec_node& n) {
+  auto s = n.scalar();
+  if (!is_snake_case(s))
+    n.fail("'" + s + "' is not a snake_case name ([a-z][a-z0-9_]*, at most 63 bytes)");
+  return s;
+}
+
+// Checks every {placeholder} of `text` against what this place of the spec may use.
+void check_placeholders(const spec_node& at, const std::string& text,
+                        const std::set<std::string>& allowed) {
+  std::size_t i = 0;
+  while ((i = text.find_first_of("{}", i)) != std::string::npos) {
+    if (text[i] == '}')
+      at.fail("'}' without '{' in '" + text + "'");
+    const auto end = text.find('}', i);
+    if (end == std::string::npos)
+      at.fail("'{' without '}' in '" + text + "'");
+    const auto name = text.substr(i + 1, end - i - 1);
+    if (!allowed.contains(name)) {
+      std::string list;
+      for (const auto& a : allowed)
+        list += (list.empty() ? "" : ", ") + ("{" + a + "}");
+      at.fail("unknown placeholder {" + name + "} (usable here: " + (list.empty() ? "none" : list) +
+              ")");
+    }
+    i = end + 1;
+  }
+}
+
+env_value read_env_value(const spec_node& n) {
+  n.map_of({"default", "env"});
+  env_value v{n.str_or("default", ""), n.str_or("env", "")};
+  if (v.value.empty() && v.env.empty())
+    n.fail("needs a 'default' or an 'env' variable");
+  if (!v.env.empty() &&
+      (v.env.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos ||
+       !(v.env[0] >= 'A' && v.env[0] <= 'Z')))
+    n.child("env").fail("'" + v.env + "' is not an environment variable name ([A-Z][A-Z0-9_]*)");
+  return v;
+}
+
+param_spec read_param(const std::string& name, const spec_node& n) {
+  n.map_of({"type", "default", "min", "max", "description"});
+  param_spec p;
+  p.name = name;
+  p.type = n.choice<param_type>("type", {{"bool", param_type::boolean},
+                                         {"int", param_type::integer},
+                                         {"string", param_type::string},
+                                         {"date", param_type::date}});
+  p.description = n.str_or("description", "");
+  if (p.type == param_type::integer) {
+    if (n.has("min"))
+      p.min = n.integer("min");
+    if (n.has("max"))
+      p.max = n.integer("max");
+    if (p.min && p.max && *p.min > *p.max)
+      n.child("max").fail("is below min");
+  } else if (n.has("min") || n.has("max")) {
+    n.fail("min and max are for int parameters");
+  }
+  if (n.has("default")) {
+    const auto d = n.child("default");
+    switch (p.type) {
+      case param_type::boolean:
+        p.default_value = d.as_boolean();
+        break;
+      case param_type::integer: {
+        const auto v = d.as_integer();
+        if ((p.min && v < *p.min) || (p.max && v > *p.max))
+          d.fail("is outside min..max");
+        p.default_value = v;
+        break;
+      }
+      case param_type::string:
+      case param_type::date:
+        p.default_value = d.scalar();
+        break;
+    }
+  }
+  return p;
+}
+
+source_spec read_source(const spec_node& n, const std::set<std::string>& param_names) {
+  n.map_of(
+      {"kind", "base_url", "method", "path", "query", "records", "key", "paginator", "detail"});
+  source_spec s;
+  s.kind = n.choice<source_kind>("kind", {{"rest", source_kind::rest}});
+  s.base_url = read_env_value(n.child("base_url"));
+  if (n.has("method"))
+    s.method = n.choice<std::string>("method", {{"GET", std::string("GET")}});
+  s.records = n.str_or("records", "");
+  s.key = snake_name(n.child("key"));
+
+  const auto pager = n.child("paginator");
+  pager.map_of({"kind", "page_param", "first_page", "total_pages", "page_size"});
+  s.paginator.kind =
+      pager.choice<paginator_kind>("kind", {{"page_number", paginator_kind::page_number}});
+  s.paginator.page_param = pager.str_or("page_param", "page");
+  s.paginator.first_page = static_cast<int>(pager.integer_or("first_page", 1));
+  s.paginator.total_pages = pager.str("total_pages");
+  const auto size = pager.integer("page_size");
+  if (size < 1 || size > 10'000)
+    pager.child("page_size").fail("must be 1..10000");
+  s.paginator.page_size = static_cast<int>(size);
+
+  std::set<std::string> request_names{"page"};
+  for (const auto& p : param_names)
+    request_names.insert("params." + p);
+  s.path = n.str("path");
+  check_placeholders(n.child("path"), s.path, request_names);
+  if (n.has("query")) {
+    for (const auto& [name, value] : n.child("query").entries()) {
+      s.query.emplace_back(name, value.scalar());
+      check_placeholders(value, s.query.back().second, request_names);
+    }
+  }
+  if (n.has("detail")) {
+    const auto d = n.child("detail");
+    d.map_of({"path", "hedged", "bad_record_status"});
+    detail_spec detail;
+    detail.path = d.str("path");
+    check_placeholders(d.child("path"), detail.path, {"record." + s.key});
+    detail.hedged = d.boolean_or("hedged", true);
+    const auto bad = d.integer_or("bad_record_status", 0);
+    if (bad != 0 && (bad < 400 || bad > 599))
+      d.child("bad_record_status").fail("must be an HTTP error status (400..599)");
+    detail.bad_record_status = static_cast<unsigned>(bad);
+    s.detail = std::move(detail);
+  }
+  return s;
+}
+
+field_spec read_field(const std::string& name, const spec_node& n) {
+  n.map_of({"type", "nullable", "min", "separator"});
+  field_spec f;
+  f.name = name;
+  f.type = n.choice<field_type>("type", {{"int", field_type::integer},
+                                         {"number", field_type::number},
+                                         {"string", field_type::string},
+                                         {"bool", field_type::boolean},
+                                         {"epoch_ms", field_type::epoch_ms},
+                                         {"string_list", field_type::string_list}});
+  f.nullable = n.boolean_or("nullable", false);
+  if (n.has("min")) {
+    if (f.type != field_type::integer)
+      n.child("min").fail("min is for int fields");
+    f.min = n.integer("min");
+  }
+  if (n.has("separator")) {
+    if (f.type != field_type::string_list)
+      n.child("separator").fail("separator is for string_list fields");
+    f.separator = n.str("separator");
+    if (f.separator.empty())
+      n.child("separator").fail("must not be empty");
+  }
+  return f;
+}
+
+sink_spec read_sink(const spec_node& n) {
+  n.map_of({"kind", "url", "max_records"});
+  sink_spec s;
+  s.kind = n.choice<sink_kind>("kind", {{"http_batch", sink_kind::http_batch}});
+  s.url = read_env_value(n.child("url"));
+  if (n.child("url").has("default"))
+    check_placeholders(n.child("url").child("default"), s.url.value, {"source.base_url"});
+  const auto max = n.integer("max_records");
+  if (max < 1 || max > 100'000)
+    n.child("max_records").fail("must be 1..100000");
+  s.max_records = static_cast<int>(max);
+  return s;
+}
+
+pipeline_spec read_spec(const spec_node& root) {
+  root.map_of({"name", "description", "parameters", "source", "transform", "sinks"});
+  pipeline_spec spec;
+  const auto name = root.child("name");
+  spec.name = name.scalar();
+  if (!is_pipeline_name(spec.name))
+    name.fail("'" + spec.name + "' is not a pipeline name ([a-z][a-z0-9-]*, at most 63 bytes)");
+  spec.description = root.str_or("description", "");
+
+  std::set<std::string> param_names;
+  if (root.has("parameters")) {
+    for (const auto& [key, value] : root.child("parameters").entries()) {
+      if (!is_snake_case(key))
+        value.fail("'" + key + "' is not a snake_case name");
+      spec.params.push_back(read_param(key, value));
+      param_names.insert(key);
+    }
+  }
+  spec.source = read_source(root.child("source"), param_names);
+
+  const auto transform = root.child("transform");
+  transform.map_of({"fields"});
+  std::set<std::string> field_names;
+  for (const auto& [key, value] : transform.child("fields").entries()) {
+    if (!is_snake_case(key))
+      value.fail("'" + key + "' is not a snake_case name");
+    spec.fields.push_back(read_field(key, value));
+    field_names.insert(key);
+  }
+  if (!field_names.contains(spec.source.key))
+    root.child("source").child("key").fail("'" + spec.source.key +
+                                           "' is not one of transform.fields");
+
+  const auto sinks = root.child("sinks").items();
+  if (sinks.empty())
+    root.child("sinks").fail("needs at least one sink");
+  for (const auto& s : sinks)
+    spec.sinks.push_back(read_sink(s));
+  return spec;
+}
+
+}  // namespace
+
+spec_result parse_pipeline_spec(std::string_view text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    return spec_error{file, e.mark.line + 1, e.mark.column + 1, "", "not valid YAML: " + e.msg};
+  }
+  try {
+    pipeline_spec spec;
+    spec = read_spec(spec_node(root, "", file));
+    spec.file = file;
+    return spec;
+  } catch (const spec_failure& f) {
+    return f.error;
+  } catch (const YAML::Exception& e) {
+    return spec_error{file, e.mark.line + 1, e.mark.column + 1, "", e.msg};
+  }
+}
+
+spec_result load_pipeline_spec(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in)
+    return spec_error{path.string(), 0, 0, "", "cannot read the file"};
+  return parse_pipeline_spec(text.str(), path.string());
+}
+
+boost::system::result<std::vector<pipeline_spec>, spec_error> load_pipeline_specs(
+    const std::vector<std::filesystem::path>& dirs) {
+  std::vector<pipeline_spec> out;
+  std::map<std::string, std::string> seen;  // name -> file
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    std::vector<std::filesystem::path> files;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const auto ext = it->path().extension();
+      if (ext == ".yaml" || ext == ".yml" || ext == ".json")
+        files.push_back(it->path());
+    }
+    if (ec)
+      return spec_error{dir.string(), 0, 0, "", "cannot read the folder: " + ec.message()};
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      auto spec = load_pipeline_spec(f);
+      if (!spec)
+        return spec.error();
+      if (auto [it, fresh] = seen.emplace(spec->name, spec->file); !fresh)
+        return spec_error{spec->file, 0, 0, "name",
+                          "'" + spec->name + "' is also the name of " + it->second};
+      out.push_back(std::move(*spec));
+    }
+  }
+  return out;
+}
+
+}  // namespace etl
