@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <initializer_list>
-#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -470,10 +470,22 @@ spec_result load_pipeline_spec(const std::filesystem::path& path) {
   return parse_pipeline_spec(text.str(), path.string());
 }
 
-boost::system::result<std::vector<pipeline_spec>, spec_error> load_pipeline_specs(
-    const std::vector<std::filesystem::path>& dirs) {
-  std::vector<pipeline_spec> out;
-  std::map<std::string, std::string> seen;  // name -> file
+namespace {
+
+// Adds `spec` to `out` unless another spec there has its name.
+std::optional<spec_error> add_unique(std::vector<pipeline_spec>& out, pipeline_spec spec) {
+  for (const auto& other : out) {
+    if (other.name == spec.name)
+      return spec_error{spec.file, 0, 0, "name",
+                        "'" + spec.name + "' is also the name of " + other.file};
+  }
+  out.push_back(std::move(spec));
+  return std::nullopt;
+}
+
+// Appends the specs of `dirs` to `out`.
+std::optional<spec_error> add_specs_in(std::vector<pipeline_spec>& out,
+                                       const std::vector<std::filesystem::path>& dirs) {
   for (const auto& dir : dirs) {
     std::error_code ec;
     std::vector<std::filesystem::path> files;
@@ -489,12 +501,33 @@ boost::system::result<std::vector<pipeline_spec>, spec_error> load_pipeline_spec
       auto spec = load_pipeline_spec(f);
       if (!spec)
         return spec.error();
-      if (auto [it, fresh] = seen.emplace(spec->name, spec->file); !fresh)
-        return spec_error{spec->file, 0, 0, "name",
-                          "'" + spec->name + "' is also the name of " + it->second};
-      out.push_back(std::move(*spec));
+      if (auto e = add_unique(out, std::move(*spec)))
+        return e;
     }
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+specs_result load_pipeline_specs(const std::vector<std::filesystem::path>& dirs) {
+  std::vector<pipeline_spec> out;
+  if (auto e = add_specs_in(out, dirs))
+    return *e;
+  return out;
+}
+
+specs_result load_pipelines(const std::vector<std::filesystem::path>& user_dirs) {
+  std::vector<pipeline_spec> out;
+  for (const auto& shipped : shipped_pipeline_specs()) {
+    auto spec = parse_pipeline_spec(shipped.text, std::string(shipped.file));
+    if (!spec)
+      return spec.error();
+    if (auto e = add_unique(out, std::move(*spec)))
+      return *e;
+  }
+  if (auto e = add_specs_in(out, user_dirs))
+    return *e;
   return out;
 }
 

@@ -155,6 +155,28 @@ TEST(pipeline_spec, broken_yaml_and_json_specs) {
   EXPECT_EQ(r->name, "j");
 }
 
+TEST(pipeline_spec, the_binaries_carry_the_shipped_specs_and_add_the_users) {
+  auto shipped = load_pipelines({});
+  ASSERT_TRUE(shipped) << shipped.error().describe();
+  ASSERT_EQ(shipped->size(), 1u);
+  EXPECT_EQ(shipped->front().file, "pipelines/specs/animals.yaml");
+  const auto dir = fs::temp_directory_path() / ("etl-user-specs-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "small.yaml") << good;
+  auto with_user = load_pipelines({dir});
+  // A user's spec may not take a shipped pipeline's name.
+  std::ofstream(dir / "taken.yaml") << replaced("name: small", "name: animals");
+  auto taken = load_pipelines({dir});
+  fs::remove_all(dir);
+  ASSERT_TRUE(with_user) << with_user.error().describe();
+  ASSERT_EQ(with_user->size(), 2u);
+  EXPECT_EQ(with_user->at(1).name, "small");
+  ASSERT_FALSE(taken);
+  EXPECT_NE(taken.error().message.find("also the name of pipelines/specs/animals.yaml"),
+            std::string::npos)
+      << taken.error().describe();
+}
+
 TEST(pipeline_spec, two_specs_with_one_name_are_refused) {
   const auto dir = fs::temp_directory_path() / ("etl-specs-" + std::to_string(::getpid()));
   fs::create_directories(dir);

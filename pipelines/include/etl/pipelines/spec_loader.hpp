@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,9 +39,21 @@ spec_result parse_pipeline_spec(std::string_view text, const std::string& file);
 // Reads and validates the spec in `path`.
 spec_result load_pipeline_spec(const std::filesystem::path& path);
 
+using specs_result = boost::system::result<std::vector<pipeline_spec>, spec_error>;
+
 // Every spec (*.yaml, *.yml, *.json) in `dirs`, in order, sorted by file name within a folder.
 // Fails with the first bad spec, a folder that cannot be read, or a name two specs share.
-boost::system::result<std::vector<pipeline_spec>, spec_error> load_pipeline_specs(
-    const std::vector<std::filesystem::path>& dirs);
+specs_result load_pipeline_specs(const std::vector<std::filesystem::path>& dirs);
+
+// A spec file compiled into the binaries (pipelines/specs/ at build time).
+struct shipped_spec {
+  std::string_view file;  // "pipelines/specs/animals.yaml"
+  std::string_view text;
+};
+std::span<const shipped_spec> shipped_pipeline_specs() noexcept;
+
+// The pipelines a binary runs: the shipped specs, then those in `user_dirs` (ETL_PIPELINES_DIR).
+// Fails as load_pipeline_specs, a user's spec that takes a shipped name included.
+specs_result load_pipelines(const std::vector<std::filesystem::path>& user_dirs);
 
 }  // namespace etl
