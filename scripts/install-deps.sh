@@ -31,7 +31,7 @@ bench_packages=(
 )
 # The shared libraries etl-server, etl-worker, etl-verify and animals-sim link, nothing else.
 runtime_packages=(
-  libboost-json1.81.0 libhiredis0.14 libpqxx-6.4 libspdlog1.10 libfmt9
+  libboost-json1.81.0 libhiredis0.14 libpqxx-6.4 libspdlog1.10 libfmt9 libyaml-cpp0.7
   libstdc++6 libgcc-s1 libc6
 )
 

@@ -2,6 +2,7 @@
 #include "etl/config/option_types.hpp"
 #include "etl/config/settings.hpp"
 #include "etl/log/logging.hpp"
+#include "etl/pipelines/spec_loader.hpp"
 #include "etl/server/server_app.hpp"
 
 int main(int argc, char** argv) {
@@ -19,7 +20,11 @@ int main(int argc, char** argv) {
   if (values.get<bool>("ETL_MIGRATE_ONLY"))
     return run_migrations(cfg);
   spdlog::info("etl-server starting: {}", describe(cfg));
+  const auto pipelines = load_pipelines_at_start(cfg.pipelines_dir);
+  if (!pipelines)
+    return 2;
   server_app_options opts;
+  opts.pipelines = &*pipelines;
   opts.threads = static_cast<std::size_t>(values.get<std::int64_t>("ETL_SERVER_THREADS"));
   return run_server(cfg, opts);
 }

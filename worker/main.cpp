@@ -5,6 +5,7 @@
 #include "etl/config/option_types.hpp"
 #include "etl/config/settings.hpp"
 #include "etl/log/logging.hpp"
+#include "etl/pipelines/spec_loader.hpp"
 #include "etl/worker/supervisor.hpp"
 #include "etl/worker/worker_process.hpp"
 
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   const auto cfg = load_settings_or_exit(values, "etl-worker");
   init_logging(cfg.log_format, cfg.log_level, "etl-worker");
   spdlog::info("etl-worker starting: {}", describe(cfg));
+  if (!load_pipelines_at_start(cfg.pipelines_dir))
+    return 2;
 
   worker_process_options wopts;
   wopts.jobs = static_cast<std::size_t>(values.get<std::int64_t>("ETL_JOBS"));

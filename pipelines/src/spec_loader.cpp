@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 namespace etl {
@@ -529,6 +530,22 @@ specs_result load_pipelines(const std::vector<std::filesystem::path>& user_dirs)
   if (auto e = add_specs_in(out, user_dirs))
     return *e;
   return out;
+}
+
+specs_result load_pipelines_at_start(const std::string& user_dir) {
+  std::vector<std::filesystem::path> dirs;
+  if (!user_dir.empty())
+    dirs.emplace_back(user_dir);
+  auto loaded = load_pipelines(dirs);
+  if (!loaded) {
+    spdlog::critical("pipeline spec refused: {}", loaded.error().describe());
+    return loaded;
+  }
+  std::string names;
+  for (const auto& p : *loaded)
+    names += (names.empty() ? "" : ", ") + p.name + " (" + p.file + ")";
+  spdlog::info("pipelines: {}", names);
+  return loaded;
 }
 
 }  // namespace etl

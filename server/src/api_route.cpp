@@ -11,6 +11,18 @@ namespace {
 constexpr std::string_view tasks_prefix = "/extractor/tasks/";
 constexpr std::string_view cancel_suffix = "/cancel";
 constexpr std::string_view rejected_suffix = "/rejected";
+constexpr std::string_view pipelines_prefix = "/extractor/pipelines/";
+
+// The spec loader's rule for a pipeline's name (docs/pipelines.md), checked before any lookup.
+bool is_pipeline_name(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s[0] < 'a' || s[0] > 'z')
+    return false;
+  for (const char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+      return false;
+  }
+  return true;
+}
 
 std::optional<bool> parse_bool_text(std::string_view s) {
   if (s == "true" || s == "1" || s == "yes" || s == "on")
@@ -158,6 +170,20 @@ std::variant<api_route, server_reply> route_request(const server_request& req,
     if (!get && req.method != "POST")
       return method_not_allowed("GET, POST");
     return trigger_route(req);
+  }
+  if (path == "/extractor/pipelines" || path.starts_with(pipelines_prefix)) {
+    if (!get)
+      return method_not_allowed("GET");
+    api_route r{.kind = route_kind::pipelines};
+    if (path.size() > pipelines_prefix.size()) {
+      const auto name = path.substr(pipelines_prefix.size());
+      if (!is_pipeline_name(name)) {
+        return json_error(400, "invalid_pipeline_name",
+                          "a pipeline name is [a-z][a-z0-9-]*, at most 63 bytes, like animals");
+      }
+      r.pipeline = std::string(name);
+    }
+    return r;
   }
   if (path == "/extractor/tasks") {
     if (!get)

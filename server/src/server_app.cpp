@@ -113,7 +113,8 @@ int run_server(const settings& cfg, const server_app_options& opts) {
                 .cache = &cache,
                 .metrics = &metrics,
                 .idempotency_retention = cfg.idempotency_retention,
-                .failpoint = test_failpoint()});
+                .failpoint = test_failpoint(),
+                .pipelines = opts.pipelines});
   const request_handler api_handler = [&api](server_request req) {
     return api.handle(std::move(req));
   };

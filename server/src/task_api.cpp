@@ -39,6 +39,29 @@ server_reply key_conflict_reply(const task& t) {
                         "); repeat those parameters or use a new key");
 }
 
+boost::json::value param_json(const param_value& v) {
+  return std::visit([](const auto& x) { return boost::json::value(x); }, v);
+}
+
+// A pipeline as the API shows it: its name, what it does, the parameters a trigger may set.
+boost::json::object pipeline_json(const pipeline_spec& p) {
+  boost::json::array params;
+  for (const auto& param : p.params) {
+    boost::json::object o{
+        {"name", param.name}, {"type", to_string(param.type)}, {"description", param.description}};
+    o["default"] = param.default_value ? param_json(*param.default_value) : nullptr;
+    if (param.min)
+      o["min"] = *param.min;
+    if (param.max)
+      o["max"] = *param.max;
+    params.push_back(std::move(o));
+  }
+  return {{"name", p.name},
+          {"description", p.description},
+          {"parameters", std::move(params)},
+          {"url", "/extractor/pipelines/" + p.name}};
+}
+
 server_reply health_reply() {
   return json_reply(200, {{"status", "ok"}});
 }
@@ -71,6 +94,8 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
       co_return co_await cancel_task(route.task_id);
     case route_kind::rejected:
       co_return co_await rejected_list_reply(tasks_, std::move(route.task_id), route.rejected);
+    case route_kind::pipelines:
+      co_return pipelines_reply(route.pipeline);
   }
   co_return json_error(404, "not_found", "no route for " + req.path);
 }
@@ -111,6 +136,26 @@ net::awaitable<server_reply> task_api::trigger(trigger_params params) {
     spdlog::info("task {} queued (audit_mode={})", t.id, audit);
   }
   co_return accepted_reply(t, created->existed);
+}
+
+server_reply task_api::pipelines_reply(std::string_view name) const {
+  static const std::vector<pipeline_spec> none;
+  const auto& all = opts_.pipelines ? *opts_.pipelines : none;
+  if (name.empty()) {
+    boost::json::array list;
+    for (const auto& p : all)
+      list.push_back(pipeline_json(p));
+    return json_reply(200, {{"pipelines", std::move(list)}});
+  }
+  for (const auto& p : all) {
+    if (p.name == name)
+      return json_reply(200, pipeline_json(p));
+  }
+  std::string known;
+  for (const auto& p : all)
+    known += (known.empty() ? "" : ", ") + p.name;
+  return json_error(404, "pipeline_not_found",
+                    "no pipeline " + std::string(name) + " (known: " + known + ")");
 }
 
 net::awaitable<server_reply> task_api::get_task(std::string_view id) {

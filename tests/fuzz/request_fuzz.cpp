@@ -72,6 +72,7 @@ void check_route(const api_route& r, const server_request& req) {
     case route_kind::list_tasks:
     case route_kind::get_task:
     case route_kind::rejected:
+    case route_kind::pipelines:
       if (!get)
         violated("route", "a GET route reached with " + req.method);
       break;
@@ -106,6 +107,14 @@ void check_route(const api_route& r, const server_request& req) {
     if (r.rejected.limit < 1 || r.rejected.limit > max_task_list_limit || r.rejected.after < 0)
       violated("route", "rejected list limit " + std::to_string(r.rejected.limit) + " after " +
                             std::to_string(r.rejected.after));
+  }
+  if (r.kind == route_kind::pipelines) {
+    const auto& n = r.pipeline;
+    if (n.size() > 63 || (!n.empty() && (n[0] < 'a' || n[0] > 'z')) ||
+        n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+      violated("route", "a bad pipeline name reached the handler: " + n);
+  } else if (!r.pipeline.empty()) {
+    violated("route", "a pipeline name on a route without one");
   }
   if (r.kind == route_kind::list_tasks) {
     if (r.list.limit < 1 || r.list.limit > max_task_list_limit)

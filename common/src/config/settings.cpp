@@ -44,6 +44,9 @@ std::vector<option_spec> common_specs() {
       "where batches are POSTed; when unset, ETL_SOURCE_URL + " + std::string(home_path)));
   out.push_back(string_option("ETL_AUDIT_DIR", d.audit_dir,
                               "directory of the audit dumps, <dir>/<task_id>/batch-<n>.json"));
+  out.push_back(string_option("ETL_PIPELINES_DIR", std::nullopt,
+                              "a folder of your own pipeline specs (*.yaml, *.json), added to the "
+                              "shipped ones; a bad spec stops start-up (docs/pipelines.md)"));
   out.push_back(int_option("ETL_WORKER_PROCESSES", d.worker_processes, 1, 256,
                            "worker processes the supervisor keeps alive"));
   out.push_back(int_option("ETL_CONCURRENCY", d.concurrency, 1, 4096,
@@ -225,6 +228,8 @@ boost::system::result<settings, option_error> load_settings(const option_values&
     s.home_url = base + std::string(home_path);
   }
   read<std::string>(values, "ETL_AUDIT_DIR", [&](std::string v) { s.audit_dir = std::move(v); });
+  read<std::string>(values, "ETL_PIPELINES_DIR",
+                    [&](std::string v) { s.pipelines_dir = std::move(v); });
   read<std::int64_t>(values, "ETL_WORKER_PROCESSES",
                      [&](std::int64_t v) { s.worker_processes = static_cast<int>(v); });
   read<std::int64_t>(values, "ETL_CONCURRENCY",
@@ -326,6 +331,7 @@ http_client_options client_options(const settings& s) {
 std::string describe(const settings& s) {
   return fmt::format(
       "listen={} redis_url={} database_url={} source_url={} home_url={} audit_dir={} "
+      "pipelines_dir={} "
       "worker_processes={} concurrency={} api_token={} log_format={} log_level={} in_doubt={} "
       "in_doubt_wait={} retry_attempts={} retry_base_delay={} retry_max_delay={} "
       "retry_after_max={} connect_timeout={} get_timeout={} post_timeout={} "
@@ -334,13 +340,14 @@ std::string describe(const settings& s) {
       "http_max_connections={} idempotency_retention={} ready_timeout={}",
       address_text(s.listen_host, s.listen_port), redacted_url(s.redis_url),
       redacted_url(s.database_url), redacted_url(s.source_url), redacted_url(s.home_url),
-      s.audit_dir, s.worker_processes, s.concurrency, s.api_token ? "set" : "unset",
-      to_string(s.log_format), to_string(s.log_level), to_string(s.in_doubt),
-      format_duration(s.in_doubt_wait), s.retry_attempts, format_duration(s.retry_base_delay),
-      format_duration(s.retry_max_delay), format_duration(s.retry_after_max),
-      format_duration(s.connect_timeout), format_duration(s.get_timeout),
-      format_duration(s.post_timeout), format_duration(s.request_deadline), s.max_connections,
-      s.hedge, s.hedge_delay ? format_duration(*s.hedge_delay) : std::string("auto"),
+      s.audit_dir, s.pipelines_dir.empty() ? std::string("none") : s.pipelines_dir,
+      s.worker_processes, s.concurrency, s.api_token ? "set" : "unset", to_string(s.log_format),
+      to_string(s.log_level), to_string(s.in_doubt), format_duration(s.in_doubt_wait),
+      s.retry_attempts, format_duration(s.retry_base_delay), format_duration(s.retry_max_delay),
+      format_duration(s.retry_after_max), format_duration(s.connect_timeout),
+      format_duration(s.get_timeout), format_duration(s.post_timeout),
+      format_duration(s.request_deadline), s.max_connections, s.hedge,
+      s.hedge_delay ? format_duration(*s.hedge_delay) : std::string("auto"),
       format_duration(s.hedge_min_delay), format_duration(s.hedge_max_delay), s.hedge_budget,
       format_duration(s.http_read_timeout), format_duration(s.http_idle_timeout),
       s.http_max_connections, format_duration(s.idempotency_retention),

@@ -5,6 +5,9 @@
 // {"error", "detail"}.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <future>
 #include <memory>
 #include <set>
@@ -372,6 +375,49 @@ TEST_F(api_token, every_endpoint_but_health_readiness_and_metrics_needs_the_bear
   const auto log = stack_->log_tail();
   EXPECT_EQ(log.find(token), std::string::npos);
   EXPECT_NE(log.find("api_token=set"), std::string::npos) << log;
+}
+
+TEST_F(api, pipelines_are_listed_with_their_parameters) {
+  auto r = request("GET", "/extractor/pipelines");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const auto list = json::parse(r->body).at("pipelines").as_array();
+  ASSERT_EQ(list.size(), 1u) << r->body;
+  const auto& animals = list[0].as_object();
+  EXPECT_EQ(animals.at("name"), "animals");
+  EXPECT_EQ(animals.at("url"), "/extractor/pipelines/animals");
+  const auto& param = animals.at("parameters").as_array().at(0).as_object();
+  EXPECT_EQ(param.at("name"), "audit_mode");
+  EXPECT_EQ(param.at("type"), "bool");
+  EXPECT_EQ(param.at("default"), false);
+
+  auto one = request("GET", "/extractor/pipelines/animals");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200) << one->body;
+  EXPECT_EQ(json::parse(one->body).at("name"), "animals");
+  auto unknown =
+      expect_error(request("GET", "/extractor/pipelines/spacex-crew"), 404, "pipeline_not_found");
+  EXPECT_NE(detail_of(unknown).find("known: animals"), std::string::npos);
+  expect_error(request("GET", "/extractor/pipelines/Bad_Name"), 400, "invalid_pipeline_name");
+  auto post = request("POST", "/extractor/pipelines");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->header("Allow"), "GET");
+}
+
+TEST_F(api, a_bad_pipeline_spec_stops_start_up_naming_its_file_line_and_field) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("etl-bad-specs-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "broken.yaml") << "name: broken\nsource:\n  kind: soap\n";
+  for (const char* bin : {"etl-server", "etl-worker"}) {
+    auto p = stack_->start(bin, {"--pipelines-dir", dir.string()});
+    EXPECT_EQ(p.wait(20s).value_or(-1), 2) << bin;
+  }
+  std::filesystem::remove_all(dir);
+  const auto log = stack_->log_tail();
+  const auto where = (dir / "broken.yaml").string() + ":3:9: source.kind: unknown value 'soap'";
+  EXPECT_NE(log.find("pipeline spec refused: " + where), std::string::npos) << log;
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ const std::vector<std::string> contract_variables{"ETL_LISTEN",
                                                   "ETL_SOURCE_URL",
                                                   "ETL_HOME_URL",
                                                   "ETL_AUDIT_DIR",
+                                                  "ETL_PIPELINES_DIR",
                                                   "ETL_WORKER_PROCESSES",
                                                   "ETL_CONCURRENCY",
                                                   "ETL_API_TOKEN",
@@ -146,6 +147,7 @@ TEST(settings, read_from_the_environment) {
                                  {"ETL_REDIS_URL", "redis://cache:6380/1"},
                                  {"ETL_DATABASE_URL", "postgres://u:p@db/etl"},
                                  {"ETL_AUDIT_DIR", "/var/lib/etl/audit"},
+                                 {"ETL_PIPELINES_DIR", "/etc/etl/pipelines"},
                                  {"ETL_WORKER_PROCESSES", "4"},
                                  {"ETL_CONCURRENCY", "128"},
                                  {"ETL_API_TOKEN", "s3cret"},
@@ -161,6 +163,7 @@ TEST(settings, read_from_the_environment) {
   EXPECT_EQ(s.redis_url, "redis://cache:6380/1");
   EXPECT_EQ(s.database_url, "postgres://u:p@db/etl");
   EXPECT_EQ(s.audit_dir, "/var/lib/etl/audit");
+  EXPECT_EQ(s.pipelines_dir, "/etc/etl/pipelines");
   EXPECT_EQ(s.worker_processes, 4);
   EXPECT_EQ(s.concurrency, 128);
   EXPECT_EQ(s.api_token, "s3cret");

@@ -36,6 +36,7 @@ struct settings {
   std::string source_url = "http://127.0.0.1:3123";
   std::string home_url = "http://127.0.0.1:3123/animals/v1/home";
   std::string audit_dir = "./audit";
+  std::string pipelines_dir;  // a folder of the user's own pipeline specs; empty: none
   int worker_processes = 2;
   int concurrency = 64;                  // in-flight HTTP requests per worker process
   std::optional<std::string> api_token;  // never log it: describe() prints only "set"

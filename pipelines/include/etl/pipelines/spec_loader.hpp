@@ -56,4 +56,8 @@ std::span<const shipped_spec> shipped_pipeline_specs() noexcept;
 // Fails as load_pipeline_specs, a user's spec that takes a shipped name included.
 specs_result load_pipelines(const std::vector<std::filesystem::path>& user_dirs);
 
+// load_pipelines at a binary's start: the shipped specs and ETL_PIPELINES_DIR's (`user_dir`,
+// empty: none). Logs the pipelines it loaded, or the bad spec's file, line, field and why.
+specs_result load_pipelines_at_start(const std::string& user_dir);
+
 }  // namespace etl

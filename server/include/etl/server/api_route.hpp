@@ -25,6 +25,7 @@ enum class route_kind {
   get_task,     // GET /extractor/tasks/{id}
   cancel_task,  // POST /extractor/tasks/{id}/cancel
   rejected,     // GET /extractor/tasks/{id}/rejected
+  pipelines,    // GET /extractor/pipelines and /extractor/pipelines/{name}
 };
 
 // An Idempotency-Key is 1 to this many bytes of printable ASCII (0x20 to 0x7e).
@@ -38,6 +39,7 @@ struct trigger_params {
 struct api_route {
   route_kind kind = route_kind::health;
   std::string path;               // dashboard: the file's path (trailing slash removed)
+  std::string pipeline;           // pipelines: the name asked for, empty for the list
   std::string task_id;            // get_task, cancel_task, rejected: a canonical UUID (lower case)
   trigger_params trigger;         // trigger
   task_list_params list;          // list_tasks

@@ -2,12 +2,17 @@
 // a graceful stop on SIGTERM or SIGINT (stop accepting, finish requests in flight, exit).
 #pragma once
 
+#include <vector>
+
 #include "etl/config/settings.hpp"
+#include "etl/pipelines/spec.hpp"
 
 namespace etl {
 
 struct server_app_options {
   std::size_t threads = 2;  // event loop threads
+  // The pipelines the API lists (GET /extractor/pipelines); null: none.
+  const std::vector<pipeline_spec>* pipelines = nullptr;
 };
 
 // Runs the server until a signal stops it. Returns the exit code: 0 after a clean stop, 1 when

@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "etl/db/tasks_repository.hpp"
+#include "etl/pipelines/spec.hpp"
 #include "etl/queue/job_queue.hpp"
 #include "etl/server/api_auth.hpp"
 #include "etl/server/api_route.hpp"
@@ -28,6 +30,8 @@ struct task_api_options {
   // A test's failpoint (ETL_TEST_FAILPOINT): "trigger.after_insert" exits the process right
   // after a trigger's task is inserted, before its plan job is enqueued.
   std::string failpoint;
+  // The pipelines GET /extractor/pipelines lists; null: none.
+  const std::vector<pipeline_spec>* pipelines = nullptr;
 };
 
 class task_api {
@@ -45,6 +49,8 @@ class task_api {
   // Cancels a queued or running task (remaining batches are skipped; a finished task is left as
   // it is) and answers the task as it is now.
   net::awaitable<server_reply> cancel_task(std::string_view id);
+  // GET /extractor/pipelines (`name` empty) or /extractor/pipelines/{name}.
+  server_reply pipelines_reply(std::string_view name) const;
 
   tasks_repository& tasks_;
   job_queue& queue_;
