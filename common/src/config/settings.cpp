@@ -46,7 +46,8 @@ std::vector<option_spec> common_specs() {
   out.push_back(int_option("ETL_WORKER_PROCESSES", d.worker_processes, 1, 256,
                            "worker processes the supervisor keeps alive"));
   out.push_back(int_option("ETL_CONCURRENCY", d.concurrency, 1, 4096,
-                           "in-flight HTTP requests per worker process"));
+                           "in-flight requests to the source per worker process, shared by "
+                           "all its jobs"));
   out.push_back(secret_option("ETL_API_TOKEN",
                               "bearer token every endpoint but health checks and metrics "
                               "requires; unset: no authentication"));

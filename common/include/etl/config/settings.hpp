@@ -37,7 +37,7 @@ struct settings {
   std::string home_url = "http://127.0.0.1:3123/animals/v1/home";
   std::string audit_dir = "./audit";
   int worker_processes = 2;
-  int concurrency = 64;                  // in-flight HTTP requests per worker process
+  int concurrency = 64;                  // in-flight source requests per worker process
   std::optional<std::string> api_token;  // never log it: describe() prints only "set"
   etl::log_format log_format = etl::log_format::text;
   spdlog::level::level_enum log_level = spdlog::level::info;
