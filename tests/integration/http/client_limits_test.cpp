@@ -66,22 +66,23 @@ TEST(http_client_limits, max_in_flight_caps_the_requests_the_source_sees_at_once
 }
 
 TEST(http_client_limits, waiting_for_a_pooled_connection_does_not_start_the_hedge_clock) {
-  // One connection, 30 GETs at once, 20 ms each at the source: the last waits about 600 ms for
-  // the connection, twice the hedge delay, yet each is answered 20 ms after it was written.
+  // One connection, 40 GETs at once, 50 ms each at the source: the last waits about 2 s for the
+  // connection, twice the hedge delay, yet each is answered 50 ms after it was written (a
+  // twentyfold margin for a loaded machine).
   auto sim = sim_process::start(
-                 {"--seed", "8", "--pages", "10", "--chaos-percent", "0", "--get-delay-ms", "20"})
+                 {"--seed", "8", "--pages", "10", "--chaos-percent", "0", "--get-delay-ms", "50"})
                  .value();
   net::thread_pool pool(2);
   http_client_options opts;
   opts.max_connections = 1;
-  opts.hedge_delay = 300ms;
+  opts.hedge_delay = 1s;
   opts.hedge_budget = 1.0;
   http_client client(pool.get_executor(), sim.base_url(), opts);
-  EXPECT_EQ(get_all_at_once(pool, client, 30), 30);
+  EXPECT_EQ(get_all_at_once(pool, client, 40), 40);
   const auto hedges = client.metrics().hedges_sent.load();
   std::printf("hedges sent: %llu\n", static_cast<unsigned long long>(hedges));
   EXPECT_EQ(hedges, 0u) << "requests queued for the one connection were hedged";
-  EXPECT_EQ(report_count(sim, "requests"), 31);  // the 30 GETs and the report's own request
+  EXPECT_EQ(report_count(sim, "requests"), 41);  // the 40 GETs and the report's own request
 }
 
 }  // namespace
