@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,6 +28,15 @@ constexpr std::size_t first_read_bytes = 4096;
 // Connections over the cap answered 503 at once at most; more are closed without an answer.
 constexpr std::size_t max_refusing = 64;
 constexpr std::chrono::seconds refuse_timeout{1};
+// After a failed accept (out of file descriptors), the wait before the next try.
+constexpr std::chrono::milliseconds accept_pause{100};
+
+// An accept that failed for want of descriptors or memory: it fails again until some free up.
+bool out_of_resources(const error_code& ec) {
+  return ec == net::error::no_descriptors ||
+         ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == net::error::no_buffer_space || ec == net::error::no_memory;
+}
 
 void log_escaped(const char* what, std::exception_ptr e) {
   if (!e)
@@ -73,14 +83,31 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   std::function<void()> on_idle_;
 
   static net::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
+    net::steady_timer pause(self->acceptor_.get_executor());
+    std::uint64_t failures = 0;  // in a row: one episode
     for (;;) {
       auto [ec, socket] =
           co_await self->acceptor_.async_accept(net::make_strand(self->ex_), nothrow_awaitable);
       if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
         co_return;
-      if (ec) {
+      if (ec && !out_of_resources(ec)) {
         spdlog::warn("http server: accept failed: {}", ec.message());
-        continue;  // e.g. EMFILE: the listener itself is fine
+        continue;  // e.g. a client that reset before it was accepted
+      }
+      if (ec) {
+        // EMFILE, ENFILE: the connection stays in the backlog and the listener stays readable,
+        // so accepting again at once would spin a core and flood the log. Wait for connections
+        // to close, logging the episode once; open connections are served as ever.
+        if (failures++ == 0)
+          spdlog::warn("http server: accept failed: {}; pausing new connections, {} ms at a time",
+                       ec.message(), accept_pause.count());
+        pause.expires_after(accept_pause);
+        co_await pause.async_wait(nothrow_awaitable);
+        continue;
+      }
+      if (failures > 0) {
+        spdlog::info("http server: accepting again after {} failed accepts", failures);
+        failures = 0;
       }
       if (self->connections_.load() >= self->opts_.max_connections) {
         // Over the cap: refuse at once rather than queue unboundedly; with a short answer while

@@ -27,6 +27,7 @@
 #include "etl/server/plan_outbox.hpp"
 #include "etl/server/readiness.hpp"
 #include "etl/server/request_metrics.hpp"
+#include "etl/server/retention_sweeper.hpp"
 #include "etl/server/task_api.hpp"
 #include "etl/server/task_cache.hpp"
 
@@ -100,6 +101,10 @@ int run_server(const settings& cfg, const server_app_options& opts) {
   const api_auth auth(cfg.api_token);
   readiness ready(db, queue, cfg.ready_timeout);
   task_cache cache;
+  // On a thread of its own: stopped and joined when run_server returns.
+  retention_sweeper sweeper(database_options(cfg, 1), redis_options_for(cfg),
+                            {.retention = cfg.retention});
+  sweeper.start();
 
   net::io_context ioc(static_cast<int>(opts.threads));
   // After the io_context: destroyed before it, once its reads still running have finished.

@@ -36,7 +36,7 @@ started() {
 # start_sim NAME: animals-sim under NAME on a free loopback port; sets sim_pid and sim_port.
 start_sim() {
   ln -sf "$sim" "$tmp/$1"
-  "$tmp/$1" --port 0 --pages 1 --log-level warn >"$tmp/$1.out" 2>"$tmp/$1.log" &
+  "$tmp/$1" --port 0 --pages 1 --chaos-percent 0 --log-level warn >"$tmp/$1.out" 2>"$tmp/$1.log" &
   sim_pid=$!
   pids+=("$sim_pid")
   started "$1" "$sim_pid"

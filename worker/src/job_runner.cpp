@@ -1,5 +1,7 @@
 #include "etl/worker/job_runner.hpp"
 
+#include <memory>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -169,10 +171,15 @@ net::awaitable<void> job_runner::bury_recent_again() {
 net::awaitable<void> job_runner::run() {
   auto ex = co_await net::this_coro::executor;
   using signal_channel = net::experimental::concurrent_channel<void(error_code)>;
-  signal_channel finished(ex, slots_);
+  // Shared with every job's completion handler: a handler decrements running_ and then sends,
+  // on another thread, so run() may see running_ at 0 and return (ending this frame) before
+  // that last send. The channel must outlive it.
+  auto finished = std::make_shared<signal_channel>(ex, slots_);
   std::chrono::milliseconds backoff{100};
   // Burials run beside the jobs, in a slot of their own: they may wait out a Postgres outage.
-  auto ended = [this, &finished](std::exception_ptr e) {
+  // The handler touches `this` only before its decrement: once running_ reads 0, run() may
+  // return and the runner go.
+  auto ended = [this, finished](std::exception_ptr e) {
     if (e) {
       try {
         std::rethrow_exception(e);
@@ -181,14 +188,14 @@ net::awaitable<void> job_runner::run() {
       }
     }
     --running_;
-    finished.try_send(error_code{});
+    finished->try_send(error_code{});
   };
   ++running_;
   net::co_spawn(ex, bury_recent_again(), ended);
 
   while (!stopping_) {
     if (running_ >= slots_) {
-      co_await finished.async_receive(nothrow_awaitable);
+      co_await finished->async_receive(nothrow_awaitable);
       continue;
     }
     auto next = co_await ctx_.queue().next(slots_ - running_);
@@ -221,7 +228,7 @@ net::awaitable<void> job_runner::run() {
     }
   }
   while (running_ > 0)
-    co_await finished.async_receive(nothrow_awaitable);
+    co_await finished->async_receive(nothrow_awaitable);
 }
 
 }  // namespace etl

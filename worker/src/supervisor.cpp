@@ -34,12 +34,11 @@ std::string describe_status(int status) {
   return "stopped";
 }
 
+// The child's pid, or -1 with errno set when fork failed (EAGAIN: a process limit; ENOMEM).
 pid_t spawn(int slot, const sigset_t& original_mask, const std::function<int(int)>& child_main) {
   const pid_t parent = getpid();
   const pid_t pid = fork();
-  if (pid < 0)
-    throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid > 0)
+  if (pid != 0)
     return pid;
   // Child: die with the supervisor (SIGTERM lets it drain), then the signals it blocked.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -85,7 +84,19 @@ int run_supervisor(const supervisor_options& opts, const std::function<int(int s
       for (std::size_t i = 0; i < slots.size(); ++i) {
         auto& s = slots[i];
         if (s.pid == 0 && now >= s.restart_at) {
-          s.pid = spawn(static_cast<int>(i), original, child_main);
+          const pid_t pid = spawn(static_cast<int>(i), original, child_main);
+          if (pid < 0) {
+            // A process limit or a memory shortage: passing, usually. The workers already
+            // running go on; this slot is tried again with the backoff of a crashing child.
+            const int err = errno;
+            s.backoff = std::clamp(s.backoff * 2, opts.restart_min_delay, opts.restart_max_delay);
+            s.restart_at = now + s.backoff;
+            spdlog::error(
+                "supervisor: cannot start worker process {}: fork: {}; trying again in {} ms", i,
+                std::generic_category().message(err), s.backoff.count());
+            continue;
+          }
+          s.pid = pid;
           s.started = now;
           spdlog::info("supervisor: started worker process {} (pid {})", i, s.pid);
         }

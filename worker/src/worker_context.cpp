@@ -16,12 +16,20 @@ url must_parse(const std::string& text, const char* what) {
   return *u;
 }
 
+// The source's client carries the process's ETL_CONCURRENCY: every job's listing and detail
+// GETs share the one limit, as the setting promises, instead of each job having its own.
+http_client_options source_options(const settings& cfg) {
+  auto o = client_options(cfg);
+  o.max_in_flight = static_cast<std::size_t>(cfg.concurrency);
+  return o;
+}
+
 }  // namespace
 
 worker_context::worker_context(net::any_io_executor ex, settings cfg, job_queue_options queue_opts)
     : ex_(ex),
       cfg_(std::move(cfg)),
-      source_(ex, cfg_.source_url, client_options(cfg_)),
+      source_(ex, cfg_.source_url, source_options(cfg_)),
       db_(database_options(cfg_)),
       tasks_(db_),
       ledger_(db_),

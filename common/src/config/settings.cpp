@@ -50,7 +50,8 @@ std::vector<option_spec> common_specs() {
   out.push_back(int_option("ETL_WORKER_PROCESSES", d.worker_processes, 1, 256,
                            "worker processes the supervisor keeps alive"));
   out.push_back(int_option("ETL_CONCURRENCY", d.concurrency, 1, 4096,
-                           "in-flight HTTP requests per worker process"));
+                           "in-flight requests to the source per worker process, shared by "
+                           "all its jobs"));
   out.push_back(secret_option("ETL_API_TOKEN",
                               "bearer token every endpoint but health checks and metrics "
                               "requires; unset: no authentication"));
@@ -144,6 +145,10 @@ std::vector<option_spec> server_specs() {
   out.push_back(duration_option("ETL_READY_TIMEOUT", d.ready_timeout, 10ms, 1min,
                                 "(etl-server) /readyz waits this long for Redis and for Postgres "
                                 "to answer"));
+  out.push_back(duration_option("ETL_RETENTION", d.retention, 1h, std::chrono::hours(24 * 3650),
+                                "(etl-server) finished tasks (with their batches, ids and "
+                                "rejected records) and dead letters older than this are deleted, "
+                                "hourly"));
   return out;
 }
 
@@ -273,6 +278,7 @@ boost::system::result<settings, option_error> load_settings(const option_values&
   read<milliseconds>(values, "ETL_IDEMPOTENCY_RETENTION",
                      [&](milliseconds v) { s.idempotency_retention = v; });
   read<milliseconds>(values, "ETL_READY_TIMEOUT", [&](milliseconds v) { s.ready_timeout = v; });
+  read<milliseconds>(values, "ETL_RETENTION", [&](milliseconds v) { s.retention = v; });
 
   if (s.retry_base_delay > s.retry_max_delay) {
     return conflict(
@@ -337,7 +343,7 @@ std::string describe(const settings& s) {
       "retry_after_max={} connect_timeout={} get_timeout={} post_timeout={} "
       "request_deadline={} max_connections={} hedge={} hedge_delay={} hedge_min_delay={} "
       "hedge_max_delay={} hedge_budget={} http_read_timeout={} http_idle_timeout={} "
-      "http_max_connections={} idempotency_retention={} ready_timeout={}",
+      "http_max_connections={} idempotency_retention={} ready_timeout={} retention={}",
       address_text(s.listen_host, s.listen_port), redacted_url(s.redis_url),
       redacted_url(s.database_url), redacted_url(s.source_url), redacted_url(s.home_url),
       s.audit_dir, s.pipelines_dir.empty() ? std::string("none") : s.pipelines_dir,
@@ -351,7 +357,7 @@ std::string describe(const settings& s) {
       format_duration(s.hedge_min_delay), format_duration(s.hedge_max_delay), s.hedge_budget,
       format_duration(s.http_read_timeout), format_duration(s.http_idle_timeout),
       s.http_max_connections, format_duration(s.idempotency_retention),
-      format_duration(s.ready_timeout));
+      format_duration(s.ready_timeout), format_duration(s.retention));
 }
 
 }  // namespace etl

@@ -3,9 +3,11 @@
 #include <array>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -20,6 +22,7 @@
 #include <boost/beast/http.hpp>
 
 #include "connection_pool.hpp"
+#include "etl/core/async_semaphore.hpp"
 #include "etl/core/error.hpp"
 #include "etl/core/text.hpp"
 
@@ -38,6 +41,8 @@ struct attempt_outcome {
   bool connected = false;  // a connection was in hand: a failure after this is not a connect error
   bool written = false;    // the whole request went out, so the server may act on it
   int copy = 0;            // which copy answered: 0 the first, 1.. the hedges
+  // Not an outcome but a notice: copy `copy` has written its request, so the hedge clock runs.
+  bool on_wire = false;
   int hedges_sent = 0;     // hedged copies that went out during this attempt
   http_response response;  // valid when !ec
   std::optional<milliseconds> retry_after;
@@ -49,6 +54,8 @@ struct copy_state {
   net::strand<net::any_io_executor> strand;
   pooled_connection* conn = nullptr;  // touched on `strand` only
   bool abandoned = false;             // touched on `strand` only
+  // Called once, on `strand`, when the request is first written whole.
+  std::function<void()> on_written;
 };
 
 // The latency of the last few thousand answers, for the automatic hedge delay. Two generations
@@ -144,7 +151,10 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         host_header_(origin_.host + ":" + std::to_string(origin_.port)),
         opts_(std::move(opts)),
         pool_(opts_.max_connections, opts_.idle_timeout),
-        rng_(std::random_device{}()) {}
+        rng_(std::random_device{}()) {
+    if (opts_.max_in_flight > 0)
+      in_flight_ = std::make_unique<async_semaphore>(opts_.max_in_flight);
+  }
 
   net::any_io_executor ex_;
   const url origin_;
@@ -152,6 +162,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   const http_client_options opts_;
   http_client_metrics metrics_;
   connection_pool pool_;
+  std::unique_ptr<async_semaphore> in_flight_;  // opts_.max_in_flight, when set
   recent_latency recent_;
   // Hedge budget in thousandths of a hedge: each request earns opts_.hedge_budget of one.
   std::atomic<std::int64_t> hedge_tokens_{burst_tokens};
@@ -291,6 +302,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       http::response_parser<http::string_body> parser;
       if (!ec) {
         out.written = true;
+        if (copy && copy->on_written)
+          std::exchange(copy->on_written, nullptr)();
         parser.body_limit(self->opts_.max_body_bytes);
         auto [read_ec, read_bytes] =
             co_await http::async_read(c->stream, c->buffer, parser, nothrow_awaitable);
@@ -344,6 +357,12 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
                                          steady::time_point deadline,
                                          std::shared_ptr<Channel> channel, int copy_no) {
     auto copy = std::make_shared<copy_state>(net::make_strand(ex_));
+    copy->on_written = [channel, copy_no] {
+      attempt_outcome notice;
+      notice.copy = copy_no;
+      notice.on_wire = true;
+      channel->try_send(error_code{}, std::move(notice));
+    };
     net::co_spawn(copy->strand, attempt(shared_from_this(), std::move(req), deadline, copy),
                   [channel, copy_no](std::exception_ptr e, attempt_outcome out) {
                     if (e) {
@@ -375,16 +394,19 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   // delay, and once more if that copy is slow too (a paused source pauses a copy at random, so
   // two in a row happen); the first answer wins and the other copies' connections are closed.
   //
-  // The hedge timer posts a tick (copy -1) into the same channel as the copies' outcomes, so one
-  // receive sees whichever comes first. Racing the receive against the timer with `||` would
-  // drop an outcome received in the same instant as the timer fired: the hedge that answered
-  // would be lost, and the request would wait for the paused copy.
+  // The hedge delay runs from when the newest copy was written: time spent waiting for a pooled
+  // connection is local queueing, not a slow source, and hedging it only adds to the queue.
+  //
+  // The hedge timer posts a tick (copy -1) into the same channel as the copies' outcomes and
+  // their on-wire notices, so one receive sees whichever comes first. Racing the receive against
+  // the timer with `||` would drop an outcome received in the same instant as the timer fired: the
+  // hedge that answered would be lost, and the request would wait for the paused copy.
   net::awaitable<attempt_outcome> hedged_attempt(std::shared_ptr<const beast_request> req,
                                                  steady::time_point deadline) {
     using channel_type = net::experimental::concurrent_channel<void(error_code, attempt_outcome)>;
     const auto max_copies = static_cast<std::size_t>(1 + std::max(opts_.max_hedges, 0));
-    // Room for every copy's outcome and every tick: try_send never finds it full.
-    auto channel = std::make_shared<channel_type>(ex_, 2 * max_copies);
+    // Room for every copy's notice and outcome and every tick: try_send never finds it full.
+    auto channel = std::make_shared<channel_type>(ex_, 3 * max_copies);
     net::steady_timer hedge_timer(co_await net::this_coro::executor);
     auto arm_hedge_timer = [&] {
       hedge_timer.expires_after(hedge_delay());
@@ -398,8 +420,6 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     };
     std::vector<std::shared_ptr<copy_state>> copies;
     copies.push_back(start_copy(req, deadline, channel, 0));
-    if (copies.size() < max_copies)
-      arm_hedge_timer();
 
     attempt_outcome out;
     for (;;) {
@@ -407,6 +427,12 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       if (ec) {
         out.ec = ec;
         break;
+      }
+      if (got.on_wire) {
+        // Only the newest copy's write starts the clock of the next hedge.
+        if (static_cast<std::size_t>(got.copy) + 1 == copies.size() && copies.size() < max_copies)
+          arm_hedge_timer();
+        continue;
       }
       if (got.copy >= 0) {
         out = std::move(got);
@@ -417,8 +443,6 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       if (take_hedge_token()) {
         metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
         copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size())));
-        if (copies.size() < max_copies)
-          arm_hedge_timer();
       }
     }
     hedge_timer.cancel();
@@ -448,6 +472,10 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
                                              std::string target, std::string body,
                                              post_guard* guard = nullptr) {
     auto& m = self->metrics_;
+    // Waiting for a place comes before the deadline starts: the queue is ours, not the origin's.
+    async_semaphore::permit place;
+    if (self->in_flight_)
+      place = co_await self->in_flight_->acquire();
     m.requests.fetch_add(1, std::memory_order_relaxed);
     self->earn_hedge_tokens();
     const bool idempotent = verb == http::verb::get;

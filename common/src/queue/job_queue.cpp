@@ -437,6 +437,21 @@ result<std::vector<dead_job>> job_queue::recent_dead_blocking(std::chrono::milli
   return out;
 }
 
+result<std::int64_t> job_queue::trim_dead_blocking(std::chrono::system_clock::time_point before) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(before.time_since_epoch());
+  auto reply = once_more_if_lost([&] {
+    return cmd_conn_.command({"XTRIM", opts_.dead_letter_stream, "MINID",
+                              std::to_string(std::max<std::int64_t>(ms.count(), 0))});
+  });
+  if (!reply)
+    return reply.error();
+  if (reply->is_error())
+    return server_error(*reply, "XTRIM");
+  if (reply->type != redis_reply::kind::integer)
+    return make_error_code(redis_errc::unexpected_reply);
+  return static_cast<std::int64_t>(reply->integer);
+}
+
 result<queue_stats> job_queue::stats_blocking() {
   auto replies = once_more_if_lost([&] {
     return cmd_conn_.pipeline({{"XLEN", opts_.stream},
@@ -583,6 +598,12 @@ net::awaitable<result<std::vector<dead_job>>> job_queue::recent_dead(
     std::chrono::milliseconds window, std::size_t count) {
   co_return co_await run_blocking(
       pool_.get_executor(), [this, window, count] { return recent_dead_blocking(window, count); });
+}
+
+net::awaitable<result<std::int64_t>> job_queue::trim_dead(
+    std::chrono::system_clock::time_point before) {
+  co_return co_await run_blocking(pool_.get_executor(),
+                                  [this, before] { return trim_dead_blocking(before); });
 }
 
 net::awaitable<error_code> job_queue::ping() {

@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, sim_fault_kinds> fault_flags = {
 };
 
 bool takes_value(std::string_view flag) {
-  static constexpr std::array<std::string_view, 14> flags = {
+  static constexpr std::array<std::string_view, 15> flags = {
       "--host",
       "--port",
       "--threads",
@@ -32,6 +32,7 @@ bool takes_value(std::string_view flag) {
       "--log-level",
       "--repeat-ids",
       "--post-delay-ms",
+      "--get-delay-ms",
       "--refuse-posts",
   };
   return std::find(flags.begin(), flags.end(), flag) != flags.end() ||
@@ -156,6 +157,12 @@ result<sim_options> parse_sim_options(std::span<const std::string_view> args, st
         return bad("a number of milliseconds 0..600000");
       }
       o.post_delay = std::chrono::milliseconds{ms};
+    } else if (flag == "--get-delay-ms") {
+      unsigned ms = 0;
+      if (!parse_number<unsigned>(value, 0, 600'000, ms)) {
+        return bad("a number of milliseconds 0..600000");
+      }
+      o.get_delay = std::chrono::milliseconds{ms};
     } else if (flag == "--refuse-posts") {
       if (!parse_number<std::uint64_t>(value, 0, 1'000'000, o.refuse_posts)) {
         return bad("a number of POSTs 0..1000000");
@@ -219,6 +226,8 @@ Usage: animals-sim [flags]     (values as "--flag value" or "--flag=value")
                            out (default 0)
   --post-delay-ms MS       every POST to home waits MS before it is handled, besides chaos
                            (default 0)
+  --get-delay-ms MS        every listing and detail GET waits MS before it is handled, besides
+                           chaos: a slow source (default 0)
   --refuse-posts N         the first N POSTs to home answer 503 with "Retry-After: 2" at once,
                            without handling them (default 0)
   --keep-alive-timeout S   idle keep-alive connections close after S seconds (default 5)

@@ -81,9 +81,17 @@ bool sim_report::take_post(std::span<const sim_home_animal> animals) {
   return true;
 }
 
+void sim_report::source_get_began() noexcept {
+  const auto now = source_gets_in_flight_.fetch_add(1, std::memory_order_relaxed) + 1;
+  auto max = source_gets_in_flight_max_.load(std::memory_order_relaxed);
+  while (now > max && !source_gets_in_flight_max_.compare_exchange_weak(max, now)) {
+  }
+}
+
 void sim_report::reset() {
+  // The GETs in flight are not cleared: they end later and count themselves out.
   for (auto* c : {&requests_, &connections_, &chaos_errors_, &chaos_pauses_, &posts_admitted_,
-                  &posts_refused_, &posts_, &posts_failed_}) {
+                  &posts_refused_, &posts_, &posts_failed_, &source_gets_in_flight_max_}) {
     c->store(0, std::memory_order_relaxed);
   }
   for (auto& c : faults_) {
@@ -143,6 +151,7 @@ std::string sim_report::to_json() const {
       {"posts", load(posts_)},
       {"posts_failed", load(posts_failed_)},
       {"requests", load(requests_)},
+      {"source_gets_in_flight_max", load(source_gets_in_flight_max_)},
       {"connections", load(connections_)},
       {"chaos", {{"errors", load(chaos_errors_)}, {"pauses", load(chaos_pauses_)}}},
       {"faults", std::move(faults)},

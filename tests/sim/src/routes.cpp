@@ -155,6 +155,10 @@ sim_admission sim_app::admit(std::string_view method, std::string_view target) {
   if (home_post) {
     out.pause += options_.post_delay;
   }
+  if (method == "GET" && (path == listing_path || path.starts_with(detail_prefix))) {
+    out.source_get = true;
+    out.pause += options_.get_delay;
+  }
   return out;
 }
 
@@ -359,6 +363,7 @@ std::string sim_app::config_json() const {
       {"trickle_delay_ms", options_.trickle_delay.count()},
       {"repeat_ids_percent", options_.repeat_ids_percent},
       {"post_delay_ms", options_.post_delay.count()},
+      {"get_delay_ms", options_.get_delay.count()},
       {"refuse_posts", options_.refuse_posts},
       {"listed", data_.listed_total()},
       {"keep_alive_timeout", options_.keep_alive_timeout.count()},

@@ -103,6 +103,19 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
     const std::string_view method = req.method_string();
     const std::string_view target = req.target();
     sim_admission admission = app.admit(method, target);
+    // Counted in flight from here until the answer is written or the connection dropped.
+    struct in_flight {
+      sim_report* report = nullptr;
+      ~in_flight() {
+        if (report) {
+          report->source_get_ended();
+        }
+      }
+    } counted;
+    if (admission.source_get) {
+      app.report().source_get_began();
+      counted.report = &app.report();
+    }
     sim_reply reply;
     if (admission.early) {
       reply = std::move(*admission.early);

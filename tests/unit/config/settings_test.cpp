@@ -81,7 +81,8 @@ const std::vector<std::string> contract_variables{"ETL_LISTEN",
                                                   "ETL_HTTP_IDLE_TIMEOUT",
                                                   "ETL_HTTP_MAX_CONNECTIONS",
                                                   "ETL_IDEMPOTENCY_RETENTION",
-                                                  "ETL_READY_TIMEOUT"};
+                                                  "ETL_READY_TIMEOUT",
+                                                  "ETL_RETENTION"};
 
 TEST(settings, defaults_are_the_documented_ones) {
   const settings s = loaded({});
@@ -118,18 +119,22 @@ TEST(settings, defaults_are_the_documented_ones) {
   EXPECT_EQ(s.http_max_connections, 2048);
   EXPECT_EQ(s.idempotency_retention, 24h);
   EXPECT_EQ(s.ready_timeout, 2s);
+  EXPECT_EQ(s.retention, 720h);
 }
 
 TEST(settings, server_options_from_the_environment) {
   const settings s = loaded({"--idempotency-retention=48h"}, {{"ETL_HTTP_READ_TIMEOUT", "750ms"},
                                                               {"ETL_HTTP_IDLE_TIMEOUT", "5s"},
                                                               {"ETL_HTTP_MAX_CONNECTIONS", "16"},
-                                                              {"ETL_READY_TIMEOUT", "500ms"}});
+                                                              {"ETL_READY_TIMEOUT", "500ms"},
+                                                              {"ETL_RETENTION", "48h"}});
   EXPECT_EQ(s.http_read_timeout, 750ms);
   EXPECT_EQ(s.http_idle_timeout, 5s);
   EXPECT_EQ(s.http_max_connections, 16);
   EXPECT_EQ(s.idempotency_retention, 48h);
   EXPECT_EQ(s.ready_timeout, 500ms);
+  EXPECT_EQ(s.retention, 48h);
+  EXPECT_NE(load_error({}, {{"ETL_RETENTION", "10m"}}).find("ETL_RETENTION"), std::string::npos);
   EXPECT_NE(load_error({}, {{"ETL_HTTP_MAX_CONNECTIONS", "0"}}).find("ETL_HTTP_MAX_CONNECTIONS"),
             std::string::npos);
 }

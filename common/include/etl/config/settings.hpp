@@ -38,7 +38,7 @@ struct settings {
   std::string audit_dir = "./audit";
   std::string pipelines_dir;  // a folder of the user's own pipeline specs; empty: none
   int worker_processes = 2;
-  int concurrency = 64;                  // in-flight HTTP requests per worker process
+  int concurrency = 64;                  // in-flight source requests per worker process
   std::optional<std::string> api_token;  // never log it: describe() prints only "set"
   etl::log_format log_format = etl::log_format::text;
   spdlog::level::level_enum log_level = spdlog::level::info;
@@ -67,6 +67,8 @@ struct settings {
   int http_max_connections = 2'048;
   milliseconds idempotency_retention{24 * 3'600'000};  // an Idempotency-Key names its task
   milliseconds ready_timeout{2'000};                   // each check of /readyz
+  // Finished tasks and dead letters older than this are deleted (etl-server's clean-up).
+  milliseconds retention{30LL * 24 * 3'600'000};
 };
 
 // Declares the contract's options: ETL_LISTEN, ETL_REDIS_URL, ETL_DATABASE_URL, ETL_SOURCE_URL,
@@ -80,7 +82,7 @@ void add_common_options(option_set& options);
 void add_client_options(option_set& options);
 
 // Declares etl-server's options: ETL_HTTP_READ_TIMEOUT, ETL_HTTP_IDLE_TIMEOUT,
-// ETL_HTTP_MAX_CONNECTIONS, ETL_IDEMPOTENCY_RETENTION, ETL_READY_TIMEOUT. Throws
+// ETL_HTTP_MAX_CONNECTIONS, ETL_IDEMPOTENCY_RETENTION, ETL_READY_TIMEOUT, ETL_RETENTION. Throws
 // std::logic_error when one is already declared.
 void add_server_options(option_set& options);
 

@@ -146,6 +146,10 @@ class job_queue {
   net::awaitable<result<std::vector<dead_job>>> recent_dead(std::chrono::milliseconds window,
                                                             std::size_t count);
 
+  // Deletes the dead-letter entries added before `before` (XTRIM MINID: an entry's id is the
+  // millisecond of its XADD); returns how many went. The retention clean-up calls it. Fails
+  // with a redis_errc.
+  net::awaitable<result<std::int64_t>> trim_dead(std::chrono::system_clock::time_point before);
   // PING on the command connection, for readiness checks. Fails with a redis_errc
   // (unexpected_reply when the answer is not PONG).
   net::awaitable<error_code> ping();
@@ -159,6 +163,7 @@ class job_queue {
   result<queue_stats> stats_blocking();
   result<std::vector<dead_job>> recent_dead_blocking(std::chrono::milliseconds window,
                                                      std::size_t count);
+  result<std::int64_t> trim_dead_blocking(std::chrono::system_clock::time_point before);
   error_code ping_blocking();
 
  private:

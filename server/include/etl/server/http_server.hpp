@@ -9,7 +9,9 @@
 // may wait `idle_timeout` for its next request, and writing a reply may take `write_timeout`;
 // past any of them the connection is closed. Above `max_connections` a new connection is
 // answered 503 (JSON, `Retry-After: 1`) without being read, and closed; during a flood of them
-// (more than 64 such answers under way) it is closed without an answer.
+// (more than 64 such answers under way) it is closed without an answer. Out of file
+// descriptors (EMFILE, ENFILE), new connections wait in the backlog: accepting pauses 100 ms at
+// a time, logged once per episode, while open connections are served.
 #pragma once
 
 #include <chrono>

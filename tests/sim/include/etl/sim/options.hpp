@@ -29,6 +29,7 @@ struct sim_options {
   std::chrono::milliseconds trickle_delay{25};  // between the chunks of a trickled answer
   unsigned repeat_ids_percent = 0;              // listing pages that repeat an id (see sim_dataset)
   std::chrono::milliseconds post_delay{0};      // every POST to home waits this long first
+  std::chrono::milliseconds get_delay{0};       // every listing and detail GET waits this long
   // The first N POSTs to home answer 503 with `Retry-After: 2` at once, unhandled: a home that
   // turns batches away, so a test can act while the client waits to retry.
   std::uint64_t refuse_posts = 0;

@@ -33,6 +33,12 @@ class sim_report {
   void count_post_refused() noexcept { posts_refused_.fetch_add(1, std::memory_order_relaxed); }
   // One POST to home that reached the handler; `failed` when its answer was not 200.
   void count_post(bool failed) noexcept;
+  // A listing or detail GET begins (read whole) and ends (answered, or its connection dropped):
+  // the report's "source_gets_in_flight_max" is the most there were at once.
+  void source_get_began() noexcept;
+  void source_get_ended() noexcept {
+    source_gets_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   // Takes the animals of one validated POST, in order: marks each id received and counts
   // duplicates, unexpected ids and fields that differ from the source. In verify mode the first
@@ -48,7 +54,7 @@ class sim_report {
   // "unexpected",
   // "mismatched": {"name", "friends", "born_at"}, "posts_admitted", "posts_refused",
   // "posts", "posts_failed",
-  // "requests",
+  // "requests", "source_gets_in_flight_max",
   // "connections", "chaos": {"errors", "pauses"}, "faults": {<kind>: n}, "first_missing",
   // "first_duplicates", ...}.
   std::string to_json() const;
@@ -71,6 +77,8 @@ class sim_report {
   counter posts_refused_{0};
   counter posts_{0};
   counter posts_failed_{0};
+  counter source_gets_in_flight_{0};
+  counter source_gets_in_flight_max_{0};
 
   mutable std::mutex mutex_;  // guards everything below
   std::vector<std::uint64_t> received_bits_;

@@ -40,6 +40,7 @@ struct sim_admission {
   // chaos pause and --post-delay-ms: wait this long (on a timer), then handle
   std::chrono::milliseconds pause{0};
   std::optional<std::uint64_t> request_no;  // the chaos sequence number; unset for / and /sim/*
+  bool source_get = false;                  // a listing or detail GET (counted in flight)
 };
 
 class sim_app {
