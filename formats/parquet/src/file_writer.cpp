@@ -21,6 +21,9 @@ namespace etl::parquet {
 namespace {
 
 constexpr std::string_view magic = "PAR1";
+// A page is also closed at this many values, whatever its bytes: the page header's counts are
+// 32-bit, and a 1-bit boolean page would otherwise hold millions of values.
+constexpr std::size_t max_page_values = 1u << 20;
 
 error_code system_error(int e) {
   return {e, boost::system::system_category()};
@@ -31,6 +34,16 @@ bool valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
+    // ASCII fast path: eight bytes at a time while none has its high bit set.
+    while (end - p >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p, 8);
+      if (word & 0x8080808080808080ULL)
+        break;
+      p += 8;
+    }
+    if (p == end)
+      break;
     const unsigned c = *p;
     if (c < 0x80) {
       ++p;
@@ -429,7 +442,8 @@ struct file_writer::impl {
     ++row_group_rows;
     std::size_t buffered = 0;
     for (auto& c : columns) {
-      if (c.values.size() + c.levels.size() >= options.page_bytes) {
+      if (c.values.size() + c.levels.size() >= options.page_bytes ||
+          c.page_values >= max_page_values) {
         if (auto ec = close_page(c)) {
           broken = true;
           return ec;

@@ -94,6 +94,10 @@ TEST_F(parquet_writer, values_that_do_not_fit_are_refused_never_cast) {
   EXPECT_EQ(with(4, std::string_view("\xED\xA0\x80")), errc::invalid_utf8);      // a surrogate
   EXPECT_EQ(with(4, std::string_view("\xE2\x82")), errc::invalid_utf8);          // cut short
   EXPECT_EQ(with(4, std::string_view("\xF4\x90\x80\x80")), errc::invalid_utf8);  // > U+10FFFF
+  // Past the eight-byte ASCII fast path: the bad bytes come after 8, 9 and 16 ASCII ones.
+  EXPECT_EQ(with(4, std::string_view("abcdefgh\xC0\x80")), errc::invalid_utf8);
+  EXPECT_EQ(with(4, std::string_view("abcdefghi\xFF")), errc::invalid_utf8);
+  EXPECT_EQ(with(4, std::string_view("abcdefghabcdefgh\xE2\x82")), errc::invalid_utf8);
   EXPECT_EQ(with(5, std::int32_t{1}), errc::type_mismatch);
   EXPECT_EQ(with(6, std::int64_t{1}), errc::type_mismatch);
   EXPECT_EQ(w->write_row(std::span<const value>(good, 3)), errc::wrong_column_count);
