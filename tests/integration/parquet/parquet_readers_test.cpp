@@ -5,9 +5,11 @@
 //
 // tests/parquet/read.mjs prints canonical cells (see there); this file builds the same cells from
 // the values it wrote and compares them row by row.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <boost/json.hpp>
 #include <chrono>
@@ -364,6 +366,36 @@ TEST_F(parquet_readers, a_million_rows) {
   ASSERT_EQ(m.exit_code, 0) << m.error;
   const auto chunks = js::parse(m.lines.at(0)).as_array();
   EXPECT_EQ(chunks.size(), 8u) << "4 row groups of 250,000 rows, 2 columns";
+}
+
+// Column batches through a descriptor the caller owns (the files sink's way: temp file, then
+// fsync and rename by the caller) read back the same as rows.
+TEST_F(parquet_readers, column_batches_to_a_caller_owned_descriptor) {
+  const auto t = all_types(1500);
+  const auto path = dir_ / "batches.parquet";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  writer_options o;
+  o.compression = codec::zstd;
+  o.row_group_rows = 1000;
+  auto w = file_writer::adopt_fd(fd, t.s, o);
+  ASSERT_TRUE(w) << w.error().message();
+  // Batches of 400 rows, column by column.
+  for (std::size_t start = 0; start < t.rows; start += 400) {
+    const auto n = std::min<std::size_t>(400, t.rows - start);
+    std::vector<std::vector<value>> columns(t.s.columns.size());
+    for (std::size_t r = 0; r < n; ++r) {
+      const auto row = t.row(start + r);
+      for (std::size_t c = 0; c < row.size(); ++c)
+        columns[c].push_back(row[c]);
+    }
+    std::vector<std::span<const value>> spans(columns.begin(), columns.end());
+    ASSERT_FALSE(w->write_columns(spans)) << "batch at " << start;
+  }
+  ASSERT_FALSE(w->close());
+  ASSERT_EQ(::fsync(fd), 0);
+  ASSERT_EQ(::close(fd), 0);
+  expect_round_trip(path, t);
 }
 
 // Statistics per row group through DuckDB's parquet_metadata(): signed order for integers,

@@ -60,6 +60,7 @@ class file_writer {
   // or earlier is reported and the file must be discarded.
   error_code close();
 
+  // Rows accepted so far, buffered ones included (refused rows are not counted).
   std::uint64_t rows_written() const noexcept;
   // Bytes written to the file so far (the footer included after close()).
   std::uint64_t bytes_written() const noexcept;
