@@ -17,6 +17,7 @@ build_packages=(
   libboost1.81-dev libboost-json1.81-dev
   libhiredis-dev libpqxx-dev libspdlog-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libsnappy-dev libzstd-dev  # formats/parquet's codecs
 )
 # What the tests, the demo and the benchmarks start or call (docker-compose validates the
 # compose file; it needs no Docker engine for that; chromium runs the dashboard's browser test).
@@ -30,6 +31,7 @@ bench_packages=(
   python3 python3-requests python3-httpx wrk curl
 )
 # The shared libraries etl-server, etl-worker, etl-verify and animals-sim link, nothing else.
+# (libsnappy1v5 and libzstd1 join when a shipped binary links etl_parquet: none does yet.)
 runtime_packages=(
   libboost-json1.81.0 libhiredis0.14 libpqxx-6.4 libspdlog1.10 libfmt9 libyaml-cpp0.7
   libstdc++6 libgcc-s1 libc6

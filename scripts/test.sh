@@ -22,6 +22,12 @@ browser=tests/browser
 if [[ ! -d $browser/node_modules || $browser/package-lock.json -nt $browser/node_modules ]]; then
   npm ci --prefix "$browser" --no-audit --no-fund
 fi
+# The Parquet round-trip test's independent readers, DuckDB and hyparquet
+# (tests/parquet/package-lock.json), the same way.
+readers=tests/parquet
+if [[ ! -d $readers/node_modules || $readers/package-lock.json -nt $readers/node_modules ]]; then
+  npm ci --prefix "$readers" --no-audit --no-fund
+fi
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 300
 
 # The request fuzzer: clang's libFuzzer with ASan and UBSan, built in a folder of its own from
