@@ -34,27 +34,13 @@ bool eventually(std::chrono::seconds timeout, const std::function<bool()>& ready
   return true;
 }
 
-// The highest delivery count among the jobs pending in the stack's queue (XPENDING through
-// redis-cli, a reader the project did not write).
-std::int64_t most_deliveries(service_stack& stack) {
-  const auto cmd = "redis-cli -p " + std::to_string(stack.redis().port()) +
-                   " XPENDING etl:jobs etl-workers - + 100 2>/dev/null";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p)
-    return 0;
-  std::vector<std::string> lines;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, p)) {
-    std::string line(buf);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-      line.pop_back();
-    lines.push_back(line);
-  }
-  ::pclose(p);
-  std::int64_t most = 0;
-  for (std::size_t i = 3; i < lines.size(); i += 4)  // id, consumer, idle ms, deliveries
-    most = std::max<std::int64_t>(most, std::strtoll(lines[i].c_str(), nullptr, 10));
-  return most;
+// The delivery count of the run whose claim the task's batch 0 holds (batches.claim_fence).
+std::int64_t claim_fence(service_stack& stack, const std::string& task_id) {
+  pqxx::connection c(stack.database_url());
+  pqxx::read_transaction tx(c);
+  const auto rows = tx.exec_params(
+      "SELECT claim_fence FROM batches WHERE task_id = $1 AND batch_no = 0", task_id);
+  return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
 }
 
 // etl-verify --json's verdict on the task: its exit code and its JSON.
@@ -102,8 +88,9 @@ json::object pause_a_run_mid_post(service_stack& stack) {
   const pid_t paused = children.front();
   EXPECT_EQ(::kill(paused, SIGSTOP), 0);
   auto second = stack.start("etl-worker", {});
-  // The second worker has the batch job once its delivery count shows a second delivery.
-  const bool taken_over = eventually(60s, [&] { return most_deliveries(stack) >= 2; });
+  // The second worker has taken the batch over once the ledger shows its claim: a run of the
+  // job's second delivery.
+  const bool taken_over = eventually(60s, [&] { return claim_fence(stack, id) >= 2; });
   ::kill(paused, SIGCONT);
   EXPECT_TRUE(taken_over) << "the job was never handed to the second worker";
   stack.wait_finished(id, 120s);
