@@ -57,6 +57,6 @@ int main(int argc, char** argv) {
   std::printf("rows=%llu codec=%s row_group_mib=%zu file_bytes=%llu seconds=%.2f max_rss_kib=%ld\n",
               static_cast<unsigned long long>(rows), codec_name.c_str(), o.row_group_bytes >> 20,
               static_cast<unsigned long long>(w->bytes_written()), took.count(), ru.ru_maxrss);
-  if (argc <= 3)
+  if (argc <= 4)  // a file of our own naming, not one the caller asked for
     std::filesystem::remove(path);
 }

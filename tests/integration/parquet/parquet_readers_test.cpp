@@ -172,9 +172,11 @@ class parquet_readers : public ::testing::Test {
                 fs::exists(readers_dir / "node_modules" / "hyparquet"))
         << "tests/parquet/node_modules is missing: run `npm ci --prefix tests/parquet` "
            "(scripts/test.sh does it)";
+    // A parameterized test's name holds a '/': one folder per test, not a nested one.
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
     dir_ = fs::temp_directory_path() /
-           ("etl-parquet-readers-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("etl-parquet-readers-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
