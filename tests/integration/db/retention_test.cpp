@@ -11,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include "db_test_env.hpp"
+#include "etl/test/aged_task.hpp"
 
 namespace etl::test {
 namespace {
@@ -19,33 +20,6 @@ using namespace std::chrono_literals;
 
 class retention : public db_test {
  protected:
-  // A task with one batch, three claimed ids and one rejected record; `age` back-dates its
-  // created_at and, when finished, its finished_at.
-  std::string add_task(pqxx::connection& c, const std::string& status, const std::string& age) {
-    pqxx::work tx(c);
-    const bool finished = status == "succeeded" || status == "failed" || status == "cancelled";
-    const auto id = tx.exec_params1(
-                          "INSERT INTO tasks (status, created_at, started_at, finished_at) "
-                          "VALUES ($1, now() - $2::interval, now() - $2::interval, "
-                          "CASE WHEN $3 THEN now() - $2::interval END) RETURNING id",
-                          status, age, finished)[0]
-                        .as<std::string>();
-    tx.exec_params(
-        "INSERT INTO batches (task_id, batch_no, first_page, last_page) "
-        "VALUES ($1, 0, 1, 10)",
-        id);
-    tx.exec_params(
-        "INSERT INTO task_ids (task_id, animal_id, batch_no) "
-        "SELECT $1, n, 0 FROM generate_series(1, 3) n",
-        id);
-    tx.exec_params(
-        "INSERT INTO rejected_records (task_id, batch_no, animal_id, reason) "
-        "VALUES ($1, 0, 7, 'bad')",
-        id);
-    tx.commit();
-    return id;
-  }
-
   std::int64_t count(pqxx::connection& c, const std::string& table, const std::string& id) {
     pqxx::nontransaction tx(c);
     return tx
@@ -65,12 +39,12 @@ class retention : public db_test {
 TEST_F(retention, old_finished_tasks_go_with_their_rows_and_live_or_recent_ones_stay) {
   pqxx::connection c(url_);
   const std::vector<std::string> old = {
-      add_task(c, "succeeded", "40 days"), add_task(c, "failed", "35 days"),
-      add_task(c, "cancelled", "31 days"), add_task(c, "succeeded", "90 days"),
-      add_task(c, "failed", "400 days")};
-  const auto running = add_task(c, "running", "60 days");
-  const auto queued = add_task(c, "queued", "60 days");
-  const auto recent = add_task(c, "succeeded", "29 days");
+      insert_aged_task(c, "succeeded", "40 days"), insert_aged_task(c, "failed", "35 days"),
+      insert_aged_task(c, "cancelled", "31 days"), insert_aged_task(c, "succeeded", "90 days"),
+      insert_aged_task(c, "failed", "400 days")};
+  const auto running = insert_aged_task(c, "running", "60 days");
+  const auto queued = insert_aged_task(c, "queued", "60 days");
+  const auto recent = insert_aged_task(c, "succeeded", "29 days");
   const auto cutoff = std::chrono::system_clock::now() - 30 * 24h;
 
   // Chunks of 2: five old tasks take three transactions.
@@ -91,7 +65,7 @@ TEST_F(retention, old_finished_tasks_go_with_their_rows_and_live_or_recent_ones_
 
 TEST_F(retention, a_pass_does_nothing_while_another_server_sweeps) {
   pqxx::connection c(url_);
-  const auto old = add_task(c, "succeeded", "40 days");
+  const auto old = insert_aged_task(c, "succeeded", "40 days");
   const auto cutoff = std::chrono::system_clock::now() - 30 * 24h;
   pqxx::connection other(url_);
   {

@@ -11,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include "etl/queue/redis_connection.hpp"
+#include "etl/test/aged_task.hpp"
 #include "etl/test/http.hpp"
 #include "etl/test/service_stack.hpp"
 
@@ -19,27 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
-
-std::string add_task(pqxx::connection& c, const std::string& status, const std::string& age) {
-  pqxx::work tx(c);
-  const bool finished = status == "succeeded" || status == "failed" || status == "cancelled";
-  const auto id = tx.exec_params1(
-                        "INSERT INTO tasks (status, created_at, finished_at) "
-                        "VALUES ($1, now() - $2::interval, "
-                        "CASE WHEN $3 THEN now() - $2::interval END) RETURNING id",
-                        status, age, finished)[0]
-                      .as<std::string>();
-  tx.exec_params(
-      "INSERT INTO batches (task_id, batch_no, first_page, last_page) "
-      "VALUES ($1, 0, 1, 10)",
-      id);
-  tx.exec_params(
-      "INSERT INTO task_ids (task_id, animal_id, batch_no) "
-      "SELECT $1, n, 0 FROM generate_series(1, 100) n",
-      id);
-  tx.commit();
-  return id;
-}
 
 bool task_exists(pqxx::connection& c, const std::string& id) {
   pqxx::nontransaction tx(c);
@@ -57,9 +37,9 @@ TEST(retention, a_starting_server_deletes_what_is_older_than_etl_retention) {
   o.extra_env = {"ETL_RETENTION=720h"};
   service_stack stack(std::move(o));
   pqxx::connection c(stack.database_url());
-  const auto old = add_task(c, "succeeded", "31 days");
-  const auto running = add_task(c, "running", "31 days");
-  const auto recent = add_task(c, "failed", "29 days");
+  const auto old = insert_aged_task(c, "succeeded", "31 days", 100);
+  const auto running = insert_aged_task(c, "running", "31 days", 100);
+  const auto recent = insert_aged_task(c, "failed", "29 days", 100);
   auto redis = redis_connection(parse_redis_url(stack.redis().url()).value());
   const auto ms_ago = [](std::chrono::hours h) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
