@@ -160,6 +160,11 @@ TEST(pipeline, an_id_the_listing_repeats_is_posted_once) {
   const auto listed = num(report, "listed");
   ASSERT_LT(listed, 600) << "the fault repeated ids: " << json::serialize(report);
   EXPECT_EQ(num(t.at("counts").as_object(), "posted"), listed);
+  // Every entry of the 60 pages is accounted for: posted once, or counted as a repeat.
+  EXPECT_EQ(
+      num(t.at("counts").as_object(), "posted") + num(t.at("counts").as_object(), "duplicates"),
+      600)
+      << json::serialize(t);
   EXPECT_EQ(num(report, "received"), listed) << json::serialize(report);
   EXPECT_EQ(num(report, "missing"), 0) << json::serialize(report);
   EXPECT_EQ(num(report, "duplicates"), 0) << json::serialize(report);
