@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include "etl/pipelines/names.hpp"
+
 namespace etl {
 
 std::string spec_error::describe() const {
@@ -210,23 +212,6 @@ class spec_node {
   std::string path_;
   const std::string& file_;
 };
-
-bool is_snake_case(std::string_view s) {
-  if (s.empty() || s.size() > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
-    return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-// Pipeline names are the contract's: lower case, digits and dashes ("spacex-launches").
-bool is_pipeline_name(std::string_view s) {
-  if (s.empty() || s.size() > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
-    return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
 
 std::string snake_name(const spec_node& n) {
   auto s = n.scalar();

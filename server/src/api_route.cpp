@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "etl/core/uuid.hpp"
+#include "etl/pipelines/names.hpp"
 #include "etl/server/dashboard.hpp"
 
 namespace etl {
@@ -12,17 +13,6 @@ constexpr std::string_view tasks_prefix = "/extractor/tasks/";
 constexpr std::string_view cancel_suffix = "/cancel";
 constexpr std::string_view rejected_suffix = "/rejected";
 constexpr std::string_view pipelines_prefix = "/extractor/pipelines/";
-
-// The spec loader's rule for a pipeline's name (docs/pipelines.md), checked before any lookup.
-bool is_pipeline_name(std::string_view s) {
-  if (s.empty() || s.size() > 63 || s[0] < 'a' || s[0] > 'z')
-    return false;
-  for (const char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-      return false;
-  }
-  return true;
-}
 
 std::optional<bool> parse_bool_text(std::string_view s) {
   if (s == "true" || s == "1" || s == "yes" || s == "on")

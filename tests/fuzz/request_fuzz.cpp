@@ -17,6 +17,7 @@
 #include <boost/json.hpp>
 
 #include "etl/core/uuid.hpp"
+#include "etl/pipelines/names.hpp"
 #include "etl/server/api_route.hpp"
 #include "etl/server/dashboard.hpp"
 #include "etl/server/request_parsing.hpp"
@@ -109,10 +110,8 @@ void check_route(const api_route& r, const server_request& req) {
                             std::to_string(r.rejected.after));
   }
   if (r.kind == route_kind::pipelines) {
-    const auto& n = r.pipeline;
-    if (n.size() > 63 || (!n.empty() && (n[0] < 'a' || n[0] > 'z')) ||
-        n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
-      violated("route", "a bad pipeline name reached the handler: " + n);
+    if (!r.pipeline.empty() && !is_pipeline_name(r.pipeline))
+      violated("route", "a bad pipeline name reached the handler: " + r.pipeline);
   } else if (!r.pipeline.empty()) {
     violated("route", "a pipeline name on a route without one");
   }
