@@ -96,6 +96,11 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
         ids.push_back(id_row[0].as<std::int64_t>());
       return ids;
     };
+    // A newer run of this job claimed the batch, pending or posting: this run is stale.
+    if (same_job && fence > who.fence && !is_finished(state)) {
+      out.outcome = claim_outcome::stale;
+      return out;
+    }
     switch (state) {
       case batch_state::posted:
         out.outcome = claim_outcome::already_posted;
@@ -113,10 +118,6 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
           out.outcome = claim_outcome::claimed_elsewhere;
           return out;
         }
-        if (same_job && fence > who.fence) {
-          out.outcome = claim_outcome::stale;
-          return out;
-        }
         if (same_job && fence < who.fence) {
           // Taken over: the older run's back_to_pending and resend are refused from now on.
           // updated_at stays: the claim's age tells how long its POST may still be on the wire.
@@ -130,10 +131,6 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
         return out;
       case batch_state::pending:
         break;
-    }
-    if (same_job && fence > who.fence) {
-      out.outcome = claim_outcome::stale;
-      return out;
     }
     if (status != task_status::running) {
       tx.exec_params(
