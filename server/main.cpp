@@ -17,12 +17,14 @@ int main(int argc, char** argv) {
                                     "Serves the ETL's HTTP API: trigger tasks, read their status.");
   const auto cfg = load_settings_or_exit(values, "etl-server");
   init_logging(cfg.log_format, cfg.log_level, "etl-server");
-  if (values.get<bool>("ETL_MIGRATE_ONLY"))
-    return run_migrations(cfg);
-  spdlog::info("etl-server starting: {}", describe(cfg));
+  const bool migrate_only = values.get<bool>("ETL_MIGRATE_ONLY");
+  if (!migrate_only)
+    spdlog::info("etl-server starting: {}", describe(cfg));
   const auto pipelines = load_pipelines_at_start(cfg.pipelines_dir);
   if (!pipelines)
     return 2;
+  if (migrate_only)
+    return run_migrations(cfg, *pipelines);
   server_app_options opts;
   opts.pipelines = &*pipelines;
   opts.threads = static_cast<std::size_t>(values.get<std::int64_t>("ETL_SERVER_THREADS"));

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   const auto cfg = load_settings_or_exit(values, "etl-worker");
   init_logging(cfg.log_format, cfg.log_level, "etl-worker");
   spdlog::info("etl-worker starting: {}", describe(cfg));
-  if (!load_pipelines_at_start(cfg.pipelines_dir))
+  auto pipelines = load_pipelines_at_start(cfg.pipelines_dir);
+  if (!pipelines)
     return 2;
 
   worker_process_options wopts;
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   wopts.drain_deadline = values.get<milliseconds>("ETL_DRAIN_DEADLINE");
   wopts.lease = values.get<milliseconds>("ETL_JOB_LEASE");
   wopts.max_deliveries = static_cast<int>(values.get<std::int64_t>("ETL_MAX_DELIVERIES"));
+  wopts.pipelines = std::move(*pipelines);
   supervisor_options sopts;
   sopts.processes = cfg.worker_processes;
   sopts.drain_deadline = wopts.drain_deadline + std::chrono::seconds{5};

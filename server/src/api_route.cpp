@@ -14,18 +14,10 @@ constexpr std::string_view cancel_suffix = "/cancel";
 constexpr std::string_view rejected_suffix = "/rejected";
 constexpr std::string_view pipelines_prefix = "/extractor/pipelines/";
 
-std::optional<bool> parse_bool_text(std::string_view s) {
-  if (s == "true" || s == "1" || s == "yes" || s == "on")
-    return true;
-  if (s == "false" || s == "0" || s == "no" || s == "off" || s.empty())
-    return false;
-  return std::nullopt;
-}
-
-// The trigger's audit_mode, from the query string and the JSON body. Fails with the 400 reply
-// that names the bad parameter.
-std::variant<bool, server_reply> read_audit_mode(const server_request& req) {
-  bool audit_mode = false;
+// The trigger's pipeline and parameters, from the query string and the JSON body (see
+// route_request). Fails with the 400 reply that names the bad parameter or field.
+std::variant<trigger_params, server_reply> read_trigger(const server_request& req) {
+  trigger_params t;
   std::string_view q = req.query;
   while (!q.empty()) {
     const auto amp = q.find('&');
@@ -35,19 +27,13 @@ std::variant<bool, server_reply> read_audit_mode(const server_request& req) {
       continue;
     const auto eq = pair.find('=');
     const auto name = pair.substr(0, eq);
+    // A bare name is a flag: `?audit_mode` means audit_mode=true.
     const auto value =
         eq == std::string_view::npos ? std::string_view{"true"} : pair.substr(eq + 1);
-    if (name != "audit_mode") {
-      return json_error(
-          400, "unknown_parameter",
-          "unknown query parameter '" + std::string(name) + "'; the only one is audit_mode");
-    }
-    auto b = parse_bool_text(value);
-    if (!b) {
-      return json_error(400, "invalid_parameter",
-                        "audit_mode must be true or false, got '" + std::string(value) + "'");
-    }
-    audit_mode = *b;
+    if (name == "pipeline")
+      t.pipeline = std::string(value);
+    else
+      t.query_params[name] = value;
   }
   if (!req.body.empty() && req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
     boost::system::error_code ec;
@@ -57,24 +43,38 @@ std::variant<bool, server_reply> read_audit_mode(const server_request& req) {
     if (!body.is_object())
       return json_error(400, "invalid_body", "the body must be a JSON object");
     for (const auto& [key, value] : body.as_object()) {
-      if (key != "audit_mode") {
+      if (key == "pipeline") {
+        if (!value.is_string())
+          return json_error(400, "invalid_parameter", "pipeline must be a string");
+        t.pipeline = std::string(value.get_string());
+      } else if (key == "params") {
+        if (!value.is_object())
+          return json_error(400, "invalid_parameter", "params must be a JSON object");
+        for (const auto& [name, v] : value.get_object())
+          t.body_params[name] = v;
+      } else if (key == "audit_mode") {
+        t.body_params[key] = value;
+      } else {
         return json_error(400, "unknown_parameter",
-                          "unknown field '" + std::string(key) + "'; the only one is audit_mode");
+                          "unknown field '" + std::string(key) +
+                              "'; the body takes pipeline, params and audit_mode");
       }
-      if (!value.is_bool())
-        return json_error(400, "invalid_parameter", "audit_mode must be a boolean");
-      audit_mode = value.as_bool();
     }
   }
-  return audit_mode;
+  if (!is_pipeline_name(t.pipeline)) {
+    return json_error(
+        400, "invalid_parameter",
+        "pipeline must be a pipeline's name ([a-z][a-z0-9-]*), got '" + t.pipeline + "'");
+  }
+  return t;
 }
 
 std::variant<api_route, server_reply> trigger_route(const server_request& req) {
-  auto audit = read_audit_mode(req);
-  if (auto* bad = std::get_if<server_reply>(&audit))
+  auto trigger = read_trigger(req);
+  if (auto* bad = std::get_if<server_reply>(&trigger))
     return std::move(*bad);
   api_route r{.kind = route_kind::trigger};
-  r.trigger.audit_mode = std::get<bool>(audit);
+  r.trigger = std::move(std::get<trigger_params>(trigger));
   std::size_t keys = 0;
   for (const auto& [name, value] : req.headers) {
     if (name == "idempotency-key")

@@ -5,16 +5,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "etl/jobs/plan_message.hpp"
+
 namespace etl {
 
-// Built outside the coroutines: GCC 12 miscompiles braced lists of string literals inside them.
-job_fields plan_job_fields(const std::string& task_id, bool audit) {
-  return {{"type", "plan"}, {"task", task_id}, {"audit", audit ? "1" : "0"}};
-}
-
 net::awaitable<result<std::string>> enqueue_plan(tasks_repository& tasks, job_queue& queue,
-                                                 const std::string& task_id, bool audit) {
-  auto id = co_await queue.enqueue(plan_job_fields(task_id, audit));
+                                                 const std::string& task_id, bool audit,
+                                                 const std::string& pipeline) {
+  auto fields = encode(plan_message{task_id, audit, pipeline});
+  auto id = co_await queue.enqueue(std::move(fields));
   if (!id)
     co_return id.error();
   if (auto marked = co_await tasks.mark_plan_enqueued(task_id, *id); !marked) {
@@ -37,7 +36,7 @@ net::awaitable<result<int>> plan_outbox_sweep::sweep_once() {
     co_return found.error();
   int queued = 0;
   for (const auto& t : *found) {
-    auto id = co_await enqueue_plan(tasks_, queue_, t.task_id, t.audit_mode);
+    auto id = co_await enqueue_plan(tasks_, queue_, t.task_id, t.audit_mode, t.pipeline);
     if (!id)
       co_return id.error();
     spdlog::warn(

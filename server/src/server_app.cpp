@@ -20,6 +20,7 @@
 #include "etl/db/db_pool.hpp"
 #include "etl/db/migrations.hpp"
 #include "etl/db/tasks_repository.hpp"
+#include "etl/pipelines/postgres_sink.hpp"
 #include "etl/queue/job_queue.hpp"
 #include "etl/server/api_auth.hpp"
 #include "etl/server/http_server.hpp"
@@ -75,7 +76,7 @@ std::string test_failpoint() {
 
 }  // namespace
 
-int run_migrations(const settings& cfg) {
+int run_migrations(const settings& cfg, const std::vector<pipeline_spec>& pipelines) {
   db_pool db(database_options(cfg));
   auto report = apply_migrations(db);
   if (!report) {
@@ -85,6 +86,17 @@ int run_migrations(const settings& cfg) {
   }
   std::printf("schema at version %d (%zu migration(s) applied now)\n", required_schema_version(),
               report->applied.size());
+  for (const auto& p : pipelines) {
+    if (p.migrations.empty())
+      continue;
+    auto own = apply_pipeline_migrations(db, p);
+    if (!own) {
+      spdlog::critical("migrations failed: {} {}", own.error().code.message(), own.error().detail);
+      return 1;
+    }
+    std::printf("pipeline %s at version %d (%zu migration(s) applied now)\n", p.name.c_str(),
+                own->schema_version, own->applied.size());
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "etl/core/error.hpp"
+#include "etl/pipelines/params.hpp"
 #include "etl/server/dashboard.hpp"
 #include "etl/server/plan_outbox.hpp"
 #include "etl/server/rejected_list.hpp"
@@ -19,8 +20,25 @@ server_reply json_reply(unsigned status, const boost::json::value& v) {
   return server_reply{status, "application/json", boost::json::serialize(v), {}};
 }
 
-boost::json::value trigger_request_json(bool audit) {
-  return {{"audit_mode", audit}};
+// What the trigger asked for, as the task keeps it (an Idempotency-Key's repeat must match it).
+boost::json::value trigger_request_json(const std::string& pipeline,
+                                        const boost::json::object& params) {
+  return {{"pipeline", pipeline}, {"params", params}};
+}
+
+// The parameters of a trigger checked against its pipeline's spec: the query's, then the
+// body's, which win.
+std::variant<boost::json::object, server_reply> checked_params(const pipeline_spec& spec,
+                                                               const trigger_params& t) {
+  auto query = check_params(spec, t.query_params, true);
+  if (!query)
+    return json_error(400, query.error().code, query.error().detail);
+  auto body = check_params(spec, t.body_params, false);
+  if (!body)
+    return json_error(400, body.error().code, body.error().detail);
+  for (const auto& [name, value] : t.body_params)
+    (*query)[name] = body->at(name);
+  return std::move(*query);
 }
 
 server_reply accepted_reply(const task& t, bool existed) {
@@ -100,11 +118,42 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
   co_return json_error(404, "not_found", "no route for " + req.path);
 }
 
+const pipeline_spec* task_api::find_pipeline(std::string_view name) const {
+  if (opts_.pipelines == nullptr)
+    return nullptr;
+  for (const auto& p : *opts_.pipelines) {
+    if (p.name == name)
+      return &p;
+  }
+  return nullptr;
+}
+
+server_reply task_api::no_such_pipeline(std::string_view name) const {
+  std::string known;
+  if (opts_.pipelines) {
+    for (const auto& p : *opts_.pipelines)
+      known += (known.empty() ? "" : ", ") + p.name;
+  }
+  return json_error(404, "pipeline_not_found",
+                    "no pipeline " + std::string(name) + " (known: " + known + ")");
+}
+
 net::awaitable<server_reply> task_api::trigger(trigger_params params) {
-  const bool audit = params.audit_mode;
+  const auto* spec = find_pipeline(params.pipeline);
+  if (spec == nullptr)
+    co_return no_such_pipeline(params.pipeline);
+  auto checked = checked_params(*spec, params);
+  if (auto* bad = std::get_if<server_reply>(&checked))
+    co_return std::move(*bad);
+  auto& values = std::get<boost::json::object>(checked);
+  // audit_mode is a column of its own (etl-verify and the dashboard read it) for the pipelines
+  // that declare it.
+  const auto* audit_value = values.if_contains("audit_mode");
+  const bool audit = audit_value != nullptr && audit_value->is_bool() && audit_value->get_bool();
   const auto& key = params.idempotency_key;
-  auto created = co_await tasks_.create_task(audit, key, trigger_request_json(audit),
-                                             opts_.idempotency_retention);
+  auto request = trigger_request_json(spec->name, values);
+  auto created = co_await tasks_.create_task(audit, key, std::move(request),
+                                             opts_.idempotency_retention, spec->name, values);
   if (!created) {
     if (created.error() == make_error_code(errc::invalid_argument)) {
       // route_request checked the key already; this is the repository's own check.
@@ -123,7 +172,7 @@ net::awaitable<server_reply> task_api::trigger(trigger_params params) {
       spdlog::critical("failpoint trigger.after_insert: exiting with task {} unqueued", t.id);
       std::_Exit(86);
     }
-    auto id = co_await enqueue_plan(tasks_, queue_, t.id, audit);
+    auto id = co_await enqueue_plan(tasks_, queue_, t.id, audit, t.pipeline);
     if (!id) {
       spdlog::error("trigger: enqueue plan of task {}: {}", t.id, id.error().message());
       (void)co_await tasks_.fail_task(t.id,
@@ -133,7 +182,8 @@ net::awaitable<server_reply> task_api::trigger(trigger_params params) {
         (void)co_await tasks_.forget_idempotency_key(t.id);
       co_return json_error(503, "queue_unavailable", "could not queue the task; try again");
     }
-    spdlog::info("task {} queued (audit_mode={})", t.id, audit);
+    spdlog::info("task {} queued (pipeline {}, params {})", t.id, t.pipeline,
+                 boost::json::serialize(t.params));
   }
   co_return accepted_reply(t, created->existed);
 }
@@ -147,15 +197,9 @@ server_reply task_api::pipelines_reply(std::string_view name) const {
       list.push_back(pipeline_json(p));
     return json_reply(200, {{"pipelines", std::move(list)}});
   }
-  for (const auto& p : all) {
-    if (p.name == name)
-      return json_reply(200, pipeline_json(p));
-  }
-  std::string known;
-  for (const auto& p : all)
-    known += (known.empty() ? "" : ", ") + p.name;
-  return json_error(404, "pipeline_not_found",
-                    "no pipeline " + std::string(name) + " (known: " + known + ")");
+  if (const auto* p = find_pipeline(name))
+    return json_reply(200, pipeline_json(*p));
+  return no_such_pipeline(name);
 }
 
 net::awaitable<server_reply> task_api::get_task(std::string_view id) {

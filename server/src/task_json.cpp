@@ -18,6 +18,8 @@ boost::json::object task_to_json(const task& t) {
   boost::json::object o;
   o["task_id"] = t.id;
   o["status"] = to_string(t.status);
+  o["pipeline"] = t.pipeline;
+  o["params"] = t.params;
   o["audit_mode"] = t.audit_mode;
   o["created_at"] = time_json(t.created_at);
   o["started_at"] = time_json(t.started_at);

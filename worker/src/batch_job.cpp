@@ -17,7 +17,9 @@
 #include "etl/core/error.hpp"
 #include "etl/core/text.hpp"
 #include "etl/core/uuid.hpp"
+#include "etl/jobs/batch_message.hpp"
 #include "etl/worker/batch_fetch.hpp"
+#include "etl/worker/pipeline_batch.hpp"
 
 namespace etl {
 namespace {
@@ -32,30 +34,6 @@ net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   co_await t.async_wait(net::as_tuple(net::use_awaitable));
 }
 
-struct batch_ref {
-  std::string task_id;
-  int batch_no = 0;
-  int first_page = 1;
-  int last_page = 1;
-  bool audit = false;
-};
-
-std::optional<batch_ref> read_ref(const job& j) {
-  batch_ref r;
-  r.task_id = field(j.fields, "task");
-  auto no = int_field(j.fields, "batch");
-  auto first = int_field(j.fields, "first_page");
-  auto last = int_field(j.fields, "last_page");
-  if (!is_uuid(r.task_id) || !no || !first || !last || *no < 0 || *first < 1 || *last < *first) {
-    return std::nullopt;
-  }
-  r.batch_no = *no;
-  r.first_page = *first;
-  r.last_page = *last;
-  r.audit = field(j.fields, "audit") == "1";
-  return r;
-}
-
 std::vector<rejected_row> to_rows(const std::vector<rejected_record>& rejected) {
   std::vector<rejected_row> rows;
   rows.reserve(rejected.size());
@@ -68,7 +46,7 @@ std::vector<rejected_row> to_rows(const std::vector<rejected_record>& rejected) 
 struct batch_run {
   worker_context& ctx;
   const job& j;
-  batch_ref ref;
+  batch_message ref;
   std::string where;   // "task <id> batch <n>", for logs and errors
   batch_claimant who;  // this run: the job's entry id, fenced by its delivery count
   task_counters counts;
@@ -386,9 +364,16 @@ net::awaitable<void> dump(batch_run& run) {
 }  // namespace
 
 net::awaitable<job_outcome> run_batch_job(worker_context& ctx, const job& j) {
-  const auto ref = read_ref(j);
+  auto ref = decode_batch_message(j.fields);
   if (!ref)
-    co_return job_outcome::retry("batch job with malformed fields");
+    co_return job_outcome::retry(ref.error().message);
+  const auto* spec = ctx.pipeline(ref->pipeline);
+  if (spec == nullptr) {
+    co_return job_outcome::retry("batch: pipeline " + ref->pipeline +
+                                 " is not one of this worker's");
+  }
+  if (spec->sinks.front().kind != sink_kind::http_batch)
+    co_return co_await run_pipeline_batch(ctx, j, *ref, *spec);
   batch_run run{ctx,
                 j,
                 *ref,

@@ -10,7 +10,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "etl/core/uuid.hpp"
 #include "etl/db/db_error.hpp"
+#include "etl/jobs/batch_message.hpp"
 #include "etl/worker/batch_job.hpp"
 #include "etl/worker/plan_job.hpp"
 
@@ -24,6 +26,12 @@ bool is_outage(const error_code& ec) {
   return ec == db_errc::connection_failed || ec == db_errc::commit_in_doubt;
 }
 
+// The job's type for logs and metrics: "plan", "batch", or "unknown".
+std::string type_name(const job_fields& fields) {
+  auto type = job_type_of(fields);
+  return type ? std::string(to_string(*type)) : std::string("unknown");
+}
+
 net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   net::steady_timer t(co_await net::this_coro::executor, d);
   co_await t.async_wait(nothrow_awaitable);
@@ -32,16 +40,20 @@ net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 }  // namespace
 
 net::awaitable<job_outcome> job_runner::run_once(const job& j) {
-  const auto type = field(j.fields, "type");
+  const auto type = job_type_of(j.fields);
+  if (!type)
+    co_return job_outcome::retry(type.error().message);
   try {
-    if (type == "plan")
-      co_return co_await run_plan_job(ctx_, j);
-    if (type == "batch")
-      co_return co_await run_batch_job(ctx_, j);
-    co_return job_outcome::retry("unknown job type '" + type + "'");
+    switch (*type) {
+      case job_type::plan:
+        co_return co_await run_plan_job(ctx_, j);
+      case job_type::batch:
+        co_return co_await run_batch_job(ctx_, j);
+    }
+    co_return job_outcome::retry("unhandled job type");
   } catch (const std::exception& e) {
     // A bug, but the job must not stay leased forever: hand it back; it dead-letters in time.
-    spdlog::error("job {}: {} job threw: {}", j.id, type, e.what());
+    spdlog::error("job {}: {} job threw: {}", j.id, to_string(*type), e.what());
     co_return job_outcome::retry(std::string("exception: ") + e.what());
   }
 }
@@ -57,7 +69,7 @@ void job_runner::end_running(const std::string& id) {
 }
 
 net::awaitable<void> job_runner::run_one(job j) {
-  const auto type = field(j.fields, "type");
+  const auto type = type_name(j.fields);
   // While Postgres is unreachable the job stays here, its lease renewed, and runs again after a
   // growing pause: handed back, it would come round every lease and be dead-lettered by an
   // outage of max_deliveries leases. Bounded, and not while draining.
@@ -99,21 +111,19 @@ net::awaitable<void> job_runner::run_one(job j) {
 }
 
 net::awaitable<error_code> job_runner::record_burial(const dead_job& d, const std::string& reason) {
-  const auto task_id = field(d.fields, "task");
-  if (field(d.fields, "type") == "batch") {
-    if (auto no = int_field(d.fields, "batch")) {
-      batch_result failed{batch_outcome::failed, {}, {}, reason};
-      auto r = co_await ctx_.ledger().finish_batch(task_id, *no, std::move(failed));
-      if (r) {
-        if (r->applied)
-          ++ctx_.counters().batches_failed;
-        co_return error_code{};
-      }
-      if (is_outage(r.error()))
-        co_return r.error();
-      spdlog::error("task {}: recording the dead batch failed: {}; failing the task", task_id,
-                    r.error().message());
+  const auto task_id = task_of(d.fields);
+  if (auto batch = decode_batch_message(d.fields)) {
+    batch_result failed{batch_outcome::failed, {}, {}, reason};
+    auto r = co_await ctx_.ledger().finish_batch(task_id, batch->batch_no, std::move(failed));
+    if (r) {
+      if (r->applied)
+        ++ctx_.counters().batches_failed;
+      co_return error_code{};
     }
+    if (is_outage(r.error()))
+      co_return r.error();
+    spdlog::error("task {}: recording the dead batch failed: {}; failing the task", task_id,
+                  r.error().message());
   }
   if (!is_uuid(task_id))
     co_return error_code{};  // no task to tell
@@ -122,8 +132,8 @@ net::awaitable<error_code> job_runner::record_burial(const dead_job& d, const st
 }
 
 net::awaitable<void> job_runner::bury(dead_job d) {
-  const auto task_id = field(d.fields, "task");
-  const auto type = field(d.fields, "type");
+  const auto task_id = task_of(d.fields);
+  const auto type = type_name(d.fields);
   const auto reason = type + " job dead-lettered: " + d.reason;
   ctx_.counters().count_job(job_kind_of(type), job_end::dead_lettered);
   spdlog::error("task {}: {}", task_id, reason);
@@ -131,8 +141,8 @@ net::awaitable<void> job_runner::bury(dead_job d) {
 }
 
 net::awaitable<void> job_runner::record_until_done(const dead_job& d, const std::string& reason) {
-  const auto task_id = field(d.fields, "task");
-  const auto type = field(d.fields, "type");
+  const auto task_id = task_of(d.fields);
+  const auto type = type_name(d.fields);
   const auto give_up = std::chrono::steady_clock::now() + bury_limit;
   std::chrono::milliseconds pause{250};
   for (;;) {
@@ -163,7 +173,7 @@ net::awaitable<void> job_runner::bury_recent_again() {
   for (const auto& d : *dead) {
     if (stopping_)
       break;
-    const auto reason = field(d.fields, "type") + " job dead-lettered: " + d.reason;
+    const auto reason = type_name(d.fields) + " job dead-lettered: " + d.reason;
     co_await record_until_done(d, reason);
   }
 }

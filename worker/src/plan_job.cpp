@@ -3,7 +3,11 @@
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
 
+#include "etl/jobs/batch_message.hpp"
+#include "etl/jobs/plan_message.hpp"
+#include "etl/pipelines/rest_source.hpp"
 #include "etl/source/listing_fetch.hpp"
 
 namespace etl {
@@ -20,30 +24,79 @@ std::vector<batch_plan> plan_batches(int total_pages, int page_size, int max_ani
   return plan;
 }
 
-job_fields batch_job_fields(const std::string& task_id, const batch& b, bool audit) {
-  return {{"type", "batch"},
-          {"task", task_id},
-          {"batch", std::to_string(b.batch_no)},
-          {"first_page", std::to_string(b.first_page)},
-          {"last_page", std::to_string(b.last_page)},
-          {"audit", audit ? "1" : "0"}};
-}
+namespace {
 
-net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
-  const auto task_id = field(j.fields, "task");
-  const bool audit = field(j.fields, "audit") == "1";
-  auto status = co_await ctx.tasks().get_status(task_id);
-  if (!status)
-    co_return job_outcome::db_failure("plan: task status", status.error());
-  if (is_finished(*status))
-    co_return job_outcome::done();
+// What the listing says before batches are planned: how many pages, and how many records a
+// full page holds. `failure` set: the count could not be read (the job is handed back).
+struct page_count {
+  std::int64_t total_pages = 0;
+  int page_size = 0;
+  std::string failure;
+};
 
+// The animals listing: page 1 gives total_pages; its length gives the page size.
+net::awaitable<page_count> count_listing_pages(worker_context& ctx) {
   auto first = co_await fetch_listing_page(ctx.source(), 1);
   if (!first.page)
-    co_return job_outcome::retry("plan: " + first.failure);
-  const auto& page = first.page;
-  if (page->total_pages > max_total_pages) {
-    const auto reason = "the source lists " + std::to_string(page->total_pages) +
+    co_return page_count{0, 0, "plan: " + first.failure};
+  // Today's page size is 10; read it from page 1 so that batches keep to 100 animals if the
+  // source changes it. An empty page 1 of a non-empty listing says nothing: assume 10.
+  const int page_size = static_cast<int>(first.page->items.size() + first.page->rejected.size());
+  co_return page_count{first.page->total_pages, page_size > 0 ? page_size : 10, {}};
+}
+
+// A spec's paginator: a single request is one page; a page_number listing's first page holds
+// the page count, the spec the page size.
+net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_spec& spec,
+                                            const json::object& params) {
+  if (spec.source.paginator.kind == paginator_kind::single)
+    co_return page_count{1, 1, {}};
+  const auto up = ctx.upstream_of(spec);
+  auto first = co_await fetch_rest_page(*up.client, spec.source, up.base_path,
+                                        spec.source.paginator.first_page, params);
+  if (!first)
+    co_return page_count{0, 0, "plan: " + first.error()};
+  co_return page_count{first->total_pages.value_or(0), spec.source.paginator.page_size, {}};
+}
+
+// Records a batch holds at most: what one POST takes for an http_batch sink; for the others a
+// size that keeps a batch's transaction and files small.
+int records_per_batch(const pipeline_spec& spec) {
+  const auto& sink = spec.sinks.front();
+  return sink.kind == sink_kind::http_batch ? sink.max_records : 1'000;
+}
+
+}  // namespace
+
+net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
+  auto message = decode_plan_message(j.fields);
+  if (!message)
+    co_return job_outcome::retry(message.error().message);
+  const auto& task_id = message->task_id;
+  const bool audit = message->audit;
+  const auto* spec = ctx.pipeline(message->pipeline);
+  if (spec == nullptr) {
+    // Another worker of the pool may know it (its own ETL_PIPELINES_DIR): hand it back.
+    co_return job_outcome::retry("plan: pipeline " + message->pipeline +
+                                 " is not one of this worker's");
+  }
+  auto found = co_await ctx.tasks().get_task(task_id);
+  if (!found)
+    co_return job_outcome::db_failure("plan: read task", found.error());
+  if (!*found || is_finished((*found)->status))
+    co_return job_outcome::done();
+  const auto& params = (*found)->params;
+
+  // Not one ?: with a co_await on each side: GCC 12 destroys such a temporary twice.
+  page_count count;
+  if (spec->sinks.front().kind == sink_kind::http_batch)
+    count = co_await count_listing_pages(ctx);
+  else
+    count = co_await count_rest_pages(ctx, *spec, params);
+  if (!count.failure.empty())
+    co_return job_outcome::retry(count.failure);
+  if (count.total_pages > max_total_pages) {
+    const auto reason = "the source lists " + std::to_string(count.total_pages) +
                         " pages, more than the " + std::to_string(max_total_pages) +
                         " a task can plan";
     auto failed = co_await ctx.tasks().fail_task(task_id, reason);
@@ -52,11 +105,8 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
     spdlog::error("task {}: {}", task_id, reason);
     co_return job_outcome::done();
   }
-  const auto total_pages = static_cast<int>(page->total_pages);
-  // Today's page size is 10; read it from page 1 so that batches keep to 100 animals if the
-  // source changes it. An empty page 1 of a non-empty listing says nothing: assume 10.
-  const int page_size = static_cast<int>(page->items.size() + page->rejected.size());
-  auto plan = plan_batches(total_pages, page_size > 0 ? page_size : 10);
+  const auto total_pages = static_cast<int>(count.total_pages);
+  auto plan = plan_batches(total_pages, count.page_size, records_per_batch(*spec));
 
   auto started = co_await ctx.tasks().start_task(task_id, total_pages, std::move(plan), j.id);
   if (!started)
@@ -68,11 +118,14 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
   }
   if (started->status != task_status::running)
     co_return job_outcome::done();
+  const auto params_text = json::serialize(params);
   int enqueued = 0;
   for (const auto& b : started->batches) {
     if (is_finished(b.state))
       continue;
-    auto id = co_await ctx.queue().enqueue(batch_job_fields(task_id, b, audit));
+    auto fields = encode(batch_message{task_id, b.batch_no, b.first_page, b.last_page, audit,
+                                       spec->name, params_text});
+    auto id = co_await ctx.queue().enqueue(std::move(fields));
     if (!id)
       co_return job_outcome::retry("plan: enqueue batch " + std::to_string(b.batch_no) + ": " +
                                    id.error().message());

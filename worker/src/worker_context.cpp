@@ -4,6 +4,7 @@
 
 #include "etl/config/store_options.hpp"
 #include "etl/http/url.hpp"
+#include "etl/pipelines/rest_source.hpp"
 
 namespace etl {
 namespace {
@@ -26,9 +27,11 @@ http_client_options source_options(const settings& cfg) {
 
 }  // namespace
 
-worker_context::worker_context(net::any_io_executor ex, settings cfg, job_queue_options queue_opts)
+worker_context::worker_context(net::any_io_executor ex, settings cfg,
+                               std::vector<pipeline_spec> pipelines, job_queue_options queue_opts)
     : ex_(ex),
       cfg_(std::move(cfg)),
+      pipelines_(std::move(pipelines)),
       source_(ex, cfg_.source_url, source_options(cfg_)),
       db_(database_options(cfg_)),
       tasks_(db_),
@@ -40,10 +43,41 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg, job_queue_
   // its batch's `posting` commit, and must not wait for a connection behind the details other
   // jobs are fetching. A worker killed in that wait leaves a batch in doubt that home never got.
   home_ = std::make_unique<http_client>(ex, home.origin(), client_options(cfg_));
+  // One client per upstream origin, made now: jobs on several threads only look them up.
+  for (const auto& p : pipelines_) {
+    // An http_batch pipeline reads through source_ (ETL_SOURCE_URL, its flag included).
+    if (!p.sinks.empty() && p.sinks.front().kind == sink_kind::http_batch)
+      continue;
+    const auto base = must_parse(resolve(p.source.base_url), ("pipeline " + p.name).c_str());
+    auto& client = upstreams_[base.origin()];
+    if (!client)
+      client = std::make_unique<http_client>(ex, base.origin(), source_options(cfg_));
+    std::string path = base.target.substr(0, base.target.find('?'));
+    while (!path.empty() && path.back() == '/')
+      path.pop_back();
+    upstream_of_[p.name] = upstream{client.get(), path};
+  }
+}
+
+const pipeline_spec* worker_context::pipeline(std::string_view name) const noexcept {
+  for (const auto& p : pipelines_) {
+    if (p.name == name)
+      return &p;
+  }
+  return nullptr;
+}
+
+upstream worker_context::upstream_of(const pipeline_spec& spec) {
+  auto it = upstream_of_.find(spec.name);
+  if (it == upstream_of_.end())
+    throw std::logic_error("pipeline " + spec.name + " is not one of this worker's");
+  return it->second;
 }
 
 metric_fields worker_context::metric_totals() const {
   std::vector<const http_client_metrics*> clients{&source_.metrics()};
+  for (const auto& [origin, client] : upstreams_)
+    clients.push_back(&client->metrics());
   if (home_)
     clients.push_back(&home_->metrics());
   return worker_metric_fields(counters_, clients);

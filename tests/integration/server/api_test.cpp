@@ -382,7 +382,8 @@ TEST_F(api, pipelines_are_listed_with_their_parameters) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   const auto list = json::parse(r->body).at("pipelines").as_array();
-  ASSERT_EQ(list.size(), 1u) << r->body;
+  ASSERT_EQ(list.size(), 2u) << r->body;
+  EXPECT_EQ(list[1].at("name"), "spacex-crew");
   const auto& animals = list[0].as_object();
   EXPECT_EQ(animals.at("name"), "animals");
   EXPECT_EQ(animals.at("url"), "/extractor/pipelines/animals");
@@ -395,9 +396,9 @@ TEST_F(api, pipelines_are_listed_with_their_parameters) {
   ASSERT_TRUE(one);
   EXPECT_EQ(one->status, 200) << one->body;
   EXPECT_EQ(json::parse(one->body).at("name"), "animals");
-  auto unknown =
-      expect_error(request("GET", "/extractor/pipelines/spacex-crew"), 404, "pipeline_not_found");
-  EXPECT_NE(detail_of(unknown).find("known: animals"), std::string::npos);
+  auto unknown = expect_error(request("GET", "/extractor/pipelines/spacex-rockets"), 404,
+                              "pipeline_not_found");
+  EXPECT_NE(detail_of(unknown).find("known: animals, spacex-crew"), std::string::npos);
   expect_error(request("GET", "/extractor/pipelines/Bad_Name"), 400, "invalid_pipeline_name");
   auto post = request("POST", "/extractor/pipelines");
   ASSERT_TRUE(post);

@@ -55,6 +55,7 @@ const std::vector<std::string> contract_variables{"ETL_LISTEN",
                                                   "ETL_SOURCE_URL",
                                                   "ETL_HOME_URL",
                                                   "ETL_AUDIT_DIR",
+                                                  "ETL_OUTPUT_DIR",
                                                   "ETL_PIPELINES_DIR",
                                                   "ETL_WORKER_PROCESSES",
                                                   "ETL_CONCURRENCY",
@@ -152,6 +153,7 @@ TEST(settings, read_from_the_environment) {
                                  {"ETL_REDIS_URL", "redis://cache:6380/1"},
                                  {"ETL_DATABASE_URL", "postgres://u:p@db/etl"},
                                  {"ETL_AUDIT_DIR", "/var/lib/etl/audit"},
+                                 {"ETL_OUTPUT_DIR", "/srv/etl/output"},
                                  {"ETL_PIPELINES_DIR", "/etc/etl/pipelines"},
                                  {"ETL_WORKER_PROCESSES", "4"},
                                  {"ETL_CONCURRENCY", "128"},
@@ -168,6 +170,7 @@ TEST(settings, read_from_the_environment) {
   EXPECT_EQ(s.redis_url, "redis://cache:6380/1");
   EXPECT_EQ(s.database_url, "postgres://u:p@db/etl");
   EXPECT_EQ(s.audit_dir, "/var/lib/etl/audit");
+  EXPECT_EQ(s.output_dir, "/srv/etl/output");
   EXPECT_EQ(s.pipelines_dir, "/etc/etl/pipelines");
   EXPECT_EQ(s.worker_processes, 4);
   EXPECT_EQ(s.concurrency, 128);

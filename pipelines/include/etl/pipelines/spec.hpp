@@ -36,6 +36,7 @@ struct env_value {
 
 enum class paginator_kind {
   page_number,  // ?page=N from `first_page`; page 1 says how many there are (`total_pages`)
+  single,       // one request holds every record (a bare array, say): one page
 };
 
 struct paginator_spec {
@@ -70,28 +71,61 @@ struct source_spec {
 };
 
 enum class field_type {
-  integer,      // a JSON integer (floats and strings refused)
-  number,       // any JSON number
-  string,       // a JSON string
-  boolean,      // true or false
-  epoch_ms,     // an integer of milliseconds since 1970: sent as ISO 8601 UTC with milliseconds
-  string_list,  // a string split on `separator` ("" gives no item)
+  integer,       // a JSON integer (floats and strings refused)
+  number,        // any JSON number
+  string,        // a JSON string
+  boolean,       // true or false
+  epoch_ms,      // an integer of milliseconds since 1970: sent as ISO 8601 UTC with milliseconds
+  string_list,   // a string split on `separator` ("" gives no item)
+  date_time,     // ISO 8601 text with a time and a UTC offset (Z or +hh:mm), kept as written
+  date,          // YYYY-MM-DD
+  string_array,  // a JSON array of strings, kept as a list
 };
 
 struct field_spec {
-  std::string name;  // in the record and in the output
+  std::string name;  // in the output
+  // Where the value is in the record: dotted keys into nested objects ("location.city");
+  // equal to `name` unless the spec says `from`.
+  std::vector<std::string> from;
   field_type type = field_type::string;
   bool nullable = false;
   std::optional<std::int64_t> min;  // integers only
   std::string separator = ",";      // string_list only
+  // string only: the values accepted (empty: any); another value rejects the record.
+  std::vector<std::string> values;
+  // string only: an ECMAScript regular expression the whole value must match (empty: none).
+  std::string pattern;
 };
 
-enum class sink_kind { http_batch };
+enum class sink_kind { http_batch, postgres, files };
+
+enum class file_format { csv, jsonl };
 
 struct sink_spec {
   sink_kind kind = sink_kind::http_batch;
   env_value url;  // http_batch: where batches are POSTed; the default may use {source.base_url}
   int max_records = 0;  // http_batch: records one POST holds at most
+
+  // postgres: the table rows are upserted into ("schema.table"), its key columns (fields), and
+  // the fields written, in order (every field unless the spec lists them).
+  std::string table;
+  std::vector<std::string> key;
+  std::vector<std::string> columns;
+
+  // files: one file per batch (and partition) under ETL_OUTPUT_DIR/<folder>/, in `format`;
+  // `partition_by` names a field whose value picks the file's partition folder
+  // (<partition_by>=<value>/), per record.
+  file_format format = file_format::csv;
+  std::string folder;
+  std::string partition_by;
+};
+
+// A pipeline's own schema change (its tables), applied once, in version order, like the
+// service's migrations, and recorded per pipeline.
+struct pipeline_migration {
+  int version = 0;
+  std::string name;  // snake_case
+  std::string sql;
 };
 
 struct pipeline_spec {
@@ -102,6 +136,7 @@ struct pipeline_spec {
   source_spec source;
   std::vector<field_spec> fields;  // the transform: the record's fields, validated and typed
   std::vector<sink_spec> sinks;
+  std::vector<pipeline_migration> migrations;  // by version, ascending
 
   // The parameter named `name`, or null.
   const param_spec* param(std::string_view name) const noexcept;
@@ -109,5 +144,7 @@ struct pipeline_spec {
 
 std::string_view to_string(param_type t) noexcept;
 std::string_view to_string(field_type t) noexcept;
+std::string_view to_string(sink_kind k) noexcept;
+std::string_view to_string(file_format f) noexcept;
 
 }  // namespace etl

@@ -9,6 +9,8 @@
 #include <string>
 #include <variant>
 
+#include <boost/json/object.hpp>
+
 #include "etl/server/api_auth.hpp"
 #include "etl/server/server_message.hpp"
 #include "etl/server/task_list_query.hpp"
@@ -31,8 +33,12 @@ enum class route_kind {
 // An Idempotency-Key is 1 to this many bytes of printable ASCII (0x20 to 0x7e).
 inline constexpr std::size_t max_idempotency_key_bytes = 200;
 
+// A trigger's request as sent: which pipeline, and its parameters, not yet checked against the
+// spec (task_api does that, with the specs at hand).
 struct trigger_params {
-  bool audit_mode = false;
+  std::string pipeline = "animals";            // a valid pipeline name (is_pipeline_name)
+  boost::json::object query_params;            // name -> the query string's text
+  boost::json::object body_params;             // name -> the JSON body's value
   std::optional<std::string> idempotency_key;  // valid when set
 };
 
@@ -54,7 +60,10 @@ struct route_options {
 
 // The route for `req`, or the reply that ends it: 401 without the token (api_auth), 404 for an
 // unknown path, 405 with `Allow` for a known path asked with another method, 400 naming the bad
-// task id, query parameter, body field or Idempotency-Key.
+// task id, query parameter, body field or Idempotency-Key. A trigger's pipeline parameters are
+// only collected here: the query's `pipeline` and every other name as a parameter; the body's
+// `pipeline`, its `params` object, and `audit_mode` (the animals parameter, also accepted at the
+// top for callers that predate pipelines).
 std::variant<api_route, server_reply> route_request(const server_request& req,
                                                     const route_options& opts);
 

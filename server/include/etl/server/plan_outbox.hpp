@@ -20,14 +20,13 @@
 
 namespace etl {
 
-// The fields of a task's plan job.
-job_fields plan_job_fields(const std::string& task_id, bool audit);
-
-// Enqueues the plan job of `task_id`, then marks it enqueued. Returns the job's entry id; fails
-// with the queue's error (the plan job may or may not be in the queue then: the sweep finds the
-// task). A mark that fails is logged only: the sweep may enqueue a second plan job, harmlessly.
+// Enqueues the plan job of `task_id` (a task of `pipeline`), then marks it enqueued. Returns the
+// job's entry id; fails with the queue's error (the plan job may or may not be in the queue then:
+// the sweep finds the task). A mark that fails is logged only: the sweep may enqueue a second plan
+// job, harmlessly.
 net::awaitable<result<std::string>> enqueue_plan(tasks_repository& tasks, job_queue& queue,
-                                                 const std::string& task_id, bool audit);
+                                                 const std::string& task_id, bool audit,
+                                                 const std::string& pipeline);
 
 class plan_outbox_sweep {
  public:

@@ -20,7 +20,8 @@ struct server_app_options {
 // listen address cannot be bound).
 int run_server(const settings& cfg, const server_app_options& opts);
 
-// Applies the pending migrations and prints what it did. Returns the exit code.
-int run_migrations(const settings& cfg);
+// Applies the service's pending migrations, then each pipeline's own (its tables), and prints
+// what it did. Returns the exit code.
+int run_migrations(const settings& cfg, const std::vector<pipeline_spec>& pipelines);
 
 }  // namespace etl

@@ -51,6 +51,10 @@ class task_api {
   net::awaitable<server_reply> cancel_task(std::string_view id);
   // GET /extractor/pipelines (`name` empty) or /extractor/pipelines/{name}.
   server_reply pipelines_reply(std::string_view name) const;
+  // The spec named `name`, or null.
+  const pipeline_spec* find_pipeline(std::string_view name) const;
+  // 404 pipeline_not_found, listing the known pipelines.
+  server_reply no_such_pipeline(std::string_view name) const;
 
   tasks_repository& tasks_;
   job_queue& queue_;

@@ -1,4 +1,4 @@
-// What running a job came to, and the fields jobs carry on the queue.
+// What running a job came to: the verdict the job runner acts on.
 #pragma once
 
 #include <optional>
@@ -30,9 +30,5 @@ struct job_outcome {
   // else retry; `why` names the step and ends up with ec's message.
   static job_outcome db_failure(std::string why, error_code ec);
 };
-
-// The fields of a job, read with a default; and of a number, nothing when absent or not one.
-std::string field(const job_fields& f, const std::string& name);
-std::optional<int> int_field(const job_fields& f, const std::string& name);
 
 }  // namespace etl

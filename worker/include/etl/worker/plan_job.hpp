@@ -1,10 +1,12 @@
 // The plan job (docs/architecture.md, "A task's life", step 2): page 1 gives total_pages; the task
-// is cut into batches of whole pages holding at most 100 animals; the batches are recorded and one
-// batch job is enqueued per unfinished batch. Safe to run twice: a redelivered plan finds the
-// batches already recorded and enqueues the unfinished ones again (duplicates are harmless,
-// see batch_job.hpp); a second plan job of the same task (the trigger's outbox sweep raced a
-// slow trigger) finds the task planned by the first and enqueues nothing. A source that claims
-// more than max_total_pages fails the task with that reason instead of exhausting memory.
+// is cut into batches of whole pages holding at most 100 animals (for an http_batch sink: what
+// one POST takes; 1,000 records for the other sinks); the batches are recorded and one batch job
+// is enqueued per unfinished batch, carrying the task's pipeline and parameters. Safe to run twice:
+// a redelivered plan finds the batches already recorded and enqueues the unfinished ones again
+// (duplicates are harmless, see batch_job.hpp); a second plan job of the same task (the trigger's
+// outbox sweep raced a slow trigger) finds the task planned by the first and enqueues nothing. A
+// source that claims more than max_total_pages fails the task with that reason instead of
+// exhausting memory.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -24,10 +26,7 @@ constexpr std::int64_t max_total_pages = 1'000'000;
 // pages, numbered from 0. Nothing for total_pages <= 0.
 std::vector<batch_plan> plan_batches(int total_pages, int page_size, int max_animals = 100);
 
-// Runs a plan job (fields: type=plan, task=<uuid>, audit=0|1).
+// Runs a plan job (etl/jobs/plan_message.hpp).
 net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j);
-
-// The fields of the batch job for `b` of `task_id`.
-job_fields batch_job_fields(const std::string& task_id, const batch& b, bool audit);
 
 }  // namespace etl

@@ -1,11 +1,14 @@
-// What one worker process shares between its jobs: the settings, the HTTP clients of the source
-// and of home, the Postgres repositories, the job queue and the counters published to /metrics.
-// Built once per process, after the supervisor forked it.
+// What one worker process shares between its jobs: the settings, the pipelines' specs, the HTTP
+// clients of the upstreams and of home, the Postgres repositories, the job queue and the
+// counters published to /metrics. Built once per process, after the supervisor forked it.
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -16,19 +19,33 @@
 #include "etl/db/tasks_repository.hpp"
 #include "etl/http/client.hpp"
 #include "etl/metrics/worker_metrics.hpp"
+#include "etl/pipelines/spec.hpp"
 #include "etl/queue/job_queue.hpp"
 #include "etl/worker/running_tasks.hpp"
 
 namespace etl {
 
+// Where a pipeline's records come from: the client of its upstream's origin, and the path its
+// base URL puts before every request ("" or "/api").
+struct upstream {
+  http_client* client = nullptr;
+  std::string base_path;
+};
+
 class worker_context {
  public:
-  // Throws on start-up errors: a bad URL in the settings.
-  worker_context(net::any_io_executor ex, settings cfg, job_queue_options queue_opts = {});
+  // Throws on start-up errors: a bad URL in the settings or in a spec's base URL, a bad spec.
+  // `pipelines` are the specs this worker runs (load_pipelines).
+  worker_context(net::any_io_executor ex, settings cfg, std::vector<pipeline_spec> pipelines,
+                 job_queue_options queue_opts = {});
 
   const settings& cfg() const noexcept { return cfg_; }
   net::any_io_executor executor() const { return ex_; }
   http_client& source() noexcept { return source_; }
+  // The spec named `name`, or null when this worker does not know it.
+  const pipeline_spec* pipeline(std::string_view name) const noexcept;
+  // The upstream of `spec` (a spec this context was built with).
+  upstream upstream_of(const pipeline_spec& spec);
   // The client of home, with a pool of its own (see the constructor).
   http_client& home() noexcept { return *home_; }
   const std::string& home_target() const noexcept { return home_target_; }
@@ -47,7 +64,10 @@ class worker_context {
  private:
   net::any_io_executor ex_;
   settings cfg_;
+  std::vector<pipeline_spec> pipelines_;
   http_client source_;
+  std::map<std::string, std::unique_ptr<http_client>> upstreams_;  // by origin
+  std::map<std::string, upstream> upstream_of_;                    // by pipeline name
   std::unique_ptr<http_client> home_;
   std::string home_target_;
   db_pool db_;

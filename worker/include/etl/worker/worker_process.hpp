@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <vector>
 
 #include "etl/config/settings.hpp"
+#include "etl/pipelines/spec.hpp"
 
 namespace etl {
 
@@ -16,6 +18,7 @@ struct worker_process_options {
   std::chrono::milliseconds drain_deadline{25'000};
   std::chrono::milliseconds lease{10'000};  // a job unrenewed this long is reclaimed
   int max_deliveries = 5;                   // then it is dead-lettered
+  std::vector<pipeline_spec> pipelines;     // the specs its jobs run (load_pipelines)
 };
 
 // Runs until a signal drains it. Returns the process exit code: 0 after a clean drain, 1 when

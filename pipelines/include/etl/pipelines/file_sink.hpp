@@ -1,0 +1,52 @@
+// The `files` sink's writing half: a batch's typed records as CSV (RFC 4180) or JSON Lines, one
+// file per batch and partition, written durably under a name fixed by (task, batch, partition),
+// so a batch's next run rewrites the same files instead of adding new ones. The other half, the
+// manifest row that makes a file part of the output, is inserted in the transaction that
+// records the batch (pipeline_batch.hpp).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etl/core/aliases.hpp"
+#include "etl/pipelines/records.hpp"
+#include "etl/pipelines/spec.hpp"
+
+namespace etl {
+
+// A file a sink wrote, as its manifest row records it.
+struct output_file {
+  std::string path;       // relative to the output root, '/'-separated
+  int sink = 0;           // the sink's index in the spec
+  std::string partition;  // "<field>=<value>", empty for an unpartitioned sink
+  std::int64_t rows = 0;
+  std::int64_t bytes = 0;
+};
+
+// The records as CSV: a header of the field names, then one line per record, CRLF line ends,
+// a value quoted when it holds a comma, a quote, CR or LF (quotes doubled). null is an empty
+// cell; a list is its JSON text; numbers and booleans as JSON writes them.
+std::string to_csv(std::span<const field_spec> fields, std::span<const typed_record> records);
+
+// The records as JSON Lines: one object per record, keys in field order, LF line ends.
+std::string to_jsonl(std::span<const field_spec> fields, std::span<const typed_record> records);
+
+// A partition value as a folder name: characters other than [A-Za-z0-9._-] percent-encoded
+// (as Hive does), so a value never makes a path of its own.
+std::string partition_folder_value(const boost::json::value& v);
+
+// Writes sink `sink_index` of `spec` (a files sink) for one batch under `root`:
+// <folder>/[<partition_by>=<value>/]<task_id>-<batch_no>.<csv|jsonl>, each partition holding
+// its own records in batch order; nothing for a partition without records. Each file is written
+// with write_file_durably. Errors: the file system's (a file may then be left written, unlisted:
+// the next run rewrites it).
+result<std::vector<output_file>> write_batch_files(const std::filesystem::path& root,
+                                                   const pipeline_spec& spec, int sink_index,
+                                                   std::span<const typed_record> records,
+                                                   std::string_view task_id, int batch_no);
+
+}  // namespace etl

@@ -1,0 +1,48 @@
+// The `rest` source kind for pipelines without a hand-written model: the request of one page
+// built from the spec (path and query with {page} and {params.NAME} filled in), the records
+// found at the spec's `records` path of the answer, and the page count where the paginator says
+// page 1 holds it. The HTTP client underneath retries and hedges as for every upstream.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/system/result.hpp>
+
+#include "etl/http/client.hpp"
+#include "etl/pipelines/spec.hpp"
+
+namespace etl {
+
+// The value of `v`: its environment variable when that is set and not empty, else its default.
+std::string resolve(const env_value& v);
+
+// `text` with {page} and {params.NAME} replaced; `encode` percent-encodes each replacement
+// (for a query value). A parameter without a value becomes "".
+std::string fill_placeholders(std::string_view text, std::int64_t page,
+                              const boost::json::object& params, bool encode);
+
+// The request target (base URL path + spec path + query) of listing page `page`.
+// `base_path` is the path part of the base URL ("" or "/api", no trailing '/').
+std::string page_target(const source_spec& source, std::string_view base_path, std::int64_t page,
+                        const boost::json::object& params);
+
+struct rest_page {
+  boost::json::array records;               // as received, in order
+  std::optional<std::int64_t> total_pages;  // when the paginator reads it from this answer
+  std::int64_t retries = 0;                 // HTTP attempts beyond the first
+  std::int64_t hedges = 0;                  // hedged copies sent
+};
+
+// GETs page `page` (the paginator's numbering: first_page is the first) and reads its records.
+// Fails with "page N: <why>": the client's failure, a status other than 200, a body that is not
+// JSON, no array at the `records` path, or no integer at the paginator's `total_pages` path.
+net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
+    http_client& client, const source_spec& source, std::string_view base_path, std::int64_t page,
+    const boost::json::object& params);
+
+}  // namespace etl

@@ -1,0 +1,122 @@
+#include "etl/pipelines/postgres_sink.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace etl {
+namespace {
+
+namespace js = boost::json;
+
+std::size_t field_index(std::span<const field_spec> fields, const std::string& name) {
+  const auto it = std::find_if(fields.begin(), fields.end(),
+                               [&](const field_spec& f) { return f.name == name; });
+  if (it == fields.end())
+    throw std::logic_error("postgres sink: '" + name + "' is not a field (the loader checks this)");
+  return static_cast<std::size_t>(it - fields.begin());
+}
+
+std::string quoted(const std::string& name) {
+  // Names are snake_case (the loader checks): quoting only keeps reserved words usable.
+  return "\"" + name + "\"";
+}
+
+std::string quoted_table(const std::string& table) {
+  const auto dot = table.find('.');
+  return quoted(table.substr(0, dot)) + "." + quoted(table.substr(dot + 1));
+}
+
+}  // namespace
+
+std::vector<typed_record> merge_by_key(std::span<const field_spec> fields, const sink_spec& sink,
+                                       std::span<const typed_record> records) {
+  std::vector<std::size_t> key_at;
+  for (const auto& k : sink.key)
+    key_at.push_back(field_index(fields, k));
+  std::unordered_map<std::string, std::size_t> slot;  // key text -> index into `out`
+  std::vector<typed_record> out;
+  std::vector<bool> superseded;
+  for (const auto& r : records) {
+    js::array key;
+    for (auto i : key_at)
+      key.push_back(r.values.at(i));
+    auto [it, added] = slot.try_emplace(js::serialize(key), out.size());
+    if (!added)
+      superseded[it->second] = true;
+    it->second = out.size();
+    out.push_back(r);
+    superseded.push_back(false);
+  }
+  std::vector<typed_record> kept;
+  kept.reserve(slot.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!superseded[i])
+      kept.push_back(std::move(out[i]));
+  }
+  return kept;
+}
+
+std::string upsert_sql(const sink_spec& sink) {
+  std::string cols, keys, updates;
+  for (const auto& c : sink.columns) {
+    cols += (cols.empty() ? "" : ", ") + quoted(c);
+    if (std::find(sink.key.begin(), sink.key.end(), c) == sink.key.end())
+      updates += (updates.empty() ? "" : ", ") + quoted(c) + " = EXCLUDED." + quoted(c);
+  }
+  for (const auto& k : sink.key)
+    keys += (keys.empty() ? "" : ", ") + quoted(k);
+  const auto table = quoted_table(sink.table);
+  return "INSERT INTO " + table + " (" + cols + ") SELECT " + cols +
+         " FROM jsonb_populate_recordset(NULL::" + table + ", $1::jsonb) ON CONFLICT (" + keys +
+         ") " + (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates);
+}
+
+std::string upsert_rows_json(std::span<const field_spec> fields, const sink_spec& sink,
+                             std::span<const typed_record> records) {
+  std::vector<std::size_t> at;
+  for (const auto& c : sink.columns)
+    at.push_back(field_index(fields, c));
+  js::array rows;
+  rows.reserve(records.size());
+  for (const auto& r : records) {
+    js::object o;
+    o.reserve(at.size());
+    for (std::size_t i = 0; i < at.size(); ++i)
+      o.emplace(sink.columns[i], r.values.at(at[i]));
+    rows.emplace_back(std::move(o));
+  }
+  return js::serialize(rows);
+}
+
+std::int64_t upsert_records(pqxx::work& tx, const pipeline_spec& spec, int sink_index,
+                            std::span<const typed_record> records) {
+  const auto& sink = spec.sinks.at(static_cast<std::size_t>(sink_index));
+  const auto merged = merge_by_key(spec.fields, sink, records);
+  if (merged.empty())
+    return 0;
+  tx.exec_params(upsert_sql(sink), upsert_rows_json(spec.fields, sink, merged));
+  return static_cast<std::int64_t>(merged.size());
+}
+
+migration_result<migration_report> apply_pipeline_migrations(db_pool& db,
+                                                             const pipeline_spec& spec) {
+  std::vector<migration> known;
+  for (const auto& m : spec.migrations) {
+    char version[8];
+    std::snprintf(version, sizeof version, "%04d", m.version);
+    known.push_back({m.version, std::string(version) + "_" + m.name, m.sql, fnv1a64_hex(m.sql)});
+  }
+  auto r = db.run_connection_sync<migration_result<migration_report>>(
+      [&](pqxx::connection& conn) { return apply_pipeline_migrations(conn, spec.name, known); });
+  if (!r)
+    return migration_error{r.error(),
+                           "pipeline " + spec.name + ": database: " + r.error().message()};
+  return std::move(*r);
+}
+
+}  // namespace etl

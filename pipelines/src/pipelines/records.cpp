@@ -1,0 +1,239 @@
+#include "etl/pipelines/records.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <regex>
+#include <unordered_map>
+
+#include "etl/animal/transform.hpp"
+
+namespace etl {
+namespace {
+
+namespace js = boost::json;
+
+bool digits(std::string_view s, std::size_t from, std::size_t n) noexcept {
+  if (from + n > s.size())
+    return false;
+  for (std::size_t i = from; i < from + n; ++i) {
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+  }
+  return true;
+}
+
+int number_at(std::string_view s, std::size_t from, std::size_t n) noexcept {
+  int v = 0;
+  for (std::size_t i = from; i < from + n; ++i)
+    v = v * 10 + (s[i] - '0');
+  return v;
+}
+
+bool valid_day(int year, int month, int day) noexcept {
+  static constexpr int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1 || day > days[month - 1])
+    return false;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month != 2 || day <= 28 || leap;
+}
+
+std::string_view json_type(const js::value& v) noexcept {
+  switch (v.kind()) {
+    case js::kind::null:
+      return "null";
+    case js::kind::bool_:
+      return "bool";
+    case js::kind::int64:
+    case js::kind::uint64:
+      return "integer";
+    case js::kind::double_:
+      return "number";
+    case js::kind::string:
+      return "string";
+    case js::kind::array:
+      return "array";
+    case js::kind::object:
+      return "object";
+  }
+  return "?";
+}
+
+// Whether all of `text` matches `pattern`. The compiled expressions are kept per thread: a
+// spec's few patterns are compiled once, not per record.
+bool matches(const std::string& pattern, std::string_view text) {
+  thread_local std::unordered_map<std::string, std::regex> compiled;
+  auto it = compiled.find(pattern);
+  if (it == compiled.end())
+    it = compiled.emplace(pattern, std::regex(pattern)).first;
+  return std::regex_match(text.begin(), text.end(), it->second);
+}
+
+rejection wrong_type(const field_spec& f, const js::value& v, std::string_view wanted) {
+  return {f.name, "must be " + std::string(wanted) + (f.nullable ? " or null" : "") + ", got " +
+                      std::string(json_type(v))};
+}
+
+// The field's value typed, or why not. `v` is not null here.
+boost::system::result<js::value, rejection> typed_value(const field_spec& f, const js::value& v) {
+  switch (f.type) {
+    case field_type::integer: {
+      std::int64_t n = 0;
+      if (v.is_int64())
+        n = v.get_int64();
+      else if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+        n = static_cast<std::int64_t>(v.get_uint64());
+      else
+        return wrong_type(f, v, "an integer");
+      if (f.min && n < *f.min)
+        return rejection{
+            f.name, "must be at least " + std::to_string(*f.min) + ", got " + std::to_string(n)};
+      return js::value(n);
+    }
+    case field_type::number:
+      if (!v.is_number())
+        return wrong_type(f, v, "a number");
+      if (v.is_double() && !std::isfinite(v.get_double()))
+        return rejection{f.name, "must be a finite number"};
+      return js::value(v.to_number<double>());
+    case field_type::string:
+      if (!v.is_string())
+        return wrong_type(f, v, "a string");
+      if (!f.values.empty() &&
+          std::find(f.values.begin(), f.values.end(), v.get_string()) == f.values.end()) {
+        std::string list;
+        for (const auto& x : f.values)
+          list += (list.empty() ? "" : ", ") + x;
+        return rejection{f.name, "'" + std::string(v.get_string()) + "' is not one of " + list};
+      }
+      if (!f.pattern.empty() && !matches(f.pattern, v.get_string()))
+        return rejection{f.name,
+                         "'" + std::string(v.get_string()) + "' does not match " + f.pattern};
+      return v;
+    case field_type::boolean:
+      if (!v.is_bool())
+        return wrong_type(f, v, "true or false");
+      return v;
+    case field_type::epoch_ms: {
+      if (!v.is_int64())
+        return wrong_type(f, v, "an integer (milliseconds since the epoch)");
+      const auto ms = v.get_int64();
+      if (!born_at_in_range(ms))
+        return rejection{
+            f.name, "milliseconds " + std::to_string(ms) + " are outside the years 0001..9999"};
+      return js::value(format_iso8601_ms(ms));
+    }
+    case field_type::string_list: {
+      if (!v.is_string())
+        return wrong_type(f, v, "a string");
+      js::array items;
+      const std::string_view s = v.get_string();
+      std::size_t start = 0;
+      while (start < s.size()) {
+        auto end = s.find(f.separator, start);
+        if (end == std::string_view::npos)
+          end = s.size();
+        if (end > start)
+          items.emplace_back(s.substr(start, end - start));
+        start = end + f.separator.size();
+      }
+      return js::value(std::move(items));
+    }
+    case field_type::date_time:
+      if (!v.is_string())
+        return wrong_type(f, v, "an ISO 8601 date-time string");
+      if (!is_date_time(v.get_string()))
+        return rejection{f.name, "'" + std::string(v.get_string()) +
+                                     "' is not an ISO 8601 date-time with an offset"};
+      return v;
+    case field_type::string_array: {
+      if (!v.is_array())
+        return wrong_type(f, v, "an array of strings");
+      for (const auto& item : v.get_array()) {
+        if (!item.is_string())
+          return rejection{f.name, "must hold only strings, got " + std::string(json_type(item))};
+      }
+      return v;
+    }
+    case field_type::date:
+      if (!v.is_string())
+        return wrong_type(f, v, "a YYYY-MM-DD string");
+      if (!is_date(v.get_string()))
+        return rejection{f.name, "'" + std::string(v.get_string()) + "' is not a YYYY-MM-DD date"};
+      return v;
+  }
+  return rejection{f.name, "unknown field type"};
+}
+
+}  // namespace
+
+bool is_date(std::string_view s) noexcept {
+  return s.size() == 10 && digits(s, 0, 4) && s[4] == '-' && digits(s, 5, 2) && s[7] == '-' &&
+         digits(s, 8, 2) && valid_day(number_at(s, 0, 4), number_at(s, 5, 2), number_at(s, 8, 2));
+}
+
+bool is_date_time(std::string_view s) noexcept {
+  // YYYY-MM-DDTHH:MM:SS[.f+](Z|±HH:MM)
+  if (s.size() < 20 || !is_date(s.substr(0, 10)) || (s[10] != 'T' && s[10] != 't'))
+    return false;
+  if (!digits(s, 11, 2) || s[13] != ':' || !digits(s, 14, 2) || s[16] != ':' || !digits(s, 17, 2))
+    return false;
+  if (number_at(s, 11, 2) > 23 || number_at(s, 14, 2) > 59 || number_at(s, 17, 2) > 60)
+    return false;
+  std::size_t i = 19;
+  if (s[i] == '.') {
+    const auto start = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+      ++i;
+    if (i == start)
+      return false;
+  }
+  const auto zone = s.substr(i);
+  if (zone == "Z" || zone == "z")
+    return true;
+  return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && digits(zone, 1, 2) &&
+         zone[3] == ':' && digits(zone, 4, 2) && number_at(zone, 1, 2) <= 23 &&
+         number_at(zone, 4, 2) <= 59;
+}
+
+boost::system::result<const js::value*, std::string> value_at(const js::object& record,
+                                                              std::span<const std::string> path) {
+  static const js::value null_value;
+  const js::object* at = &record;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const auto* v = at->if_contains(path[i]);
+    if (v == nullptr)
+      return &null_value;
+    if (i + 1 == path.size())
+      return v;
+    if (v->is_null())
+      return &null_value;
+    if (!v->is_object())
+      return "'" + path[i] + "' is " + std::string(json_type(*v)) + ", not an object";
+    at = &v->get_object();
+  }
+  return &null_value;
+}
+
+record_result type_record(const js::object& record, std::span<const field_spec> fields) {
+  typed_record out;
+  out.values.reserve(fields.size());
+  for (const auto& f : fields) {
+    auto at = value_at(record, f.from);
+    if (!at)
+      return rejection{f.name, at.error()};
+    const js::value& v = **at;
+    if (v.is_null()) {
+      if (!f.nullable)
+        return rejection{f.name, "is missing or null"};
+      out.values.emplace_back(nullptr);
+      continue;
+    }
+    auto typed = typed_value(f, v);
+    if (!typed)
+      return typed.error();
+    out.values.push_back(std::move(*typed));
+  }
+  return out;
+}
+
+}  // namespace etl

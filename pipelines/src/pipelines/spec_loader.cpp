@@ -1,0 +1,720 @@
+#include "etl/pipelines/spec_loader.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include "etl/pipelines/names.hpp"
+
+namespace etl {
+
+std::string spec_error::describe() const {
+  std::string s = file;
+  if (line > 0)
+    s += ":" + std::to_string(line) + ":" + std::to_string(column);
+  s += ": ";
+  if (!field.empty())
+    s += field + ": ";
+  return s + message;
+}
+
+void throw_exception_from_error(const spec_error& e, const boost::source_location&) {
+  throw std::runtime_error(e.describe());
+}
+
+const param_spec* pipeline_spec::param(std::string_view name) const noexcept {
+  for (const auto& p : params) {
+    if (p.name == name)
+      return &p;
+  }
+  return nullptr;
+}
+
+std::string_view to_string(param_type t) noexcept {
+  switch (t) {
+    case param_type::boolean:
+      return "bool";
+    case param_type::integer:
+      return "int";
+    case param_type::string:
+      return "string";
+    case param_type::date:
+      return "date";
+  }
+  return "?";
+}
+
+std::string_view to_string(field_type t) noexcept {
+  switch (t) {
+    case field_type::integer:
+      return "int";
+    case field_type::number:
+      return "number";
+    case field_type::string:
+      return "string";
+    case field_type::boolean:
+      return "bool";
+    case field_type::epoch_ms:
+      return "epoch_ms";
+    case field_type::string_list:
+      return "string_list";
+    case field_type::date_time:
+      return "date_time";
+    case field_type::date:
+      return "date";
+    case field_type::string_array:
+      return "string_array";
+  }
+  return "?";
+}
+
+std::string_view to_string(sink_kind k) noexcept {
+  switch (k) {
+    case sink_kind::http_batch:
+      return "http_batch";
+    case sink_kind::postgres:
+      return "postgres";
+    case sink_kind::files:
+      return "files";
+  }
+  return "?";
+}
+
+std::string_view to_string(file_format f) noexcept {
+  switch (f) {
+    case file_format::csv:
+      return "csv";
+    case file_format::jsonl:
+      return "jsonl";
+  }
+  return "?";
+}
+
+namespace {
+
+// Thrown inside the loader only and turned into a spec_error at its edge: loading is start-up
+// work, and one bad field ends it.
+struct spec_failure {
+  spec_error error;
+};
+
+// A node of the spec with the dotted path that leads to it, for errors.
+class spec_node {
+ public:
+  spec_node(YAML::Node node, std::string path, const std::string& file)
+      : node_(std::move(node)), path_(std::move(path)), file_(file) {}
+
+  [[noreturn]] void fail(const std::string& message) const { fail_at(node_, path_, message); }
+
+  [[noreturn]] void fail_at(const YAML::Node& n, const std::string& path,
+                            const std::string& message) const {
+    spec_error e{file_, 0, 0, path, message};
+    const auto mark = n.Mark();
+    if (!mark.is_null()) {
+      e.line = mark.line + 1;
+      e.column = mark.column + 1;
+    }
+    throw spec_failure{std::move(e)};
+  }
+
+  const std::string& path() const noexcept { return path_; }
+  bool has(const char* key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+
+  // This node must be a map holding only `known` keys.
+  const spec_node& map_of(std::initializer_list<const char*> known) const {
+    if (!node_.IsMap())
+      fail("must be a map");
+    for (const auto& kv : node_) {
+      const auto key = kv.first.as<std::string>();
+      if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
+        std::string list;
+        for (const char* k : known)
+          list += (list.empty() ? "" : ", ") + std::string(k);
+        fail_at(kv.first, child_path(key), "unknown key (known here: " + list + ")");
+      }
+    }
+    return *this;
+  }
+
+  spec_node child(const char* key) const {
+    const auto n = node_[key];
+    if (!n.IsDefined() || n.IsNull())
+      fail("missing '" + std::string(key) + "'");
+    return {n, child_path(key), file_};
+  }
+
+  std::string str(const char* key) const { return child(key).scalar(); }
+  std::string str_or(const char* key, std::string fallback) const {
+    return has(key) ? str(key) : std::move(fallback);
+  }
+
+  std::int64_t integer(const char* key) const { return child(key).as_integer(); }
+  std::int64_t integer_or(const char* key, std::int64_t fallback) const {
+    return has(key) ? integer(key) : fallback;
+  }
+
+  bool boolean(const char* key) const { return child(key).as_boolean(); }
+  bool boolean_or(const char* key, bool fallback) const {
+    return has(key) ? boolean(key) : fallback;
+  }
+
+  std::string scalar() const {
+    if (!node_.IsScalar())
+      fail("must be a text value");
+    return node_.Scalar();
+  }
+
+  std::int64_t as_integer() const {
+    const auto s = scalar();
+    std::size_t used = 0;
+    std::int64_t v = 0;
+    try {
+      v = std::stoll(s, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != s.size())
+      fail("must be an integer, not '" + s + "'");
+    return v;
+  }
+
+  bool as_boolean() const {
+    const auto s = scalar();
+    if (s == "true")
+      return true;
+    if (s == "false")
+      return false;
+    fail("must be true or false, not '" + s + "'");
+  }
+
+  // The entries of a map, in file order, each with its key.
+  std::vector<std::pair<std::string, spec_node>> entries() const {
+    if (!node_.IsMap())
+      fail("must be a map");
+    std::vector<std::pair<std::string, spec_node>> out;
+    for (const auto& kv : node_) {
+      const auto key = kv.first.as<std::string>();
+      out.emplace_back(key, spec_node(kv.second, child_path(key), file_));
+    }
+    return out;
+  }
+
+  // The items of a list.
+  std::vector<spec_node> items() const {
+    if (!node_.IsSequence())
+      fail("must be a list");
+    std::vector<spec_node> out;
+    for (std::size_t i = 0; i < node_.size(); ++i)
+      out.emplace_back(node_[i], path_ + "[" + std::to_string(i) + "]", file_);
+    return out;
+  }
+
+  // One of `names` (an enum's spelling), else an error listing them.
+  template <class E>
+  E choice(const char* key, std::initializer_list<std::pair<const char*, E>> names) const {
+    const auto n = child(key);
+    const auto s = n.scalar();
+    for (const auto& [name, value] : names) {
+      if (s == name)
+        return value;
+    }
+    std::string list;
+    for (const auto& [name, value] : names)
+      list += (list.empty() ? "" : ", ") + std::string(name);
+    n.fail("unknown value '" + s + "' (known: " + list + ")");
+  }
+
+ private:
+  std::string child_path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  const std::string& file_;
+};
+
+std::string snake_name(const spec_node& n) {
+  auto s = n.scalar();
+  if (!is_snake_case(s))
+    n.fail("'" + s + "' is not a snake_case name ([a-z][a-z0-9_]*, at most 63 bytes)");
+  return s;
+}
+
+// Checks every {placeholder} of `text` against what this place of the spec may use.
+void check_placeholders(const spec_node& at, const std::string& text,
+                        const std::set<std::string>& allowed) {
+  std::size_t i = 0;
+  while ((i = text.find_first_of("{}", i)) != std::string::npos) {
+    if (text[i] == '}')
+      at.fail("'}' without '{' in '" + text + "'");
+    const auto end = text.find('}', i);
+    if (end == std::string::npos)
+      at.fail("'{' without '}' in '" + text + "'");
+    const auto name = text.substr(i + 1, end - i - 1);
+    if (!allowed.contains(name)) {
+      std::string list;
+      for (const auto& a : allowed)
+        list += (list.empty() ? "" : ", ") + ("{" + a + "}");
+      at.fail("unknown placeholder {" + name + "} (usable here: " + (list.empty() ? "none" : list) +
+              ")");
+    }
+    i = end + 1;
+  }
+}
+
+env_value read_env_value(const spec_node& n) {
+  n.map_of({"default", "env"});
+  env_value v{n.str_or("default", ""), n.str_or("env", "")};
+  if (v.value.empty() && v.env.empty())
+    n.fail("needs a 'default' or an 'env' variable");
+  if (!v.env.empty() &&
+      (v.env.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos ||
+       !(v.env[0] >= 'A' && v.env[0] <= 'Z')))
+    n.child("env").fail("'" + v.env + "' is not an environment variable name ([A-Z][A-Z0-9_]*)");
+  return v;
+}
+
+param_spec read_param(const std::string& name, const spec_node& n) {
+  n.map_of({"type", "default", "min", "max", "description"});
+  param_spec p;
+  p.name = name;
+  p.type = n.choice<param_type>("type", {{"bool", param_type::boolean},
+                                         {"int", param_type::integer},
+                                         {"string", param_type::string},
+                                         {"date", param_type::date}});
+  p.description = n.str_or("description", "");
+  if (p.type == param_type::integer) {
+    if (n.has("min"))
+      p.min = n.integer("min");
+    if (n.has("max"))
+      p.max = n.integer("max");
+    if (p.min && p.max && *p.min > *p.max)
+      n.child("max").fail("is below min");
+  } else if (n.has("min") || n.has("max")) {
+    n.fail("min and max are for int parameters");
+  }
+  if (n.has("default")) {
+    const auto d = n.child("default");
+    switch (p.type) {
+      case param_type::boolean:
+        p.default_value = d.as_boolean();
+        break;
+      case param_type::integer: {
+        const auto v = d.as_integer();
+        if ((p.min && v < *p.min) || (p.max && v > *p.max))
+          d.fail("is outside min..max");
+        p.default_value = v;
+        break;
+      }
+      case param_type::string:
+      case param_type::date:
+        p.default_value = d.scalar();
+        break;
+    }
+  }
+  return p;
+}
+
+source_spec read_source(const spec_node& n, const std::set<std::string>& param_names) {
+  n.map_of(
+      {"kind", "base_url", "method", "path", "query", "records", "key", "paginator", "detail"});
+  source_spec s;
+  s.kind = n.choice<source_kind>("kind", {{"rest", source_kind::rest}});
+  s.base_url = read_env_value(n.child("base_url"));
+  if (n.has("method"))
+    s.method = n.choice<std::string>("method", {{"GET", std::string("GET")}});
+  s.records = n.str_or("records", "");
+  s.key = snake_name(n.child("key"));
+
+  const auto pager = n.child("paginator");
+  s.paginator.kind = pager.choice<paginator_kind>(
+      "kind", {{"page_number", paginator_kind::page_number}, {"single", paginator_kind::single}});
+  if (s.paginator.kind == paginator_kind::single) {
+    // One request: no page count to read; a batch is that one page.
+    pager.map_of({"kind"});
+    s.paginator.page_size = 1;
+  } else {
+    pager.map_of({"kind", "page_param", "first_page", "total_pages", "page_size"});
+    s.paginator.page_param = pager.str_or("page_param", "page");
+    s.paginator.first_page = static_cast<int>(pager.integer_or("first_page", 1));
+    s.paginator.total_pages = pager.str("total_pages");
+    const auto size = pager.integer("page_size");
+    if (size < 1 || size > 10'000)
+      pager.child("page_size").fail("must be 1..10000");
+    s.paginator.page_size = static_cast<int>(size);
+  }
+
+  std::set<std::string> request_names{"page"};
+  for (const auto& p : param_names)
+    request_names.insert("params." + p);
+  s.path = n.str("path");
+  check_placeholders(n.child("path"), s.path, request_names);
+  if (n.has("query")) {
+    for (const auto& [name, value] : n.child("query").entries()) {
+      s.query.emplace_back(name, value.scalar());
+      check_placeholders(value, s.query.back().second, request_names);
+    }
+  }
+  if (n.has("detail")) {
+    const auto d = n.child("detail");
+    d.map_of({"path", "hedged", "bad_record_status"});
+    detail_spec detail;
+    detail.path = d.str("path");
+    check_placeholders(d.child("path"), detail.path, {"record." + s.key});
+    detail.hedged = d.boolean_or("hedged", true);
+    const auto bad = d.integer_or("bad_record_status", 0);
+    if (bad != 0 && (bad < 400 || bad > 599))
+      d.child("bad_record_status").fail("must be an HTTP error status (400..599)");
+    detail.bad_record_status = static_cast<unsigned>(bad);
+    s.detail = std::move(detail);
+  }
+  return s;
+}
+
+// "a.b.c" as its keys; each must be non-empty.
+std::vector<std::string> read_path(const spec_node& n) {
+  const auto text = n.scalar();
+  std::vector<std::string> keys;
+  std::size_t start = 0;
+  for (;;) {
+    const auto dot = text.find('.', start);
+    keys.push_back(text.substr(start, dot == std::string::npos ? dot : dot - start));
+    if (keys.back().empty())
+      n.fail("'" + text + "' has an empty key (write a.b.c)");
+    if (dot == std::string::npos)
+      return keys;
+    start = dot + 1;
+  }
+}
+
+field_spec read_field(const std::string& name, const spec_node& n) {
+  n.map_of({"type", "from", "nullable", "min", "separator", "values", "pattern"});
+  field_spec f;
+  f.name = name;
+  f.from = n.has("from") ? read_path(n.child("from")) : std::vector<std::string>{name};
+  f.type = n.choice<field_type>("type", {{"int", field_type::integer},
+                                         {"number", field_type::number},
+                                         {"string", field_type::string},
+                                         {"bool", field_type::boolean},
+                                         {"epoch_ms", field_type::epoch_ms},
+                                         {"string_list", field_type::string_list},
+                                         {"date_time", field_type::date_time},
+                                         {"date", field_type::date},
+                                         {"string_array", field_type::string_array}});
+  f.nullable = n.boolean_or("nullable", false);
+  if (n.has("min")) {
+    if (f.type != field_type::integer)
+      n.child("min").fail("min is for int fields");
+    f.min = n.integer("min");
+  }
+  if (n.has("values")) {
+    if (f.type != field_type::string)
+      n.child("values").fail("values are for string fields");
+    for (const auto& v : n.child("values").items())
+      f.values.push_back(v.scalar());
+    if (f.values.empty())
+      n.child("values").fail("must list at least one value");
+  }
+  if (n.has("pattern")) {
+    if (f.type != field_type::string)
+      n.child("pattern").fail("pattern is for string fields");
+    f.pattern = n.str("pattern");
+    try {
+      std::regex check(f.pattern);
+    } catch (const std::regex_error& e) {
+      n.child("pattern").fail(std::string("not a regular expression: ") + e.what());
+    }
+  }
+  if (n.has("separator")) {
+    if (f.type != field_type::string_list)
+      n.child("separator").fail("separator is for string_list fields");
+    f.separator = n.str("separator");
+    if (f.separator.empty())
+      n.child("separator").fail("must not be empty");
+  }
+  return f;
+}
+
+// A list of field names, each one of `fields`, none twice.
+std::vector<std::string> read_field_list(const spec_node& n, const std::set<std::string>& fields) {
+  std::vector<std::string> out;
+  for (const auto& item : n.items()) {
+    auto name = item.scalar();
+    if (!fields.contains(name))
+      item.fail("'" + name + "' is not one of transform.fields");
+    if (std::find(out.begin(), out.end(), name) != out.end())
+      item.fail("'" + name + "' is listed twice");
+    out.push_back(std::move(name));
+  }
+  if (out.empty())
+    n.fail("must list at least one field");
+  return out;
+}
+
+sink_spec read_postgres_sink(const spec_node& n, const std::vector<field_spec>& fields) {
+  n.map_of({"kind", "table", "key", "columns"});
+  std::set<std::string> names;
+  for (const auto& f : fields)
+    names.insert(f.name);
+  sink_spec s;
+  s.kind = sink_kind::postgres;
+  const auto table = n.child("table");
+  s.table = table.scalar();
+  const auto dot = s.table.find('.');
+  if (dot == std::string::npos || !is_snake_case(s.table.substr(0, dot)) ||
+      !is_snake_case(s.table.substr(dot + 1)))
+    table.fail("'" + s.table + "' is not schema.table, both snake_case");
+  s.key = read_field_list(n.child("key"), names);
+  for (const auto& f : fields) {
+    if (f.nullable && std::find(s.key.begin(), s.key.end(), f.name) != s.key.end())
+      n.child("key").fail("'" + f.name + "' is nullable: a key needs a value");
+  }
+  if (n.has("columns")) {
+    s.columns = read_field_list(n.child("columns"), names);
+    for (const auto& k : s.key) {
+      if (std::find(s.columns.begin(), s.columns.end(), k) == s.columns.end())
+        n.child("columns").fail("must include the key field '" + k + "'");
+    }
+  } else {
+    for (const auto& f : fields)
+      s.columns.push_back(f.name);
+  }
+  return s;
+}
+
+sink_spec read_files_sink(const spec_node& n, const std::vector<field_spec>& fields) {
+  n.map_of({"kind", "format", "folder", "partition_by"});
+  sink_spec s;
+  s.kind = sink_kind::files;
+  s.format =
+      n.choice<file_format>("format", {{"csv", file_format::csv}, {"jsonl", file_format::jsonl}});
+  const auto folder = n.child("folder");
+  s.folder = folder.scalar();
+  // Relative, and no way out of the output root.
+  std::filesystem::path p(s.folder);
+  if (p.is_absolute() || s.folder.empty())
+    folder.fail("must be a relative folder under ETL_OUTPUT_DIR");
+  for (const auto& part : p) {
+    if (part == ".." || part == ".")
+      folder.fail("must not contain '.' or '..'");
+    if (part.string().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+        std::string::npos)
+      folder.fail("'" + part.string() + "' is not a folder name of [a-z0-9_-]");
+  }
+  if (n.has("partition_by")) {
+    const auto by = n.child("partition_by");
+    s.partition_by = by.scalar();
+    const auto it = std::find_if(fields.begin(), fields.end(),
+                                 [&](const field_spec& f) { return f.name == s.partition_by; });
+    if (it == fields.end())
+      by.fail("'" + s.partition_by + "' is not one of transform.fields");
+    if (it->nullable)
+      by.fail("'" + s.partition_by + "' is nullable: a partition needs a value");
+  }
+  return s;
+}
+
+sink_spec read_sink(const spec_node& n, const std::vector<field_spec>& fields) {
+  const auto kind = n.choice<sink_kind>("kind", {{"http_batch", sink_kind::http_batch},
+                                                 {"postgres", sink_kind::postgres},
+                                                 {"files", sink_kind::files}});
+  if (kind == sink_kind::postgres)
+    return read_postgres_sink(n, fields);
+  if (kind == sink_kind::files)
+    return read_files_sink(n, fields);
+  n.map_of({"kind", "url", "max_records"});
+  sink_spec s;
+  s.kind = kind;
+  s.url = read_env_value(n.child("url"));
+  if (n.child("url").has("default"))
+    check_placeholders(n.child("url").child("default"), s.url.value, {"source.base_url"});
+  const auto max = n.integer("max_records");
+  if (max < 1 || max > 100'000)
+    n.child("max_records").fail("must be 1..100000");
+  s.max_records = static_cast<int>(max);
+  return s;
+}
+
+std::vector<pipeline_migration> read_migrations(const spec_node& n) {
+  std::vector<pipeline_migration> out;
+  for (const auto& item : n.items()) {
+    item.map_of({"version", "name", "sql"});
+    pipeline_migration m;
+    const auto v = item.integer("version");
+    if (v < 1 || v > 9999)
+      item.child("version").fail("must be 1..9999");
+    m.version = static_cast<int>(v);
+    if (!out.empty() && m.version <= out.back().version)
+      item.child("version").fail("must be above the previous migration's " +
+                                 std::to_string(out.back().version));
+    m.name = snake_name(item.child("name"));
+    m.sql = item.str("sql");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+pipeline_spec read_spec(const spec_node& root) {
+  root.map_of({"name", "description", "parameters", "source", "transform", "sinks", "migrations"});
+  pipeline_spec spec;
+  const auto name = root.child("name");
+  spec.name = name.scalar();
+  if (!is_pipeline_name(spec.name))
+    name.fail("'" + spec.name + "' is not a pipeline name ([a-z][a-z0-9-]*, at most 63 bytes)");
+  spec.description = root.str_or("description", "");
+
+  std::set<std::string> param_names;
+  if (root.has("parameters")) {
+    for (const auto& [key, value] : root.child("parameters").entries()) {
+      if (!is_snake_case(key))
+        value.fail("'" + key + "' is not a snake_case name");
+      spec.params.push_back(read_param(key, value));
+      param_names.insert(key);
+    }
+  }
+  spec.source = read_source(root.child("source"), param_names);
+
+  const auto transform = root.child("transform");
+  transform.map_of({"fields"});
+  std::set<std::string> field_names;
+  for (const auto& [key, value] : transform.child("fields").entries()) {
+    if (!is_snake_case(key))
+      value.fail("'" + key + "' is not a snake_case name");
+    spec.fields.push_back(read_field(key, value));
+    field_names.insert(key);
+  }
+  if (!field_names.contains(spec.source.key))
+    root.child("source").child("key").fail("'" + spec.source.key +
+                                           "' is not one of transform.fields");
+
+  const auto sinks = root.child("sinks").items();
+  if (sinks.empty())
+    root.child("sinks").fail("needs at least one sink");
+  for (const auto& s : sinks)
+    spec.sinks.push_back(read_sink(s, spec.fields));
+  const bool http = std::any_of(spec.sinks.begin(), spec.sinks.end(),
+                                [](const sink_spec& s) { return s.kind == sink_kind::http_batch; });
+  if (http && spec.sinks.size() > 1)
+    root.child("sinks").fail("an http_batch sink is a pipeline's only sink");
+  if (root.has("migrations"))
+    spec.migrations = read_migrations(root.child("migrations"));
+  return spec;
+}
+
+}  // namespace
+
+spec_result parse_pipeline_spec(std::string_view text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    return spec_error{file, e.mark.line + 1, e.mark.column + 1, "", "not valid YAML: " + e.msg};
+  }
+  try {
+    pipeline_spec spec;
+    spec = read_spec(spec_node(root, "", file));
+    spec.file = file;
+    return spec;
+  } catch (const spec_failure& f) {
+    return f.error;
+  } catch (const YAML::Exception& e) {
+    return spec_error{file, e.mark.line + 1, e.mark.column + 1, "", e.msg};
+  }
+}
+
+spec_result load_pipeline_spec(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in)
+    return spec_error{path.string(), 0, 0, "", "cannot read the file"};
+  return parse_pipeline_spec(text.str(), path.string());
+}
+
+namespace {
+
+// Adds `spec` to `out` unless another spec there has its name.
+std::optional<spec_error> add_unique(std::vector<pipeline_spec>& out, pipeline_spec spec) {
+  for (const auto& other : out) {
+    if (other.name == spec.name)
+      return spec_error{spec.file, 0, 0, "name",
+                        "'" + spec.name + "' is also the name of " + other.file};
+  }
+  out.push_back(std::move(spec));
+  return std::nullopt;
+}
+
+// Appends the specs of `dirs` to `out`.
+std::optional<spec_error> add_specs_in(std::vector<pipeline_spec>& out,
+                                       const std::vector<std::filesystem::path>& dirs) {
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    std::vector<std::filesystem::path> files;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const auto ext = it->path().extension();
+      if (ext == ".yaml" || ext == ".yml" || ext == ".json")
+        files.push_back(it->path());
+    }
+    if (ec)
+      return spec_error{dir.string(), 0, 0, "", "cannot read the folder: " + ec.message()};
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      auto spec = load_pipeline_spec(f);
+      if (!spec)
+        return spec.error();
+      if (auto e = add_unique(out, std::move(*spec)))
+        return e;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+specs_result load_pipeline_specs(const std::vector<std::filesystem::path>& dirs) {
+  std::vector<pipeline_spec> out;
+  if (auto e = add_specs_in(out, dirs))
+    return *e;
+  return out;
+}
+
+specs_result load_pipelines(const std::vector<std::filesystem::path>& user_dirs) {
+  std::vector<pipeline_spec> out;
+  for (const auto& shipped : shipped_pipeline_specs()) {
+    auto spec = parse_pipeline_spec(shipped.text, std::string(shipped.file));
+    if (!spec)
+      return spec.error();
+    if (auto e = add_unique(out, std::move(*spec)))
+      return *e;
+  }
+  if (auto e = add_specs_in(out, user_dirs))
+    return *e;
+  return out;
+}
+
+specs_result load_pipelines_at_start(const std::string& user_dir) {
+  std::vector<std::filesystem::path> dirs;
+  if (!user_dir.empty())
+    dirs.emplace_back(user_dir);
+  auto loaded = load_pipelines(dirs);
+  if (!loaded) {
+    spdlog::critical("pipeline spec refused: {}", loaded.error().describe());
+    return loaded;
+  }
+  std::string names;
+  for (const auto& p : *loaded)
+    names += (names.empty() ? "" : ", ") + p.name + " (" + p.file + ")";
+  spdlog::info("pipelines: {}", names);
+  return loaded;
+}
+
+}  // namespace etl

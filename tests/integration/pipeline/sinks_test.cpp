@@ -1,0 +1,188 @@
+// The postgres and files sinks through the whole service: a fixture pipeline (specs/
+// animal-rows.yaml) reads animals-sim's listing into a Postgres table and into CSV and JSON Lines
+// files. What they hold is read back by psql's server (libpq), Python's csv and json modules,
+// never by the project's own readers; a worker killed between writing a batch's files and
+// committing its record must leave the same output as a clean run.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include "etl/test/http.hpp"
+#include "etl/test/service_stack.hpp"
+#include "etl/test/test_paths.hpp"
+
+namespace etl::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// 30 pages of 10 animals, no repeated ids, no chaos: 300 rows, one batch of 1,000 records at most.
+constexpr std::int64_t pages = 30;
+
+std::vector<std::string> sim_flags() {
+  return {"--seed", "7", "--pages", std::to_string(pages), "--chaos-percent", "0"};
+}
+
+struct fixture_dirs {
+  fs::path specs = fs::path(source_dir) / "tests/integration/pipeline/specs";
+  fs::path output = fs::temp_directory_path() / ("etl-sinks-" + std::to_string(::getpid()));
+  fixture_dirs() { fs::remove_all(output); }
+  ~fixture_dirs() { fs::remove_all(output); }
+  std::vector<std::string> env() const {
+    return {"ETL_PIPELINES_DIR=" + specs.string(), "ETL_OUTPUT_DIR=" + output.string()};
+  }
+};
+
+std::string trigger_rows(service_stack& stack, const std::string& body) {
+  auto r = http_post(stack.port(), "/extractor/trigger-task", body);
+  EXPECT_TRUE(r && r->status == 202) << (r ? r->body : r.error().message());
+  if (!r || r->status != 202)
+    return {};
+  return std::string(json::parse(r->body).at("task_id").as_string());
+}
+
+// Runs `command` and returns its standard output; the test fails if it exits non-zero.
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  EXPECT_NE(p, nullptr) << command;
+  if (p == nullptr)
+    return out;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0) << command << "\n" << out;
+  return out;
+}
+
+// Every id the manifest lists, read back from the files by Python: "<csv ids> <jsonl ids>
+// <csv rows> <jsonl rows> <bad partitions>", where a bad partition is a JSON Lines record
+// whose species is not its folder's.
+std::string python_summary(const fs::path& root, const std::vector<std::string>& paths) {
+  std::string list;
+  for (const auto& p : paths)
+    list += " '" + (root / p).string() + "'";
+  return run(R"(python3 - )" + list + R"( <<'PY'
+import csv, json, sys, urllib.parse, os
+csv_ids, jsonl_ids, csv_rows, jsonl_rows, bad = set(), set(), 0, 0, 0
+for path in sys.argv[1:]:
+    if path.endswith('.csv'):
+        with open(path, newline='', encoding='utf-8') as f:
+            rows = list(csv.DictReader(f))
+        assert list(rows[0].keys()) == ['id', 'name', 'born_at', 'species'], rows[0].keys()
+        csv_rows += len(rows)
+        csv_ids.update(int(r['id']) for r in rows)
+    else:
+        folder = os.path.basename(os.path.dirname(path))
+        with open(path, encoding='utf-8') as f:
+            for line in f:
+                r = json.loads(line)
+                jsonl_rows += 1
+                jsonl_ids.add(r['id'])
+                if folder != 'species=' + urllib.parse.quote(r['species'], safe='._-'):
+                    bad += 1
+print(len(csv_ids), len(jsonl_ids), csv_rows, jsonl_rows, bad)
+PY)");
+}
+
+std::vector<std::string> manifest(service_stack& stack, const std::string& task_id) {
+  pqxx::connection c(stack.database_url());
+  pqxx::read_transaction tx(c);
+  std::vector<std::string> paths;
+  for (const auto& row :
+       tx.exec_params("SELECT path FROM output_files WHERE task_id = $1 ORDER BY path", task_id))
+    paths.push_back(row[0].as<std::string>());
+  return paths;
+}
+
+std::int64_t scalar(service_stack& stack, const std::string& sql) {
+  pqxx::connection c(stack.database_url());
+  pqxx::read_transaction tx(c);
+  return tx.exec1(sql)[0].as<std::int64_t>();
+}
+
+// Files under `root` that the manifest does not list (temporaries included).
+std::vector<std::string> unlisted(const fs::path& root, const std::vector<std::string>& listed) {
+  const std::set<std::string> known(listed.begin(), listed.end());
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) {
+      const auto rel = fs::relative(e.path(), root).generic_string();
+      if (!known.contains(rel))
+        out.push_back(rel);
+    }
+  }
+  return out;
+}
+
+TEST(sinks, a_pipeline_fills_its_table_and_files_once_each) {
+  fixture_dirs dirs;
+  service_stack stack({.sim_args = sim_flags(), .extra_env = dirs.env()});
+  const auto id = trigger_rows(stack, R"({"pipeline": "animal-rows", "params": {"label": "a"}})");
+  ASSERT_FALSE(id.empty());
+  const auto t = stack.wait_finished(id, 60s);
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  EXPECT_EQ(t.at("pipeline").as_string(), "animal-rows");
+  EXPECT_EQ(t.at("params").at("label").as_string(), "a");
+  const auto& counts = t.at("counts").as_object();
+  EXPECT_EQ(num(counts, "fetched"), pages * 10);
+  EXPECT_EQ(num(counts, "posted"), pages * 10);
+  EXPECT_EQ(num(counts, "rejected"), 0);
+
+  EXPECT_EQ(scalar(stack, "SELECT count(*) FROM fixture.animal_rows"), pages * 10);
+  EXPECT_EQ(scalar(stack, "SELECT count(DISTINCT id) FROM fixture.animal_rows"), pages * 10);
+  EXPECT_EQ(scalar(stack, "SELECT min(id) FROM fixture.animal_rows"), 0);
+  EXPECT_EQ(scalar(stack, "SELECT max(id) FROM fixture.animal_rows"), pages * 10 - 1);
+
+  const auto files = manifest(stack, id);
+  ASSERT_GE(files.size(), 2u);
+  EXPECT_EQ(python_summary(dirs.output, files), "300 300 300 300 0\n");
+  EXPECT_TRUE(unlisted(dirs.output, files).empty());
+}
+
+TEST(sinks, a_worker_killed_before_the_commit_leaves_the_output_of_a_clean_run) {
+  fixture_dirs dirs;
+  auto env = dirs.env();
+  // Every batch job's first delivery ends its worker process after the files are written and
+  // before the transaction that records the batch; the redelivery completes it.
+  env.push_back("ETL_TEST_FAILPOINT=pipeline_batch.before_commit");
+  service_stack stack({.sim_args = sim_flags(), .extra_env = env});
+  const auto id = trigger_rows(stack, R"({"pipeline": "animal-rows"})");
+  ASSERT_FALSE(id.empty());
+  const auto t = stack.wait_finished(id, 90s);
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  EXPECT_NE(stack.log_tail().find("failpoint pipeline_batch.before_commit"), std::string::npos)
+      << "the failpoint never fired: the test proves nothing";
+  EXPECT_EQ(num(t.at("counts").as_object(), "posted"), pages * 10);
+  EXPECT_EQ(scalar(stack, "SELECT count(*) FROM fixture.animal_rows"), pages * 10);
+  const auto files = manifest(stack, id);
+  EXPECT_EQ(python_summary(dirs.output, files), "300 300 300 300 0\n");
+  EXPECT_TRUE(unlisted(dirs.output, files).empty());
+}
+
+TEST(sinks, a_bad_parameter_or_pipeline_is_refused_before_a_task_exists) {
+  fixture_dirs dirs;
+  service_stack stack({.sim_args = sim_flags(), .extra_env = dirs.env(), .start_worker = false});
+  auto unknown = http_post(stack.port(), "/extractor/trigger-task", R"({"pipeline": "nope"})");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+  EXPECT_NE(unknown->body.find("animal-rows"), std::string::npos) << unknown->body;
+  auto param = http_post(stack.port(), "/extractor/trigger-task",
+                         R"({"pipeline": "animal-rows", "params": {"labl": "x"}})");
+  ASSERT_TRUE(param);
+  EXPECT_EQ(param->status, 400) << param->body;
+  EXPECT_NE(param->body.find("unknown parameter 'labl' for pipeline animal-rows"),
+            std::string::npos)
+      << param->body;
+  EXPECT_EQ(scalar(stack, "SELECT count(*) FROM tasks"), 0);
+}
+
+}  // namespace
+}  // namespace etl::test

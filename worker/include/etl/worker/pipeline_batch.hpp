@@ -1,0 +1,22 @@
+// The batch job of a pipeline whose sinks are `postgres` and `files` (docs/pipelines.md): its
+// pages fetched from the spec's REST source, each record typed by the spec's fields (a record
+// that does not fit is rejected with the reason), the files written under names fixed by task,
+// batch and partition, then one transaction that upserts the postgres sinks' rows, lists the
+// files in the manifest and records the batch as done. A crash before that commit leaves
+// nothing recorded (files on disk unlisted, rewritten by the next run); after it, everything.
+// A batch already recorded (a redelivered or duplicate job) writes nothing more to Postgres.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "etl/jobs/batch_message.hpp"
+#include "etl/worker/job_outcome.hpp"
+#include "etl/worker/worker_context.hpp"
+
+namespace etl {
+
+// Runs batch `m` of `spec` (a spec whose sinks are postgres or files) for job `j`.
+net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j,
+                                               const batch_message& m, const pipeline_spec& spec);
+
+}  // namespace etl
