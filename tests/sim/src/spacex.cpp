@@ -27,36 +27,13 @@ result<spacex_options> parse_spacex_options(std::span<const std::string_view> ar
                                             std::string* why) {
   spacex_options o;
   o.common.listen.port = spacex_default_port;
-  const std::array<sim_extra_flag, 4> extras = {{
-      {"--launches", true,
-       [&](std::string_view v) -> std::string {
-         std::int64_t n = 0;
-         if (!sim_parse_number(v, 0, 1'000'000, n)) {
-           return "a launch count 0..1000000";
-         }
-         o.launches = static_cast<std::size_t>(n);
-         return {};
-       }},
-      {"--rate-limit", true,
-       [&](std::string_view v) -> std::string {
-         std::int64_t n = 0;
-         if (!sim_parse_number(v, 0, 1'000'000, n)) {
-           return "a number of requests per second 0..1000000";
-         }
-         o.rate_limit = static_cast<unsigned>(n);
-         return {};
-       }},
-      {"--crew-quirks", false,
-       [&](std::string_view) {
-         o.crew_quirks = true;
-         return std::string();
-       }},
-      {"--stable-ties", false,
-       [&](std::string_view) {
-         o.stable_ties = true;
-         return std::string();
-       }},
-  }};
+  const std::array<sim_extra_flag, 4> extras = {
+      sim_number_flag("--launches", 0, 1'000'000, o.launches, "a launch count 0..1000000"),
+      sim_number_flag("--rate-limit", 0, 1'000'000, o.rate_limit,
+                      "a number of requests per second 0..1000000"),
+      sim_switch_flag("--crew-quirks", o.crew_quirks),
+      sim_switch_flag("--stable-ties", o.stable_ties),
+  };
   if (const auto ec = parse_sim_upstream_flags(args, o.common, extras, why)) {
     return ec;
   }

@@ -363,8 +363,10 @@ sim_reply sim_upstream::clock_endpoint(const sim_request& request) {
   } else if (request.method != "GET") {
     return json_reply(405, R"({"error":"GET or POST"})");
   }
+  const auto now = clock_.now();
   return json_reply(200, boost::json::serialize(boost::json::object{
-                             {"now", sim_iso_millis(clock_.now())},
+                             {"now", sim_iso_millis(now)},
+                             {"now_ms", now.time_since_epoch().count()},
                              {"offset_ms", clock_.offset().count()},
                          }));
 }

@@ -48,6 +48,33 @@ struct sim_extra_flag {
   std::function<std::string(std::string_view value)> store;
 };
 
+// Parses a whole decimal number in [min, max] into `out`; false (out untouched) otherwise.
+bool sim_parse_number(std::string_view text, std::int64_t min, std::int64_t max,
+                      std::int64_t& out) noexcept;
+
+// A flag taking a whole number in [min, max] into `out` (which must outlive the parse);
+// `expected` names the range for the error ("a launch count 0..1000000").
+template <class T>
+sim_extra_flag sim_number_flag(std::string_view name, std::int64_t min, std::int64_t max, T& out,
+                               std::string_view expected) {
+  return {name, true, [&out, min, max, expected](std::string_view value) -> std::string {
+            std::int64_t n = 0;
+            if (!sim_parse_number(value, min, max, n)) {
+              return std::string(expected);
+            }
+            out = static_cast<T>(n);
+            return {};
+          }};
+}
+
+// A flag without a value that sets `out`.
+inline sim_extra_flag sim_switch_flag(std::string_view name, bool& out) {
+  return {name, false, [&out](std::string_view) {
+            out = true;
+            return std::string();
+          }};
+}
+
 // Parses the arguments after the program name into `options` (the common flags) and through
 // `extras`. Flags take their value as the next argument or after '='; the last one wins. Fails
 // with errc::invalid_config for an unknown flag, a missing or bad value, pause-min above
@@ -58,10 +85,6 @@ error_code parse_sim_upstream_flags(std::span<const std::string_view> args,
 
 // The --help lines of the common flags, for a simulator listening on `default_port`.
 std::string sim_upstream_usage(std::uint16_t default_port);
-
-// Parses a whole decimal number in [min, max] into `out`; false (out untouched) otherwise.
-bool sim_parse_number(std::string_view text, std::int64_t min, std::int64_t max,
-                      std::int64_t& out) noexcept;
 
 // The simulators' clock: real time shifted by an offset that POST /sim/clock moves forward, so a
 // test can jump past a rate-limit window or make data change without waiting.
