@@ -1,24 +1,9 @@
-// spacex-sim: the project's simulator of the SpaceX API (v5 launches, v4 crew). See
-// `spacex-sim --help` and docs/simulators.md. Prints "listening HOST:PORT" on stdout once ready;
-// logs go to stderr.
-#include <iostream>
-#include <string_view>
-#include <vector>
-
+// spacex-sim: the project's simulator of the SpaceX API (v5 launches, v4 crew). See `spacex-sim
+// --help` and docs/simulators.md. Prints "listening HOST:PORT" on stdout once ready; logs go to
+// stderr.
 #include "etl/sim/spacex.hpp"
 
 int main(int argc, char** argv) {
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
-  std::string why;
-  const auto options = etl::parse_spacex_options(args, &why);
-  if (!options) {
-    std::cerr << "spacex-sim: " << why << '\n';
-    return 2;
-  }
-  if (options->common.help) {
-    std::cout << etl::spacex_usage();
-    return 0;
-  }
-  return etl::sim_serve([&] { return std::make_unique<etl::spacex_sim>(*options); },
-                        options->common.log_level);
+  return etl::sim_upstream_main<etl::spacex_sim>("spacex-sim", argc, argv,
+                                                 etl::parse_spacex_options, etl::spacex_usage);
 }

@@ -439,14 +439,6 @@ bj::object instant(std::int64_t ms, std::chrono::sys_days today) {
   return {{"date", sim_iso_millis(t)}, {"age", age}};
 }
 
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char c : s) {
-    h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  }
-  return h;
-}
-
 }  // namespace
 
 std::span<const std::string_view> randomuser_nats() noexcept {
@@ -456,7 +448,8 @@ std::span<const std::string_view> randomuser_nats() noexcept {
 bj::object randomuser_user(const randomuser_request& request, std::uint64_t index,
                            std::chrono::sys_days today) {
   sim_draws draws(
-      sim_hash(fnv1a(request.seed), salt_user, static_cast<std::uint64_t>(request.page)), index);
+      sim_hash(sim_text_hash(request.seed), salt_user, static_cast<std::uint64_t>(request.page)),
+      index);
   std::size_t nat = draws.below(nats.size());
   if (!request.nats.empty()) {
     const auto& code = request.nats[draws.below(request.nats.size())];

@@ -406,6 +406,14 @@ std::uint64_t sim_draws::next() noexcept {
   return sim_hash(seed_, salt_, n_++);
 }
 
+std::uint64_t sim_text_hash(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : text) {
+    h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  }
+  return h;
+}
+
 std::string sim_hex_id(std::uint64_t seed, std::uint64_t salt, std::uint64_t index,
                        std::size_t digits) {
   static constexpr std::string_view hex = "0123456789abcdef";

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -169,6 +171,7 @@ class sim_upstream : public sim_service {
   std::uint64_t seed() const noexcept { return seed_; }
   const std::string& name() const noexcept { return name_; }
   sim_clock& clock() noexcept { return clock_; }
+  const sim_clock& clock() const noexcept { return clock_; }
   sim_served_report& report() noexcept { return report_; }
   // Records where the server listens, for /sim/config (the options may say port 0).
   void set_listening(std::uint16_t port, unsigned threads) noexcept;
@@ -224,6 +227,9 @@ class sim_draws {
   std::uint64_t n_ = 0;
 };
 
+// A 64-bit hash of a text (FNV-1a): the same on every platform, unlike std::hash.
+std::uint64_t sim_text_hash(std::string_view text) noexcept;
+
 // `digits` lowercase hex digits drawn from (seed, salt, index): ids like Mongo's 24-hex ones.
 std::string sim_hex_id(std::uint64_t seed, std::uint64_t salt, std::uint64_t index,
                        std::size_t digits = 24);
@@ -234,6 +240,26 @@ std::string sim_hex_id(std::uint64_t seed, std::uint64_t salt, std::uint64_t ind
 // 0, or 1 when it cannot listen or the application throws.
 int sim_serve(const std::function<std::unique_ptr<sim_upstream>()>& make,
               const std::string& log_level);
+
+// The whole main() of an upstream simulator: parses the arguments with `parse` (a
+// parse_<upstream>_options), prints usage() for --help, else serves an App built from the
+// options. Returns the exit status: 2 for a bad flag (the reason on stderr), else sim_serve's.
+template <class App, class Parse, class Usage>
+int sim_upstream_main(std::string_view name, int argc, char** argv, Parse parse, Usage usage) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  std::string why;
+  const auto options = parse(args, &why);
+  if (!options) {
+    std::cerr << name << ": " << why << '\n';
+    return 2;
+  }
+  if (options->common.help) {
+    std::cout << usage();
+    return 0;
+  }
+  return sim_serve([&] { return std::unique_ptr<sim_upstream>(std::make_unique<App>(*options)); },
+                   options->common.log_level);
+}
 
 // A random seed for a run started without --seed.
 std::uint64_t sim_random_seed();
