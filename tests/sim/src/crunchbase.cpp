@@ -340,11 +340,12 @@ crunchbase_sim::crunchbase_sim(const crunchbase_options& options)
       data_(seed(), options.orgs),
       limiter_(options.calls_per_minute, std::chrono::minutes{1}) {}
 
-std::vector<crunchbase_org> crunchbase_sim::organizations() const {
+std::shared_ptr<const std::vector<crunchbase_org>> crunchbase_sim::organizations() const {
   const auto offset = clock().offset();
   std::lock_guard lock(mutex_);
   if (offset != cached_offset_) {
-    cached_ = data_.at(crunchbase_epoch + std::chrono::floor<std::chrono::seconds>(offset));
+    cached_ = std::make_shared<const std::vector<crunchbase_org>>(
+        data_.at(crunchbase_epoch + std::chrono::floor<std::chrono::seconds>(offset)));
     cached_offset_ = offset;
   }
   return cached_;
@@ -540,7 +541,8 @@ sim_reply crunchbase_sim::search(const sim_request& request, bool basic) {
     return error_reply(problems);
   }
 
-  const auto orgs = organizations();
+  const auto snapshot = organizations();
+  const auto& orgs = *snapshot;
   std::vector<const crunchbase_org*> found;
   for (const auto& org : orgs) {
     if (std::all_of(predicates.begin(), predicates.end(),

@@ -11,6 +11,7 @@ namespace {
 namespace bj = boost::json;
 constexpr std::string_view json_type = "application/json; charset=utf-8";
 constexpr std::string_view text_type = "text/plain; charset=utf-8";
+using namespace std::chrono_literals;
 constexpr std::uint64_t salt_ties = 0x5370616365580100ULL;
 
 sim_reply text(unsigned status, std::string body) {
@@ -104,6 +105,10 @@ sim_reply spacex_sim::answer(const sim_request& request, std::string body, unsig
   bool hit = false;
   {
     std::lock_guard lock(cache_mutex_);
+    if (cache_.size() > 10'000) {
+      // Forget answers older than any max-age, so that a long run's memory stays flat.
+      std::erase_if(cache_, [&](const auto& entry) { return now - entry.second > 300s; });
+    }
     auto [it, fresh] = cache_.try_emplace(key, now);
     hit = !fresh && now - it->second < std::chrono::seconds{max_age};
     if (!fresh && !hit) {

@@ -168,7 +168,8 @@ TEST(CrunchbaseSearch, OperatorsFollowTheFieldType) {
   EXPECT_EQ(call(app, pred("name", "contains", R"(["labs"])")).status, 200U);
   EXPECT_EQ(call(app, pred("nonsense", "eq", R"(["x"])")).status, 400U);
   // The count of a filter equals what the data hold.
-  const auto orgs = app.organizations();
+  const auto snapshot = app.organizations();
+  const auto& orgs = *snapshot;
   const auto labs = std::count_if(orgs.begin(), orgs.end(), [](const crunchbase_org& o) {
     std::string name(o.properties.at("name").as_string());
     std::transform(name.begin(), name.end(), name.begin(), ::tolower);

@@ -4,6 +4,7 @@
 // See docs/simulators.md.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -34,8 +35,9 @@ class crunchbase_sim : public sim_upstream {
  public:
   explicit crunchbase_sim(const crunchbase_options& options);
 
-  // The organizations at the data's current time (the epoch plus the clock's offset).
-  std::vector<crunchbase_org> organizations() const;
+  // The organizations at the data's current time (the epoch plus the clock's offset); shared
+  // and immutable, rebuilt only when the clock was moved.
+  std::shared_ptr<const std::vector<crunchbase_org>> organizations() const;
 
  protected:
   // POST /api/v4/searches/organizations; anything else 404 with an error array.
@@ -52,7 +54,7 @@ class crunchbase_sim : public sim_upstream {
   sim_window_limiter limiter_;
   mutable std::mutex mutex_;  // guards the cache and the call counts
   mutable std::chrono::milliseconds cached_offset_{-1};
-  mutable std::vector<crunchbase_org> cached_;
+  mutable std::shared_ptr<const std::vector<crunchbase_org>> cached_;
   std::map<std::int64_t, std::uint64_t> calls_per_minute_;  // minute -> calls answered or refused
   std::uint64_t rate_limited_ = 0;
 };
