@@ -5,17 +5,12 @@
 #include <numeric>
 
 #include "etl/core/error.hpp"
+#include "etl/sim/faults.hpp"
 
 namespace etl {
 namespace {
 
 constexpr std::int64_t max_pages = 10'000'000;  // 100M animals: a 12.5 MB received-bitmap
-
-constexpr std::array<std::string_view, sim_fault_kinds> fault_flags = {
-    "--fault-malformed-json", "--fault-wrong-types", "--fault-missing-fields",
-    "--fault-html-errors",    "--fault-reset",       "--fault-trickle",
-    "--fault-big-body",
-};
 
 bool takes_value(std::string_view flag) {
   static constexpr std::array<std::string_view, 15> flags = {
@@ -36,7 +31,7 @@ bool takes_value(std::string_view flag) {
       "--refuse-posts",
   };
   return std::find(flags.begin(), flags.end(), flag) != flags.end() ||
-         std::find(fault_flags.begin(), fault_flags.end(), flag) != fault_flags.end();
+         std::find(sim_fault_flags.begin(), sim_fault_flags.end(), flag) != sim_fault_flags.end();
 }
 
 template <class T>
@@ -173,9 +168,9 @@ result<sim_options> parse_sim_options(std::span<const std::string_view> args, st
         return bad("one of trace, debug, info, warn, error, off");
       }
       o.log_level = value;
-    } else if (const auto it = std::find(fault_flags.begin(), fault_flags.end(), flag);
-               it != fault_flags.end()) {
-      auto& percent = o.chaos.fault_percent[static_cast<std::size_t>(it - fault_flags.begin())];
+    } else if (const auto it = std::find(sim_fault_flags.begin(), sim_fault_flags.end(), flag);
+               it != sim_fault_flags.end()) {
+      auto& percent = o.chaos.fault_percent[static_cast<std::size_t>(it - sim_fault_flags.begin())];
       if (!parse_number<unsigned>(value, 0, 100, percent)) {
         return bad("a percentage 0..100");
       }

@@ -9,20 +9,6 @@ sim_report::sim_report(const sim_dataset& data, bool verify)
       verify_(verify),
       received_bits_(static_cast<std::size_t>((data.total() + 63) / 64), 0) {}
 
-void sim_report::count_chaos(sim_chaos_verdict::kind what) noexcept {
-  if (what == sim_chaos_verdict::kind::error) {
-    chaos_errors_.fetch_add(1, std::memory_order_relaxed);
-  } else if (what == sim_chaos_verdict::kind::pause) {
-    chaos_pauses_.fetch_add(1, std::memory_order_relaxed);
-  }
-}
-
-void sim_report::count_fault(sim_fault fault) noexcept {
-  if (fault != sim_fault::none) {
-    faults_[static_cast<std::size_t>(fault) - 1].fetch_add(1, std::memory_order_relaxed);
-  }
-}
-
 void sim_report::count_post(bool failed) noexcept {
   posts_.fetch_add(1, std::memory_order_relaxed);
   if (failed) {
@@ -90,12 +76,10 @@ void sim_report::source_get_began() noexcept {
 
 void sim_report::reset() {
   // The GETs in flight are not cleared: they end later and count themselves out.
-  for (auto* c : {&requests_, &connections_, &chaos_errors_, &chaos_pauses_, &posts_admitted_,
-                  &posts_refused_, &posts_, &posts_failed_, &source_gets_in_flight_max_}) {
+  chaos_.reset();
+  for (auto* c : {&requests_, &connections_, &posts_admitted_, &posts_refused_, &posts_,
+                  &posts_failed_, &source_gets_in_flight_max_}) {
     c->store(0, std::memory_order_relaxed);
-  }
-  for (auto& c : faults_) {
-    c.store(0, std::memory_order_relaxed);
   }
   std::lock_guard lock(mutex_);
   std::fill(received_bits_.begin(), received_bits_.end(), 0);
@@ -113,11 +97,6 @@ std::int64_t sim_report::received() const {
 
 std::string sim_report::to_json() const {
   const auto load = [](const counter& c) { return c.load(std::memory_order_relaxed); };
-  boost::json::object faults;
-  for (std::size_t i = 0; i < faults_.size(); ++i) {
-    faults[to_string(static_cast<sim_fault>(i + 1))] = load(faults_[i]);
-  }
-
   std::lock_guard lock(mutex_);
   boost::json::array first_missing;
   for (std::size_t w = 0; w < received_bits_.size() && first_missing.size() < first_few; ++w) {
@@ -153,12 +132,13 @@ std::string sim_report::to_json() const {
       {"requests", load(requests_)},
       {"source_gets_in_flight_max", load(source_gets_in_flight_max_)},
       {"connections", load(connections_)},
-      {"chaos", {{"errors", load(chaos_errors_)}, {"pauses", load(chaos_pauses_)}}},
-      {"faults", std::move(faults)},
+      {"chaos", nullptr},  // filled by add_to below, in this place
+      {"faults", nullptr},
       {"first_missing", std::move(first_missing)},
       {"first_duplicates", boost::json::value_from(first_duplicates_)},
       {"first_unexpected", boost::json::value_from(first_unexpected_)},
   };
+  chaos_.add_to(report);
   return boost::json::serialize(report);
 }
 

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "etl/sim/faults.hpp"
 #include "etl/sim/validate.hpp"
 
 namespace etl {
@@ -15,7 +16,6 @@ constexpr std::string_view listing_path = "/animals/v1/animals";
 constexpr std::string_view detail_prefix = "/animals/v1/animals/";
 constexpr std::string_view home_path = "/animals/v1/home";
 constexpr std::size_t max_home_items = 100;
-constexpr std::size_t big_body_size = 1024 * 1024;
 
 enum : std::uint64_t { draw_cut, draw_field, draw_item };
 
@@ -40,54 +40,6 @@ sim_reply not_an_integer(std::string_view where, std::string_view name) {
   const sim_field_error error{boost::json::array{where, name}, "value is not a valid integer",
                               "type_error.integer"};
   return json_reply(422, validation_error_body({&error, 1}));
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-// Decodes %XX (and '+' as a space in queries); a malformed escape is kept as written, as
-// Python's unquote does.
-std::string percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else if (plus_is_space && s[i] == '+') {
-      out += ' ';
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// The last value of `name` in a query string, as Starlette's query_params.get() returns it.
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  std::optional<std::string> found;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    const auto eq = pair.find('=');
-    const auto key = pair.substr(0, eq);
-    const bool plain = key.find_first_of("%+") == std::string_view::npos;
-    if (plain ? key == name : percent_decode(key, true) == name) {
-      found = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    }
-  }
-  return found;
 }
 
 bool is_route(std::string_view path) {
@@ -171,7 +123,7 @@ sim_reply sim_app::handle(std::string_view method, std::string_view target, std:
   std::string decoded;
   std::string_view path = raw_path;
   if (raw_path.find('%') != std::string_view::npos) {
-    decoded = percent_decode(raw_path, false);
+    decoded = sim_percent_decode(raw_path, false);
     path = decoded;
   }
   const bool get = method == "GET";
@@ -219,7 +171,7 @@ sim_reply sim_app::handle(std::string_view method, std::string_view target, std:
 sim_reply sim_app::listing(std::string_view query, const sim_admission& admission) {
   std::int64_t page = 1;
   std::string literal = "1";
-  if (auto text = query_param(query, "page")) {
+  if (auto text = sim_query_param(query, "page")) {
     auto parsed = parse_python_int(*text);
     if (!parsed.value) {
       return not_an_integer("query", "page");
@@ -279,12 +231,6 @@ void sim_app::apply_fault(sim_reply& reply, std::uint64_t request_no,
   switch (fault) {
     case sim_fault::none:
       return;
-    case sim_fault::malformed_json: {
-      // Any strict prefix of a JSON object is invalid JSON; keep at least one byte.
-      const auto size = reply.body.size();
-      reply.body.resize(1 + chaos_.detail_draw(request_no, draw_cut) % (size - 1));
-      break;
-    }
     case sim_fault::wrong_types:
     case sim_fault::missing_fields: {
       sim_distortion distortion;
@@ -305,32 +251,16 @@ void sim_app::apply_fault(sim_reply& reply, std::uint64_t request_no,
       reply.body = std::move(body);
       break;
     }
-    case sim_fault::html_error:
-      reply.status = 502;
-      reply.content_type = "text/html";
-      reply.body =
-          "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-          "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
-          "</body>\r\n</html>\r\n";
+    default:
+      sim_apply_body_fault(reply, fault, chaos_.detail_draw(request_no, draw_cut));
       break;
-    case sim_fault::reset:
-      reply.delivery = sim_delivery::reset;
-      break;
-    case sim_fault::trickle:
-      reply.delivery = sim_delivery::trickle;
-      break;
-    case sim_fault::big_body: {
-      // Still the right record, plus a padding field that makes the body 1 MiB.
-      constexpr std::string_view key = ",\"padding\":\"";
-      const auto fill = big_body_size - reply.body.size() - key.size() - 1;
-      reply.body.pop_back();  // the closing '}'
-      reply.body += key;
-      reply.body.append(fill, 'x');
-      reply.body += "\"}";
-      break;
-    }
   }
   report_.count_fault(fault);
+}
+
+sim_listen_settings sim_app::listen_settings() const {
+  return {options_.host,          options_.port, options_.threads, options_.keep_alive_timeout,
+          options_.trickle_delay, "animals-sim"};
 }
 
 void sim_app::set_listening(std::uint16_t port, unsigned threads) noexcept {
@@ -339,10 +269,6 @@ void sim_app::set_listening(std::uint16_t port, unsigned threads) noexcept {
 }
 
 std::string sim_app::config_json() const {
-  boost::json::object faults;
-  for (std::size_t i = 0; i < options_.chaos.fault_percent.size(); ++i) {
-    faults[to_string(static_cast<sim_fault>(i + 1))] = options_.chaos.fault_percent[i];
-  }
   boost::json::object config{
       {"seed", data_.seed()},
       {"seed_fixed", options_.seed.has_value()},
@@ -359,7 +285,7 @@ std::string sim_app::config_json() const {
       {"pause_max", options_.chaos.pause_max_seconds},
       {"no_post_pause", options_.no_post_pause},
       {"verify", options_.verify},
-      {"faults", std::move(faults)},
+      {"faults", sim_fault_percents_json(options_.chaos)},
       {"trickle_delay_ms", options_.trickle_delay.count()},
       {"repeat_ids_percent", options_.repeat_ids_percent},
       {"post_delay_ms", options_.post_delay.count()},

@@ -57,8 +57,10 @@ net::awaitable<error_code> trickle(beast::tcp_stream& stream,
 
 // One connection: read a request, admit it (chaos), maybe wait, handle, answer; repeat while
 // the client keeps the connection alive and sends within the keep-alive timeout.
-net::awaitable<void> session(sim_app& app, tcp::socket socket) {
-  const auto& options = app.options();
+net::awaitable<void> session(sim_service& app, const sim_listen_settings& options,
+                             tcp::socket socket) {
+  error_code peer_ec;
+  const std::string client = socket.remote_endpoint(peer_ec).address().to_string();
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -102,19 +104,23 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
     const auto& req = parser.get();
     const std::string_view method = req.method_string();
     const std::string_view target = req.target();
-    sim_admission admission = app.admit(method, target);
+    sim_request request{method, target, req.body(), client, {}};
+    for (const auto& field : req) {
+      request.headers.emplace_back(field.name_string(), field.value());
+    }
+    sim_admission admission = app.admit(request);
     // Counted in flight from here until the answer is written or the connection dropped.
     struct in_flight {
-      sim_report* report = nullptr;
+      sim_service* service = nullptr;
       ~in_flight() {
-        if (report) {
-          report->source_get_ended();
+        if (service) {
+          service->source_get_ended();
         }
       }
     } counted;
     if (admission.source_get) {
-      app.report().source_get_began();
-      counted.report = &app.report();
+      app.source_get_began();
+      counted.service = &app;
     }
     sim_reply reply;
     if (admission.early) {
@@ -125,7 +131,7 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
         net::steady_timer timer(stream.get_executor(), admission.pause);
         co_await timer.async_wait(awaitable_tuple);
       }
-      reply = app.handle(method, target, req.body(), admission);
+      reply = app.handle(request, admission);
     }
 
     if (reply.delivery == sim_delivery::reset) {
@@ -137,13 +143,16 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
     }
 
     http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
-    res.set(http::field::server, "animals-sim");
+    res.set(http::field::server, options.server_name);
     res.set(http::field::content_type, reply.content_type);
     if (!reply.location.empty()) {
       res.set(http::field::location, reply.location);
     }
     if (!reply.retry_after.empty()) {
       res.set(http::field::retry_after, reply.retry_after);
+    }
+    for (const auto& [name, value] : reply.headers) {
+      res.set(name, value);
     }
     res.keep_alive(req.keep_alive());
     res.body() = std::move(reply.body);
@@ -171,7 +180,7 @@ net::awaitable<void> session(sim_app& app, tcp::socket socket) {
 }  // namespace
 
 struct sim_server::impl {
-  explicit impl(sim_app& a, unsigned thread_count) : app(a) {
+  explicit impl(sim_service& a, unsigned thread_count) : app(a), settings(a.listen_settings()) {
     for (unsigned i = 0; i < thread_count; ++i) {
       contexts.push_back(std::make_unique<net::io_context>(1));
       guards.push_back(net::make_work_guard(*contexts.back()));
@@ -195,13 +204,14 @@ struct sim_server::impl {
       }
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      app.report().count_connection();
-      net::co_spawn(context, session(app, std::move(socket)),
+      app.count_connection();
+      net::co_spawn(context, session(app, settings, std::move(socket)),
                     [](std::exception_ptr e) { log_escaped("connection", e); });
     }
   }
 
-  sim_app& app;
+  sim_service& app;
+  const sim_listen_settings settings;
   // Declared first: destroyed last, after the I/O objects that use them.
   std::vector<std::unique_ptr<net::io_context>> contexts;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
@@ -213,8 +223,8 @@ struct sim_server::impl {
 sim_server::sim_server(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 sim_server::~sim_server() = default;
 
-result<std::unique_ptr<sim_server>> sim_server::open(sim_app& app) {
-  const auto& options = app.options();
+result<std::unique_ptr<sim_server>> sim_server::open(sim_service& app) {
+  const sim_listen_settings options = app.listen_settings();
   const unsigned threads =
       options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   auto state = std::make_unique<impl>(app, threads);

@@ -44,7 +44,13 @@ std::string bin_path(std::string_view name) {
 
 result<sim_process> sim_process::start(const std::vector<std::string>& args,
                                        std::chrono::milliseconds timeout, std::string* why) {
-  const std::string path = bin_path("animals-sim");
+  return start_binary("animals-sim", args, timeout, why);
+}
+
+result<sim_process> sim_process::start_binary(std::string_view binary,
+                                              const std::vector<std::string>& args,
+                                              std::chrono::milliseconds timeout, std::string* why) {
+  const std::string path = bin_path(binary);
   std::vector<std::string> full_args{"--port", "0"};
   full_args.insert(full_args.end(), args.begin(), args.end());
   auto child = child_process::start(path, full_args);
@@ -59,13 +65,13 @@ result<sim_process> sim_process::start(const std::vector<std::string>& args,
         child->stdout_closed() ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(0);
     if (const auto status = child->wait(grace)) {
       return fail<sim_process>(why, make_error_code(errc::timeout),
-                               fmt::format("animals-sim exited with status {} before listening "
+                               fmt::format("{} exited with status {} before listening "
                                            "(its reason is on stderr)",
-                                           *status));
+                                           binary, *status));
     }
     return fail<sim_process>(
         why, make_error_code(errc::timeout),
-        "animals-sim printed no listening line within " + std::to_string(timeout.count()) + " ms");
+        fmt::format("{} printed no listening line within {} ms", binary, timeout.count()));
   }
   const auto colon = line->rfind(':');
   unsigned port = 0;

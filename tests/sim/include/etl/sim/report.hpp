@@ -14,6 +14,7 @@
 
 #include "etl/sim/chaos.hpp"
 #include "etl/sim/dataset.hpp"
+#include "etl/sim/faults.hpp"
 #include "etl/sim/validate.hpp"
 
 namespace etl {
@@ -25,8 +26,8 @@ class sim_report {
 
   void count_request() noexcept { requests_.fetch_add(1, std::memory_order_relaxed); }
   void count_connection() noexcept { connections_.fetch_add(1, std::memory_order_relaxed); }
-  void count_chaos(sim_chaos_verdict::kind what) noexcept;
-  void count_fault(sim_fault fault) noexcept;
+  void count_chaos(sim_chaos_verdict::kind what) noexcept { chaos_.count_chaos(what); }
+  void count_fault(sim_fault fault) noexcept { chaos_.count_fault(fault); }
   // One POST to home received whole, before its chaos and delay (a test can act while it waits).
   void count_post_admitted() noexcept { posts_admitted_.fetch_add(1, std::memory_order_relaxed); }
   // One POST to home turned away by --refuse-posts (503, not handled).
@@ -70,9 +71,7 @@ class sim_report {
   const bool verify_;
   counter requests_{0};
   counter connections_{0};
-  counter chaos_errors_{0};
-  counter chaos_pauses_{0};
-  std::array<counter, sim_fault_kinds> faults_{};
+  sim_chaos_counters chaos_;
   counter posts_admitted_{0};
   counter posts_refused_{0};
   counter posts_{0};

@@ -16,34 +16,11 @@
 #include "etl/sim/dataset.hpp"
 #include "etl/sim/options.hpp"
 #include "etl/sim/report.hpp"
+#include "etl/sim/service.hpp"
 
 namespace etl {
 
-// How the server loop must deliver a reply.
-enum class sim_delivery {
-  normal,
-  reset,    // close the connection (with an RST) without answering
-  trickle,  // write the serialized answer a few bytes at a time with delays
-};
-
-struct sim_reply {
-  unsigned status = 200;
-  std::string_view content_type = "application/json";
-  std::string body;
-  std::string location;  // set on a 307 redirect
-  sim_delivery delivery = sim_delivery::normal;
-  std::string retry_after;  // the Retry-After header, when set
-};
-
-struct sim_admission {
-  std::optional<sim_reply> early;  // chaos error: send this at once, do not handle the request
-  // chaos pause and --post-delay-ms: wait this long (on a timer), then handle
-  std::chrono::milliseconds pause{0};
-  std::optional<std::uint64_t> request_no;  // the chaos sequence number; unset for / and /sim/*
-  bool source_get = false;                  // a listing or detail GET (counted in flight)
-};
-
-class sim_app {
+class sim_app : public sim_service {
  public:
   // Resolves what the options leave open: a random seed when none is given, the page count from
   // the seed, the born_at upper bound (now, or 2026-01-01 with a fixed seed).
@@ -63,6 +40,18 @@ class sim_app {
   // would answer, and the faults drawn for listing and detail GETs.
   sim_reply handle(std::string_view method, std::string_view target, std::string_view body,
                    const sim_admission& admission);
+
+  // sim_service: the same calls for the server, which reads requests as sim_request.
+  sim_listen_settings listen_settings() const override;
+  sim_admission admit(const sim_request& request) override {
+    return admit(request.method, request.target);
+  }
+  sim_reply handle(const sim_request& request, const sim_admission& admission) override {
+    return handle(request.method, request.target, request.body, admission);
+  }
+  void count_connection() noexcept override { report_.count_connection(); }
+  void source_get_began() noexcept override { report_.source_get_began(); }
+  void source_get_ended() noexcept override { report_.source_get_ended(); }
 
   // GET /sim/config's body: the resolved options, seed and totals.
   std::string config_json() const;

@@ -1,6 +1,7 @@
-// The simulator's HTTP/1.1 server: one io_context per thread, a coroutine per connection,
+// The simulators' HTTP/1.1 server: one io_context per thread, a coroutine per connection,
 // keep-alive, a timeout on every read and write, chaos pauses and trickles on timers (no thread
-// ever sleeps). Beast stays in server.cpp; the application logic is sim_app (routes.hpp).
+// ever sleeps). Beast stays in server.cpp; the application logic is a sim_service (service.hpp):
+// animals-sim's sim_app, or one of the upstream simulators built on sim_upstream.
 #pragma once
 
 #include <cstdint>
@@ -8,15 +9,16 @@
 #include <string>
 
 #include "etl/core/aliases.hpp"
-#include "etl/sim/routes.hpp"
+#include "etl/sim/service.hpp"
 
 namespace etl {
 
 class sim_server {
  public:
-  // Binds and listens on the options' host and port (port 0: a free one). Fails with the
-  // system's error: an address that does not resolve, a port in use, no permission.
-  static result<std::unique_ptr<sim_server>> open(sim_app& app);
+  // Binds and listens on the service's host and port (port 0: a free one). Fails with the
+  // system's error: an address that does not resolve, a port in use, no permission. The service
+  // must outlive the server.
+  static result<std::unique_ptr<sim_server>> open(sim_service& app);
 
   ~sim_server();
   sim_server(const sim_server&) = delete;

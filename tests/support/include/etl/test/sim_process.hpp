@@ -1,6 +1,6 @@
-// animals-sim as a test fixture: starts build/bin/animals-sim on a free port and hands out its
-// port, its base URL and its report. The process stops (SIGTERM, then SIGKILL) when the
-// sim_process goes out of scope, also when a test fails.
+// A simulator as a test fixture: starts build/bin/animals-sim (or another simulator) on a free port
+// and hands out its port, its base URL and its report. The process stops (SIGTERM, then SIGKILL)
+// when the sim_process goes out of scope, also when a test fails.
 //
 //   auto sim = etl::test::sim_process::start({"--seed", "7", "--chaos-percent", "0"});
 //   ASSERT_TRUE(sim) << sim.error().message();
@@ -28,6 +28,11 @@ class sim_process {
   static result<sim_process> start(const std::vector<std::string>& args = {},
                                    std::chrono::milliseconds timeout = std::chrono::seconds(10),
                                    std::string* why = nullptr);
+  // The same for another simulator in build/bin ("spacex-sim", "randomuser-sim", ...): they all
+  // print the same listening line and serve the same /sim/* endpoints.
+  static result<sim_process> start_binary(
+      std::string_view binary, const std::vector<std::string>& args = {},
+      std::chrono::milliseconds timeout = std::chrono::seconds(10), std::string* why = nullptr);
 
   std::uint16_t port() const noexcept { return port_; }
   std::string base_url() const;  // "http://127.0.0.1:<port>"
