@@ -31,12 +31,16 @@ if [[ ! -s $PGDATA/PG_VERSION ]]; then
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
   echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
-  # The database, created over the socket only, before anyone can connect over the network.
-  pg_ctl -D "$PGDATA" -w -s -o "-c listen_addresses=''" start
+  # The database, created before anyone can connect: this first server listens on no address
+  # and on a socket of its own, so pg_isready (the health check) answers "no response" until
+  # the real server is up; otherwise a client let in by the health check would find it gone.
+  init_socket=$(mktemp -d)
+  pg_ctl -D "$PGDATA" -w -s -o "-c listen_addresses='' -k $init_socket" start
   if [[ $db != postgres ]]; then
-    createdb --username="$user" --maintenance-db=postgres -- "$db"
+    createdb --host="$init_socket" --username="$user" --maintenance-db=postgres -- "$db"
   fi
   pg_ctl -D "$PGDATA" -w -s -m fast stop
+  rmdir "$init_socket"
   echo "docker-entrypoint: initialized $PGDATA (user $user, database $db)"
 fi
 exec postgres "${@:2}"
