@@ -11,12 +11,11 @@ RUN /tmp/install-deps.sh build && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 # animals-sim is built with the tests (ETL_BUILD_TESTS), so configure them but build only the
-# four binaries; the debug info stays out of the image.
-RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETL_WERROR=ON \
-      -DETL_BUILD_BENCH=OFF \
- && cmake --build build -j "$(nproc)" --target etl-server etl-worker etl-verify animals-sim \
- && strip --strip-debug build/bin/etl-server build/bin/etl-worker build/bin/etl-verify \
-      build/bin/animals-sim
+# four binaries. -O2 as RelWithDebInfo, without -g: the image would strip the debug info anyway,
+# and generating it costs a fifth of the compile on 2 cores.
+RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+      -DETL_WERROR=ON -DETL_BUILD_BENCH=OFF \
+ && cmake --build build -j "$(nproc)" --target etl-server etl-worker etl-verify animals-sim
 
 FROM debian:12-slim
 COPY scripts/install-deps.sh /tmp/install-deps.sh

@@ -22,7 +22,7 @@ build_packages=(
 # What the tests, the demo and the benchmarks start or call (docker-compose validates the
 # compose file; it needs no Docker engine for that; chromium runs the dashboard's browser test).
 test_packages=(
-  git redis-server postgresql wrk curl procps docker-compose chromium
+  git redis-server postgresql wrk curl jq procps docker-compose chromium
   prometheus  # for promtool: the metrics test checks /metrics with Prometheus's own parser
   clang-14 libclang-rt-14-dev  # the request fuzzer: libFuzzer, ASan and UBSan (tests/fuzz)
 )

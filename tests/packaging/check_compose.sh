@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validates docker-compose.yml with Debian's docker-compose (v1; `config` needs no engine) and
 # checks what the stack promises: its services, Redis persistence, the migration running once
-# before the server and workers, two worker replicas, the server on 0.0.0.0:8000, and only
+# before the server and workers, two worker replicas, the server on 0.0.0.0:8000 published on 127.0.0.1 only, and only
 # ETL_* variables that some binary's --help names.
 #
 #   check_compose.sh SOURCE_DIR ETL_BINARY...
@@ -46,7 +46,7 @@ expect animals-sim "^    - '2'$" "2% chaos"
 expect animals-sim '^    - 0\.0\.0\.0$' "listening on every interface"
 expect migrate '^    - --migrate-only$' "etl-server --migrate-only"
 expect etl-server 'ETL_LISTEN: 0\.0\.0\.0:8000' "listening on 0.0.0.0:8000"
-expect etl-server 'published: 8000' "port 8000 published"
+expect etl-server '^    - 127\.0\.0\.1:8000:8000/tcp$' "port 8000 published on loopback only"
 expect etl-server 'service_completed_successfully' "waiting for the migration"
 expect etl-worker 'replicas: 2' "two replicas"
 expect etl-worker 'service_completed_successfully' "waiting for the migration"
