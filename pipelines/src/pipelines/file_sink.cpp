@@ -119,6 +119,21 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
     parts[part].push_back(r);
   }
 
+  // The sink's columns: the header's fields, and each row's values in their order.
+  const auto at = field_indexes(spec.fields, sink.columns);
+  std::vector<field_spec> columns;
+  for (auto i : at)
+    columns.push_back(spec.fields[i]);
+  for (auto& [part, rows] : parts) {
+    for (auto& r : rows) {
+      std::vector<boost::json::value> picked;
+      picked.reserve(at.size());
+      for (auto i : at)
+        picked.push_back(std::move(r.values[i]));
+      r.values = std::move(picked);
+    }
+  }
+
   std::vector<output_file> out;
   const auto name = std::string(task_id) + "-" + std::to_string(batch_no) + "." +
                     std::string(extension(sink.format));
@@ -129,7 +144,7 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
     if (auto ec = make_folders_durably(dir))
       return ec;
     const auto text =
-        sink.format == file_format::csv ? to_csv(spec.fields, rows) : to_jsonl(spec.fields, rows);
+        sink.format == file_format::csv ? to_csv(columns, rows) : to_jsonl(columns, rows);
     if (auto ec = write_file_durably(dir, name, text))
       return ec;
     out.push_back({(rel / name).generic_string(), sink_index, part,

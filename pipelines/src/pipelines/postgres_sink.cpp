@@ -13,14 +13,6 @@ namespace {
 
 namespace js = boost::json;
 
-std::size_t field_index(std::span<const field_spec> fields, const std::string& name) {
-  const auto it = std::find_if(fields.begin(), fields.end(),
-                               [&](const field_spec& f) { return f.name == name; });
-  if (it == fields.end())
-    throw std::logic_error("postgres sink: '" + name + "' is not a field (the loader checks this)");
-  return static_cast<std::size_t>(it - fields.begin());
-}
-
 std::string quoted(const std::string& name) {
   // Names are snake_case (the loader checks): quoting only keeps reserved words usable.
   return "\"" + name + "\"";
@@ -35,9 +27,7 @@ std::string quoted_table(const std::string& table) {
 
 std::vector<typed_record> merge_by_key(std::span<const field_spec> fields, const sink_spec& sink,
                                        std::span<const typed_record> records) {
-  std::vector<std::size_t> key_at;
-  for (const auto& k : sink.key)
-    key_at.push_back(field_index(fields, k));
+  const auto key_at = field_indexes(fields, sink.key);
   std::unordered_map<std::string, std::size_t> slot;  // key text -> index into `out`
   std::vector<typed_record> out;
   std::vector<bool> superseded;
@@ -78,9 +68,7 @@ std::string upsert_sql(const sink_spec& sink) {
 
 std::string upsert_rows_json(std::span<const field_spec> fields, const sink_spec& sink,
                              std::span<const typed_record> records) {
-  std::vector<std::size_t> at;
-  for (const auto& c : sink.columns)
-    at.push_back(field_index(fields, c));
+  const auto at = field_indexes(fields, sink.columns);
   js::array rows;
   rows.reserve(records.size());
   for (const auto& r : records) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <regex>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "etl/animal/transform.hpp"
@@ -212,6 +213,20 @@ boost::system::result<const js::value*, std::string> value_at(const js::object& 
     at = &v->get_object();
   }
   return &null_value;
+}
+
+std::vector<std::size_t> field_indexes(std::span<const field_spec> fields,
+                                       std::span<const std::string> names) {
+  std::vector<std::size_t> out;
+  out.reserve(names.size());
+  for (const auto& name : names) {
+    const auto it = std::find_if(fields.begin(), fields.end(),
+                                 [&](const field_spec& f) { return f.name == name; });
+    if (it == fields.end())
+      throw std::logic_error("'" + name + "' is not a field (the spec loader checks this)");
+    out.push_back(static_cast<std::size_t>(it - fields.begin()));
+  }
+  return out;
 }
 
 record_result type_record(const js::object& record, std::span<const field_spec> fields) {

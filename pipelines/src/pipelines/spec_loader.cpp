@@ -492,9 +492,18 @@ sink_spec read_postgres_sink(const spec_node& n, const std::vector<field_spec>& 
 }
 
 sink_spec read_files_sink(const spec_node& n, const std::vector<field_spec>& fields) {
-  n.map_of({"kind", "format", "folder", "partition_by"});
+  n.map_of({"kind", "format", "folder", "partition_by", "columns"});
   sink_spec s;
   s.kind = sink_kind::files;
+  if (n.has("columns")) {
+    std::set<std::string> names;
+    for (const auto& f : fields)
+      names.insert(f.name);
+    s.columns = read_field_list(n.child("columns"), names);
+  } else {
+    for (const auto& f : fields)
+      s.columns.push_back(f.name);
+  }
   s.format =
       n.choice<file_format>("format", {{"csv", file_format::csv}, {"jsonl", file_format::jsonl}});
   const auto folder = n.child("folder");

@@ -255,6 +255,23 @@ TEST(files_sink, json_lines_keep_types_and_order) {
   EXPECT_EQ(partition_folder_value(js::value("a/b")), "a%2Fb");
 }
 
+TEST(files_sink, a_sink_writes_its_columns_in_its_order) {
+  auto s = spec();
+  s.sinks[1].format = file_format::jsonl;
+  s.sinks[1].columns = {"country", "uuid"};
+  const auto root = fs::temp_directory_path() / ("etl-cols-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const std::vector<typed_record> in{row("a", "x", 1, "NO")};
+  auto files = write_batch_files(root, s, 1, in, "0b9f3a52-8c3e-4f7e-9a51-2d6c1f0e7a10", 0);
+  ASSERT_TRUE(files) << files.error().message();
+  ASSERT_EQ(files->size(), 1u);
+  std::ifstream f(root / files->front().path);
+  std::stringstream text;
+  text << f.rdbuf();
+  EXPECT_EQ(text.str(), "{\"country\":\"NO\",\"uuid\":\"a\"}\n");
+  fs::remove_all(root);
+}
+
 TEST(sink_specs, the_spacex_crew_spec_validates_each_person) {
   auto all = load_pipelines({});
   ASSERT_TRUE(all) << all.error().describe();

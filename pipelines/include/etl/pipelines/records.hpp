@@ -36,6 +36,11 @@ record_result type_record(const boost::json::object& record, std::span<const fie
 boost::system::result<const boost::json::value*, std::string> value_at(
     const boost::json::object& record, std::span<const std::string> path);
 
+// The positions of `names` among `fields`, in the order of `names` (a sink's columns). Throws
+// std::logic_error for a name that is not a field: the spec loader refuses such a spec.
+std::vector<std::size_t> field_indexes(std::span<const field_spec> fields,
+                                       std::span<const std::string> names);
+
 // "YYYY-MM-DD" with a real month and day.
 bool is_date(std::string_view text) noexcept;
 

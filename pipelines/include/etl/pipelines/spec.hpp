@@ -106,8 +106,8 @@ struct sink_spec {
   env_value url;  // http_batch: where batches are POSTed; the default may use {source.base_url}
   int max_records = 0;  // http_batch: records one POST holds at most
 
-  // postgres: the table rows are upserted into ("schema.table"), its key columns (fields), and
-  // the fields written, in order (every field unless the spec lists them).
+  // postgres: the table rows are upserted into ("schema.table") and its key columns (fields).
+  // postgres and files: the fields written, in order (every field unless the spec lists them).
   std::string table;
   std::vector<std::string> key;
   std::vector<std::string> columns;
