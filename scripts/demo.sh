@@ -7,8 +7,8 @@
 #   scripts/demo.sh           run the demo; Ctrl-C stops everything it started
 #   scripts/demo.sh stop      stop a demo left running (e.g. started without a terminal)
 #
-# Environment: DEMO_PAGES (default: the simulator's random 500-600), DEMO_SEED (random),
-# DEMO_CHAOS (2),
+# Environment: DEMO_PIPELINE (animals; or spacex-crew, which also starts spacex-sim),
+# DEMO_PAGES (default: the simulator's random 500-600), DEMO_SEED (random), DEMO_CHAOS (2),
 # DEMO_TIMEOUT seconds for the task (600), ETL_BUILD_DIR (build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,14 @@ log() { printf '\033[1m== %s\033[0m\n' "$*"; }
 log "installing what is missing, building"
 scripts/install-deps.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)" --target etl-server etl-worker etl-verify animals-sim
+pipeline=${DEMO_PIPELINE:-animals}
+case $pipeline in
+  animals) upstream= ;;
+  spacex-crew) upstream=spacex-sim ;;
+  *) echo "demo.sh: DEMO_PIPELINE must be animals or spacex-crew, not '$pipeline'" >&2; exit 2 ;;
+esac
+cmake --build "$build" -j "$(nproc)" --target etl-server etl-worker etl-verify animals-sim \
+  ${upstream:+"$upstream"}
 
 stack_reset
 trap 'echo; log "stopping"; stack_stop; exit 130' INT TERM
@@ -45,11 +52,21 @@ sim_args=(--verify --chaos-percent "${DEMO_CHAOS:-2}")
 [[ -n ${DEMO_SEED:-} ]] && sim_args+=(--seed "$DEMO_SEED")
 start_sim "${sim_args[@]}"
 log "animals-sim on 127.0.0.1:$sim_port (${sim_args[*]})"
+if [[ $upstream == spacex-sim ]]; then
+  start_upstream spacex-sim ETL_SPACEX_URL --chaos-percent "${DEMO_CHAOS:-2}" --crew-quirks
+  log "spacex-sim on $ETL_SPACEX_URL"
+fi
 start_etl
 log "migrations applied; etl-server on http://127.0.0.1:$server_port, etl-worker with 2 processes"
 
-log "triggering an audited task: POST $api/extractor/trigger-task?audit_mode=true"
-answer=$(curl -sS -X POST "$api/extractor/trigger-task?audit_mode=true")
+if [[ $pipeline == animals ]]; then
+  trigger_query="?audit_mode=true"
+  log "triggering an audited task: POST $api/extractor/trigger-task$trigger_query"
+else
+  trigger_query="?pipeline=$pipeline"
+  log "triggering a $pipeline task: POST $api/extractor/trigger-task$trigger_query"
+fi
+answer=$(curl -sS -X POST "$api/extractor/trigger-task$trigger_query")
 echo "$answer"
 task=$(sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p' <<<"$answer")
 [[ -n $task ]] || { echo "no task id in the answer" >&2; stack_stop; exit 1; }
@@ -72,20 +89,38 @@ done
 echo
 log "task $task: $status in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
 
-log "etl-verify --task $task"
 verify_rc=0
-"$bin/etl-verify" --task "$task" 2>>"$demo/logs/verify.log" || verify_rc=$?
-log "the simulator's own count (GET /sim/report)"
-curl -sS "http://127.0.0.1:$sim_port/sim/report"
-echo
+if [[ $pipeline == animals ]]; then
+  log "etl-verify --task $task"
+  "$bin/etl-verify" --task "$task" 2>>"$demo/logs/verify.log" || verify_rc=$?
+  log "the simulator's own count (GET /sim/report)"
+  curl -sS "http://127.0.0.1:$sim_port/sim/report"
+  echo
+else
+  # spacex-crew: every person the task delivered is a row of spacex.crew, read back by psql.
+  posted=$(json_field posted "$body")
+  rows=$(psql -X -At -h 127.0.0.1 -p "$pg_port" -U etl -d etl -c "SELECT count(*) FROM spacex.crew")
+  log "spacex.crew holds $rows rows; the task delivered $posted"
+  psql -X -h 127.0.0.1 -p "$pg_port" -U etl -d etl \
+    -c "SELECT status, count(*) FROM spacex.crew GROUP BY status ORDER BY status"
+  [[ $status == succeeded && $rows == "$posted" && $rows -gt 0 ]] || verify_rc=1
+fi
 
+if [[ $pipeline == animals ]]; then
+  report_url=http://127.0.0.1:$sim_port/sim/report
+  output_line="audit dumps:  $demo/audit/$task/"
+else
+  report_url=$ETL_SPACEX_URL/sim/report
+  output_line="table:        psql -h 127.0.0.1 -p $pg_port -U etl etl -c 'TABLE spacex.crew'"
+fi
 cat <<EOF
 
   task status:  $api/extractor/tasks/$task
-  trigger:      curl -X POST '$api/extractor/trigger-task?audit_mode=true'
+  trigger:      curl -X POST '$api/extractor/trigger-task$trigger_query'
+  pipelines:    curl $api/extractor/pipelines
   dashboard:    $api/
-  simulator:    http://127.0.0.1:$sim_port/sim/report
-  audit dumps:  $demo/audit/$task/
+  simulator:    $report_url
+  $output_line
   logs:         $demo/logs/
 
 EOF

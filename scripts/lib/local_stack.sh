@@ -90,6 +90,18 @@ start_sim() {
   wait_for animals-sim 10 curl -sf "http://127.0.0.1:$sim_port/"
 }
 
+# start_upstream NAME VAR [FLAGS...]: another simulator (build/bin/NAME, e.g. spacex-sim) on a
+# free port, its base URL exported as VAR (e.g. ETL_SPACEX_URL) for the pipelines that read it.
+start_upstream() {
+  local name=$1 var=$2 port
+  shift 2
+  port=$(free_port)
+  "$bin/$name" --port "$port" "$@" >"$stack_dir/logs/$name.out" 2>>"$stack_dir/logs/$name.log" &
+  stack_started $! "$name"
+  wait_for "$name" 10 curl -sf "http://127.0.0.1:$port/sim/config"
+  export "$var=http://127.0.0.1:$port"
+}
+
 stop_sim() {
   kill -TERM "$sim_pid" 2>/dev/null || true
   wait "$sim_pid" 2>/dev/null || true
@@ -103,6 +115,7 @@ start_etl() {
   export ETL_DATABASE_URL=postgresql://etl@127.0.0.1:$pg_port/etl
   export ETL_SOURCE_URL=http://127.0.0.1:$sim_port
   export ETL_AUDIT_DIR=$stack_dir/audit
+  export ETL_OUTPUT_DIR=$stack_dir/output
   "$bin/etl-server" --migrate-only 2>>"$stack_dir/logs/server.log"
   "$bin/etl-server" >>"$stack_dir/logs/server.log" 2>&1 &
   stack_started $! etl-server

@@ -26,6 +26,7 @@ const state = {
   lastOk: null, // when the list was last read
   shown: LIST_LIMIT, // how many of the newest tasks the table shows
   rows: new Map(), // task id -> the row's elements
+  pipelinesLoaded: false, // the trigger form lists the server's pipelines
 };
 
 const $ = (id) => document.getElementById(id);
@@ -184,6 +185,8 @@ async function refresh() {
   state.needToken = false;
   $('token-form').hidden = true;
   $('forget-token').hidden = !state.token;
+  // Read once the server answers (with the token, when one is needed).
+  if (!state.pipelinesLoaded) loadPipelines();
   render(list.tasks);
   $('more').hidden = !list.more;
   state.lastOk = new Date();
@@ -228,7 +231,9 @@ function createRow(t) {
   const created = el('span', 'created');
   const audit = el('span', 'tag', 'audit');
   audit.title = 'Audit mode: each batch\'s posted ids are written to the audit folder';
-  meta.append(created, audit);
+  const pipeline = el('span', 'tag pipeline', t.pipeline || 'animals');
+  pipeline.title = 'The pipeline this task runs';
+  meta.append(created, pipeline, audit);
   idCell.append(id, meta);
 
   const statusCell = el('td');
@@ -401,18 +406,52 @@ function showResult(text, kind, taskId) {
   else delete p.dataset.taskId;
 }
 
+// The pipelines the server runs, for the trigger form: their names, and whether each takes
+// audit_mode (the checkbox shows only for those). The form keeps `animals` if this fails.
+async function loadPipelines() {
+  try {
+    const reply = await api('GET', '/extractor/pipelines');
+    if (reply.status !== 200 || !reply.body || !Array.isArray(reply.body.pipelines)) return;
+    state.pipelinesLoaded = true;
+    const select = $('pipeline');
+    const chosen = select.value;
+    select.replaceChildren();
+    for (const p of reply.body.pipelines) {
+      const option = el('option', '', p.name);
+      option.value = p.name;
+      option.title = p.description || '';
+      option.dataset.audit =
+        String((p.parameters || []).some((param) => param.name === 'audit_mode'));
+      option.selected = p.name === chosen;
+      select.append(option);
+    }
+    showAuditField();
+  } catch {
+    // The form still starts animals tasks.
+  }
+}
+
+function showAuditField() {
+  const option = $('pipeline').selectedOptions[0];
+  $('audit-field').hidden = option !== undefined && option.dataset.audit === 'false';
+}
+
 async function trigger(event) {
   event.preventDefault();
   const button = $('trigger');
-  const audit = $('audit-mode').checked;
+  const pipeline = $('pipeline').value || 'animals';
+  const audit = !$('audit-field').hidden && $('audit-mode').checked;
+  const body = { pipeline };
+  if (!$('audit-field').hidden) body.audit_mode = audit;
   button.disabled = true;
   showResult('Starting…', 'pending');
   try {
-    const reply = await api('POST', '/extractor/trigger-task', { audit_mode: audit });
+    const reply = await api('POST', '/extractor/trigger-task', body);
     if ((reply.status === 202 || reply.status === 200) && reply.body && reply.body.task_id) {
       const id = String(reply.body.task_id);
       state.lastTriggered = id;
-      showResult(`Task ${shortId(id)} started${audit ? ' in audit mode' : ''}.`, 'ok', id);
+      const what = pipeline === 'animals' ? '' : ` (${pipeline})`;
+      showResult(`Task ${shortId(id)}${what} started${audit ? ' in audit mode' : ''}.`, 'ok', id);
       schedule(0);
     } else if (reply.status === 401) {
       showResult('Not started: enter the API token above, then start again.', 'bad');
@@ -449,6 +488,7 @@ async function cancelTask(id, button) {
 
 function start() {
   $('trigger-form').addEventListener('submit', trigger);
+  $('pipeline').addEventListener('change', showAuditField);
   $('token-form').addEventListener('submit', useToken);
   $('forget-token').addEventListener('click', forgetToken);
   $('more').addEventListener('click', showOlder);

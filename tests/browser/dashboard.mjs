@@ -98,6 +98,17 @@ async function run() {
     return;
   }
 
+  // The form lists the server's pipelines; audit mode is offered only to those that take it.
+  const pipelines = page.locator('#pipeline option[value="spacex-crew"]');
+  await pipelines.waitFor({ state: 'attached', timeout: 10_000 }).catch(() => {
+    throw new check_failed('the pipeline list never named spacex-crew');
+  });
+  await page.locator('#pipeline').selectOption('spacex-crew');
+  check(await page.locator('#audit-field').isHidden(),
+    'the audit-mode box stayed shown for spacex-crew, which takes no audit_mode');
+  await page.locator('#pipeline').selectOption('animals');
+  check(await page.locator('#audit-field').isVisible(), 'the audit-mode box hid for animals');
+
   const audit = page.getByLabel('Audit mode');
   await audit.check();
   check(await audit.isChecked(), 'the audit-mode checkbox did not check');
