@@ -29,7 +29,7 @@ fi
 log() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
 log "installing what is missing, building"
-scripts/install-deps.sh
+scripts/install-deps.sh build demo
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 pipeline=${DEMO_PIPELINE:-animals}
 case $pipeline in

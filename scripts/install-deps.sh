@@ -3,7 +3,7 @@
 # Quiet and quick when everything is there. Needs root (or sudo) only when it installs.
 #
 #   scripts/install-deps.sh                  build and test groups (what scripts/test.sh needs)
-#   scripts/install-deps.sh GROUP...         only these groups: build, test, runtime, bench
+#   scripts/install-deps.sh GROUP...         only these groups: build, test, runtime, bench, demo
 #   scripts/install-deps.sh --print GROUP    print a group's packages, one a line
 #
 # These lists are the only ones: the Dockerfile installs its build stage with `build` and its
@@ -26,6 +26,11 @@ test_packages=(
   prometheus  # for promtool: the metrics test checks /metrics with Prometheus's own parser
   clang-14 libclang-rt-14-dev  # the request fuzzer: libFuzzer, ASan and UBSan (tests/fuzz)
 )
+# What scripts/demo.sh starts or calls beside the build group, and nothing the tests alone
+# need (no chromium, clang or prometheus).
+demo_packages=(
+  redis-server postgresql curl procps
+)
 # The reference ETLs bench/compare.sh runs beside the service (bench/baselines).
 bench_packages=(
   python3 python3-requests python3-httpx wrk curl
@@ -43,12 +48,13 @@ group_packages() {
     test) printf '%s\n' "${test_packages[@]}" ;;
     runtime) printf '%s\n' "${runtime_packages[@]}" ;;
     bench) printf '%s\n' "${bench_packages[@]}" ;;
-    *) echo "install-deps: unknown group '$1' (build, test, runtime or bench)" >&2; return 1 ;;
+    demo) printf '%s\n' "${demo_packages[@]}" ;;
+    *) echo "install-deps: unknown group '$1' (build, test, runtime, bench or demo)" >&2; return 1 ;;
   esac
 }
 
 if [[ ${1:-} == --print ]]; then
-  [[ $# -eq 2 ]] || { echo "usage: install-deps.sh --print build|test|runtime|bench" >&2; exit 2; }
+  [[ $# -eq 2 ]] || { echo "usage: install-deps.sh --print build|test|runtime|bench|demo" >&2; exit 2; }
   group_packages "$2"
   exit 0
 fi
