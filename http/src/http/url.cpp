@@ -309,4 +309,21 @@ result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view t
   return std::pair{std::move(name), *port};
 }
 
+std::string percent_encode(std::string_view text, std::string_view safe) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+        safe.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace etl

@@ -207,5 +207,12 @@ TEST(parse_host_port, rejects_malformed_addresses) {
   expect_bad_address("host/x:80", "not allowed in a host");
 }
 
+TEST(percent_encode, keeps_letters_digits_and_the_safe_set_and_escapes_the_rest) {
+  EXPECT_EQ(percent_encode("a-b._~c", "-._~"), "a-b._~c");
+  EXPECT_EQ(percent_encode("a b&c=d/é", "-._~"), "a%20b%26c%3Dd%2F%C3%A9");
+  EXPECT_EQ(percent_encode("2024-01-01T00:00:00Z", "._-"), "2024-01-01T00%3A00%3A00Z");
+  EXPECT_EQ(percent_encode("", "-"), "");
+}
+
 }  // namespace
 }  // namespace etl

@@ -28,6 +28,10 @@ struct url {
   std::string redacted() const;
 };
 
+// `text` with every byte outside [A-Za-z0-9] and `safe` written as %XX (upper-case hex): a
+// query value (safe "-._~", RFC 3986's unreserved) or a folder name (safe "._-").
+std::string percent_encode(std::string_view text, std::string_view safe);
+
 // Parses an absolute URL "scheme://[user[:password]@]host[:port][/path][?query][#fragment]".
 // Default ports: http 80, redis 6379, postgresql/postgres 5432. Fails with errc::invalid_url for
 // no scheme, an unsupported scheme (https included), an empty host, a bad or out-of-range port,
