@@ -36,9 +36,9 @@ bench_packages=(
   python3 python3-requests python3-httpx wrk curl
 )
 # The shared libraries etl-server, etl-worker, etl-verify and animals-sim link, nothing else.
-# (libsnappy1v5 and libzstd1 join when a shipped binary links etl_parquet: none does yet.)
 runtime_packages=(
   libboost-json1.81.0 libhiredis0.14 libpqxx-6.4 libspdlog1.10 libfmt9 libyaml-cpp0.7
+  libsnappy1v5 libzstd1  # the files sink's Parquet codecs
   libstdc++6 libgcc-s1 libc6
 )
 

@@ -16,8 +16,8 @@ error_code last_errno() {
   return {errno, boost::system::system_category()};
 }
 
-// Writes all of `data` to `path` and flushes it to disk before returning.
-error_code write_synced(const fs::path& path, std::string_view data) {
+// Writes all of `data` to `path` (publish_file_durably flushes it).
+error_code write_all(const fs::path& path, std::string_view data) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return last_errno();
@@ -33,14 +33,20 @@ error_code write_synced(const fs::path& path, std::string_view data) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    auto ec = last_errno();
-    ::close(fd);
-    return ec;
-  }
   if (::close(fd) != 0)
     return last_errno();
   return {};
+}
+
+// Flushes a whole file's data to disk.
+error_code sync_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return last_errno();
+  const bool synced = ::fsync(fd) == 0;
+  auto ec = synced ? error_code{} : last_errno();
+  ::close(fd);
+  return ec;
 }
 
 // Flushes a folder's entries (a rename or a new file in it) to disk.
@@ -79,18 +85,23 @@ error_code make_folders_durably(const fs::path& dir) {
   return {};
 }
 
-error_code write_file_durably(const fs::path& dir, std::string_view name, std::string_view data) {
+error_code publish_file_durably(const fs::path& dir, std::string_view name,
+                                const std::function<error_code(const fs::path&)>& write) {
   const fs::path tmp = dir / ("." + std::string(name) + ".tmp-" + std::to_string(::getpid()));
-  if (auto ec = write_synced(tmp, data)) {
-    ::unlink(tmp.c_str());
-    return ec;
-  }
-  if (::rename(tmp.c_str(), (dir / name).c_str()) != 0) {
-    auto ec = last_errno();
+  error_code ec = write(tmp);
+  if (!ec)
+    ec = sync_file(tmp);
+  if (!ec && ::rename(tmp.c_str(), (dir / name).c_str()) != 0)
+    ec = last_errno();
+  if (ec) {
     ::unlink(tmp.c_str());
     return ec;
   }
   return sync_folder(dir);
+}
+
+error_code write_file_durably(const fs::path& dir, std::string_view name, std::string_view data) {
+  return publish_file_durably(dir, name, [&](const fs::path& tmp) { return write_all(tmp, data); });
 }
 
 }  // namespace etl

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <boost/json/serialize.hpp>
 
 #include "etl/core/durable_file.hpp"
 #include "etl/core/error.hpp"
+#include "etl/http/url.hpp"
+#include "etl/parquet/file_writer.hpp"
 
 namespace etl {
 namespace {
@@ -37,7 +40,112 @@ void append_cell(std::string& out, std::string_view text) {
 }
 
 std::string_view extension(file_format f) {
-  return f == file_format::csv ? "csv" : "jsonl";
+  switch (f) {
+    case file_format::csv:
+      return "csv";
+    case file_format::jsonl:
+      return "jsonl";
+    case file_format::parquet:
+      return "parquet";
+  }
+  return "out";
+}
+
+// A spec field's Parquet column: REQUIRED unless nullable.
+parquet::column_type parquet_type(field_type t) {
+  switch (t) {
+    case field_type::integer:
+      return parquet::column_type::int64;
+    case field_type::number:
+      return parquet::column_type::float64;
+    case field_type::boolean:
+      return parquet::column_type::boolean;
+    case field_type::epoch_ms:
+    case field_type::date_time:
+      return parquet::column_type::timestamp;
+    case field_type::date:
+      return parquet::column_type::date;
+    case field_type::string:
+    case field_type::string_list:
+    case field_type::string_array:
+      return parquet::column_type::string;  // lists as their JSON text: the tables are flat
+  }
+  return parquet::column_type::string;
+}
+
+parquet::schema parquet_schema(std::span<const field_spec> columns) {
+  parquet::schema s;
+  for (const auto& f : columns) {
+    s.columns.push_back(
+        {f.name, parquet_type(f.type),
+         f.nullable ? parquet::repetition::optional : parquet::repetition::required});
+  }
+  return s;
+}
+
+parquet::writer_options parquet_options(const sink_spec& sink) {
+  parquet::writer_options o;
+  switch (sink.compression) {
+    case file_compression::none:
+      o.compression = parquet::codec::uncompressed;
+      break;
+    case file_compression::snappy:
+      o.compression = parquet::codec::snappy;
+      break;
+    case file_compression::zstd:
+      o.compression = parquet::codec::zstd;
+      break;
+  }
+  return o;
+}
+
+// A typed value as the cell of its column. `text` keeps the bytes a string cell points to (a
+// list's JSON text) alive until the row is written.
+parquet::value parquet_cell(const field_spec& f, const js::value& v, std::string& text) {
+  if (v.is_null())
+    return std::monostate{};
+  switch (f.type) {
+    case field_type::integer:
+      return v.as_int64();
+    case field_type::number:
+      return v.to_number<double>();
+    case field_type::boolean:
+      return v.as_bool();
+    case field_type::epoch_ms:
+    case field_type::date_time:
+      // Validated by the transform: the text is an ISO 8601 date-time.
+      return parquet::timestamp{date_time_micros(v.as_string()).value()};
+    case field_type::date:
+      return parquet::date{date_days(v.as_string()).value()};
+    case field_type::string:
+      return std::string_view(v.as_string());
+    case field_type::string_list:
+    case field_type::string_array:
+      text = js::serialize(v);
+      return std::string_view(text);
+  }
+  return std::monostate{};
+}
+
+// Writes `rows` as a Parquet file at `path`; returns its size.
+result<std::uint64_t> write_parquet(const std::filesystem::path& path, const parquet::schema& table,
+                                    std::span<const field_spec> columns,
+                                    std::span<const typed_record> rows,
+                                    const parquet::writer_options& options) {
+  auto writer = parquet::file_writer::create(path, table, options);
+  if (!writer)
+    return writer.error();
+  std::vector<parquet::value> cells(columns.size());
+  std::vector<std::string> texts(columns.size());
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      cells[i] = parquet_cell(columns[i], r.values[i], texts[i]);
+    if (auto ec = writer->write_row(cells))
+      return ec;
+  }
+  if (auto ec = writer->close())
+    return ec;
+  return writer->bytes_written();
 }
 
 }  // namespace
@@ -75,19 +183,7 @@ std::string to_jsonl(std::span<const field_spec> fields, std::span<const typed_r
 }
 
 std::string partition_folder_value(const js::value& v) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  const auto text = cell_text(v);
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-        c == '_' || c == '-') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
+  auto out = percent_encode(cell_text(v), "._-");
   // "", "." and ".." are not folder names of their own.
   if (out.empty() || out == "." || out == "..")
     out = "%" + std::string(out.empty() ? "00" : out);
@@ -134,6 +230,10 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
     }
   }
 
+  std::optional<parquet::schema> table;
+  if (sink.format == file_format::parquet)
+    table = parquet_schema(columns);
+
   std::vector<output_file> out;
   const auto name = std::string(task_id) + "-" + std::to_string(batch_no) + "." +
                     std::string(extension(sink.format));
@@ -143,12 +243,25 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
     const auto dir = root / rel;
     if (auto ec = make_folders_durably(dir))
       return ec;
-    const auto text =
-        sink.format == file_format::csv ? to_csv(columns, rows) : to_jsonl(columns, rows);
-    if (auto ec = write_file_durably(dir, name, text))
-      return ec;
+    std::int64_t bytes = 0;
+    if (table) {
+      const auto ec = publish_file_durably(dir, name, [&](const std::filesystem::path& tmp) {
+        auto written = write_parquet(tmp, *table, columns, rows, parquet_options(sink));
+        if (written)
+          bytes = static_cast<std::int64_t>(*written);
+        return written ? error_code{} : written.error();
+      });
+      if (ec)
+        return ec;
+    } else {
+      const auto text =
+          sink.format == file_format::csv ? to_csv(columns, rows) : to_jsonl(columns, rows);
+      if (auto ec = write_file_durably(dir, name, text))
+        return ec;
+      bytes = static_cast<std::int64_t>(text.size());
+    }
     out.push_back({(rel / name).generic_string(), sink_index, part,
-                   static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(text.size())});
+                   static_cast<std::int64_t>(rows.size()), bytes});
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "etl/pipelines/records.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <regex>
 #include <stdexcept>
@@ -194,6 +195,39 @@ bool is_date_time(std::string_view s) noexcept {
   return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && digits(zone, 1, 2) &&
          zone[3] == ':' && digits(zone, 4, 2) && number_at(zone, 1, 2) <= 23 &&
          number_at(zone, 4, 2) <= 59;
+}
+
+std::optional<std::int32_t> date_days(std::string_view s) noexcept {
+  if (!is_date(s))
+    return std::nullopt;
+  const std::chrono::year_month_day ymd{
+      std::chrono::year{number_at(s, 0, 4)},
+      std::chrono::month{static_cast<unsigned>(number_at(s, 5, 2))},
+      std::chrono::day{static_cast<unsigned>(number_at(s, 8, 2))}};
+  return static_cast<std::int32_t>(std::chrono::sys_days{ymd}.time_since_epoch().count());
+}
+
+std::optional<std::int64_t> date_time_micros(std::string_view s) noexcept {
+  if (!is_date_time(s))
+    return std::nullopt;
+  std::int64_t micros = std::int64_t{*date_days(s.substr(0, 10))} * 86'400'000'000LL;
+  micros += (number_at(s, 11, 2) * 3600LL + number_at(s, 14, 2) * 60LL + number_at(s, 17, 2)) *
+            1'000'000LL;
+  std::size_t i = 19;
+  if (s[i] == '.') {
+    std::int64_t scale = 100'000;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      micros += (s[i] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  const auto zone = s.substr(i);
+  if (zone.size() == 6) {
+    const std::int64_t offset =
+        (number_at(zone, 1, 2) * 3600LL + number_at(zone, 4, 2) * 60LL) * 1'000'000LL;
+    micros += zone[0] == '+' ? -offset : offset;  // 10:00+02:00 is 08:00Z
+  }
+  return micros;
 }
 
 boost::system::result<const js::value*, std::string> value_at(const js::object& record,

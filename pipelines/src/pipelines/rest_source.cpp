@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "etl/http/url.hpp"
 #include "etl/pipelines/records.hpp"
 
 namespace etl {
@@ -12,20 +13,9 @@ namespace {
 
 namespace js = boost::json;
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+// A query value as the URL carries it.
+std::string query_encode(std::string_view s) {
+  return percent_encode(s, "-._~");
 }
 
 std::string param_text(const js::value& v) {
@@ -84,7 +74,7 @@ std::string fill_placeholders(std::string_view text, std::int64_t page, const js
       if (const auto* v = params.if_contains(name.substr(7)))
         value = param_text(*v);
     }
-    out += encode ? percent_encode(value) : value;
+    out += encode ? query_encode(value) : value;
     i = close + 1;
   }
   return out;
@@ -97,7 +87,7 @@ std::string page_target(const source_spec& source, std::string_view base_path, s
   char sep = target.find('?') == std::string::npos ? '?' : '&';
   for (const auto& [name, value] : source.query) {
     target += sep;
-    target += percent_encode(name);
+    target += query_encode(name);
     target += '=';
     target += fill_placeholders(value, page, params, true);
     sep = '&';

@@ -94,6 +94,8 @@ std::string_view to_string(file_format f) noexcept {
       return "csv";
     case file_format::jsonl:
       return "jsonl";
+    case file_format::parquet:
+      return "parquet";
   }
   return "?";
 }
@@ -492,7 +494,7 @@ sink_spec read_postgres_sink(const spec_node& n, const std::vector<field_spec>& 
 }
 
 sink_spec read_files_sink(const spec_node& n, const std::vector<field_spec>& fields) {
-  n.map_of({"kind", "format", "folder", "partition_by", "columns"});
+  n.map_of({"kind", "format", "folder", "partition_by", "columns", "compression"});
   sink_spec s;
   s.kind = sink_kind::files;
   if (n.has("columns")) {
@@ -504,8 +506,16 @@ sink_spec read_files_sink(const spec_node& n, const std::vector<field_spec>& fie
     for (const auto& f : fields)
       s.columns.push_back(f.name);
   }
-  s.format =
-      n.choice<file_format>("format", {{"csv", file_format::csv}, {"jsonl", file_format::jsonl}});
+  s.format = n.choice<file_format>("format", {{"csv", file_format::csv},
+                                              {"jsonl", file_format::jsonl},
+                                              {"parquet", file_format::parquet}});
+  if (n.has("compression")) {
+    if (s.format != file_format::parquet)
+      n.child("compression").fail("compression is for parquet files");
+    s.compression = n.choice<file_compression>("compression", {{"none", file_compression::none},
+                                                               {"snappy", file_compression::snappy},
+                                                               {"zstd", file_compression::zstd}});
+  }
   const auto folder = n.child("folder");
   s.folder = folder.scalar();
   // Relative, and no way out of the output root.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string_view>
 
 #include "etl/core/aliases.hpp"
@@ -20,5 +21,12 @@ error_code make_folders_durably(const std::filesystem::path& dir);
 // file system's.
 error_code write_file_durably(const std::filesystem::path& dir, std::string_view name,
                               std::string_view data);
+
+// The same for a file another writer makes (a Parquet writer, say): `write` creates the
+// temporary file at the path it is given; then it is flushed, renamed over `dir/name` and
+// `dir` flushed. A failure of `write` or after it removes the temporary and is returned.
+error_code publish_file_durably(
+    const std::filesystem::path& dir, std::string_view name,
+    const std::function<error_code(const std::filesystem::path&)>& write);
 
 }  // namespace etl

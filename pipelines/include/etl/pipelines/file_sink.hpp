@@ -1,8 +1,10 @@
-// The `files` sink's writing half: a batch's typed records as CSV (RFC 4180) or JSON Lines, one
-// file per batch and partition, written durably under a name fixed by (task, batch, partition),
-// so a batch's next run rewrites the same files instead of adding new ones. The other half, the
-// manifest row that makes a file part of the output, is inserted in the transaction that
-// records the batch (pipeline_batch.hpp).
+// The `files` sink's writing half: a batch's typed records as CSV (RFC 4180), JSON Lines or
+// Parquet (columns typed by the spec's fields: int INT64, number DOUBLE, bool BOOLEAN, date
+// DATE, date_time and epoch_ms TIMESTAMP(UTC, micros), strings and lists as STRING, nullable
+// fields OPTIONAL), one file per batch and partition, written durably under a name fixed by (task,
+// batch, partition), so a batch's next run rewrites the same files instead of adding new ones. The
+// other half, the manifest row that makes a file part of the output, is inserted in the transaction
+// that records the batch (pipeline_batch.hpp).
 #pragma once
 
 #include <cstdint>
@@ -40,10 +42,10 @@ std::string to_jsonl(std::span<const field_spec> fields, std::span<const typed_r
 std::string partition_folder_value(const boost::json::value& v);
 
 // Writes sink `sink_index` of `spec` (a files sink) for one batch under `root`:
-// <folder>/[<partition_by>=<value>/]<task_id>-<batch_no>.<csv|jsonl>, each partition holding
-// its own records in batch order; nothing for a partition without records. Each file is written
-// with write_file_durably. Errors: the file system's (a file may then be left written, unlisted:
-// the next run rewrites it).
+// <folder>/[<partition_by>=<value>/]<task_id>-<batch_no>.<csv|jsonl|parquet>, each partition
+// holding its own records in batch order; nothing for a partition without records. Each file is
+// written with write_file_durably. Errors: the file system's (a file may then be left written,
+// unlisted: the next run rewrites it).
 result<std::vector<output_file>> write_batch_files(const std::filesystem::path& root,
                                                    const pipeline_spec& spec, int sink_index,
                                                    std::span<const typed_record> records,

@@ -4,6 +4,8 @@
 // rejected with the field and the reason, never cast silently.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,5 +48,12 @@ bool is_date(std::string_view text) noexcept;
 
 // ISO 8601 date-time with seconds, optional fraction, and Z or a +hh:mm / -hh:mm offset.
 bool is_date_time(std::string_view text) noexcept;
+
+// Days since 1970-01-01 of a YYYY-MM-DD date; nullopt unless is_date.
+std::optional<std::int32_t> date_days(std::string_view text) noexcept;
+
+// Microseconds since 1970-01-01T00:00:00Z of an is_date_time text, its offset applied (a fraction
+// beyond microseconds is cut); nullopt unless is_date_time.
+std::optional<std::int64_t> date_time_micros(std::string_view text) noexcept;
 
 }  // namespace etl

@@ -99,7 +99,9 @@ struct field_spec {
 
 enum class sink_kind { http_batch, postgres, files };
 
-enum class file_format { csv, jsonl };
+enum class file_format { csv, jsonl, parquet };
+
+enum class file_compression { none, snappy, zstd };
 
 struct sink_spec {
   sink_kind kind = sink_kind::http_batch;
@@ -116,6 +118,7 @@ struct sink_spec {
   // `partition_by` names a field whose value picks the file's partition folder
   // (<partition_by>=<value>/), per record.
   file_format format = file_format::csv;
+  file_compression compression = file_compression::snappy;  // parquet only
   std::string folder;
   std::string partition_by;
 };
