@@ -95,7 +95,8 @@ TEST(sink_specs, mistakes_are_named_with_their_line_and_field) {
             std::string::npos);
   EXPECT_NE(refused("partition_by: country", "partition_by: score").find("'score' is nullable"),
             std::string::npos);
-  EXPECT_NE(refused("format: csv", "format: xlsx").find("unknown value 'xlsx' (known: csv, jsonl, parquet)"),
+  EXPECT_NE(refused("format: csv", "format: xlsx")
+                .find("unknown value 'xlsx' (known: csv, jsonl, parquet)"),
             std::string::npos);
   EXPECT_NE(refused("from: dob.age", "from: dob..age").find("has an empty key"), std::string::npos);
   EXPECT_NE(
