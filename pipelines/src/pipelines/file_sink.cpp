@@ -39,18 +39,6 @@ void append_cell(std::string& out, std::string_view text) {
   out += '"';
 }
 
-std::string_view extension(file_format f) {
-  switch (f) {
-    case file_format::csv:
-      return "csv";
-    case file_format::jsonl:
-      return "jsonl";
-    case file_format::parquet:
-      return "parquet";
-  }
-  return "out";
-}
-
 // A spec field's Parquet column: REQUIRED unless nullable.
 parquet::column_type parquet_type(field_type t) {
   switch (t) {
@@ -236,7 +224,7 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
 
   std::vector<output_file> out;
   const auto name = std::string(task_id) + "-" + std::to_string(batch_no) + "." +
-                    std::string(extension(sink.format));
+                    std::string(to_string(sink.format));
   for (const auto& [part, rows] : parts) {
     const auto rel = part.empty() ? std::filesystem::path(sink.folder)
                                   : std::filesystem::path(sink.folder) / part;
