@@ -123,6 +123,13 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
     // A cancelled (or failed) task's pending batches were skipped; nothing to write.
     co_return job_outcome::done();
   }
+  // A redelivery of a batch already recorded (its worker died before the ack) reads and
+  // writes nothing again.
+  auto state = co_await ctx.ledger().state_of(m.task_id, m.batch_no);
+  if (!state)
+    co_return job_outcome::db_failure(where + ": batch state", state.error());
+  if (*state && is_finished(**state))
+    co_return job_outcome::done();
 
   auto got = co_await extract(ctx, m, spec, params);
   if (!got)

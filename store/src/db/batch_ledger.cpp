@@ -494,6 +494,19 @@ net::awaitable<result<std::vector<undumped_batch>>> batch_ledger::list_undumped(
   });
 }
 
+net::awaitable<result<std::optional<batch_state>>> batch_ledger::state_of(std::string task_id,
+                                                                          int batch_no) {
+  if (!is_uuid(task_id))
+    co_return make_error_code(errc::invalid_argument);
+  co_return co_await db_->run([&](pqxx::work& tx) -> std::optional<batch_state> {
+    const auto rows = tx.exec_params(
+        "SELECT state FROM batches WHERE task_id = $1 AND batch_no = $2", task_id, batch_no);
+    if (rows.empty())
+      return std::nullopt;
+    return state_from_db(rows[0][0]);
+  });
+}
+
 net::awaitable<result<std::vector<rejected_id>>> batch_ledger::list_rejected(std::string task_id) {
   if (!is_uuid(task_id))
     co_return make_error_code(errc::invalid_argument);

@@ -186,6 +186,10 @@ class batch_ledger {
   // unknown task.
   net::awaitable<result<std::vector<rejected_id>>> list_rejected(std::string task_id);
 
+  // The batch's state; nullopt when there is no such batch. Errors: invalid_argument (task id
+  // not a uuid), and those of `db_pool::run`.
+  net::awaitable<result<std::optional<batch_state>>> state_of(std::string task_id, int batch_no);
+
  private:
   struct finish_request;
   // Commits the finishes queued now, in one transaction, on behalf of `self` and the others.
