@@ -50,8 +50,7 @@ std::string resolve(const env_value& v) {
   return v.value;
 }
 
-std::string fill_placeholders(std::string_view text, std::int64_t page, const js::object& params,
-                              bool encode) {
+std::string fill_placeholders(std::string_view text, const request_values& v, bool encode) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -69,10 +68,14 @@ std::string fill_placeholders(std::string_view text, std::int64_t page, const js
     const auto name = text.substr(open + 1, close - open - 1);
     std::string value;
     if (name == "page") {
-      value = std::to_string(page);
+      value = std::to_string(v.page);
+    } else if (name == "window.start") {
+      value = v.window_start;
+    } else if (name == "window.end") {
+      value = v.window_end;
     } else if (name.starts_with("params.")) {
-      if (const auto* v = params.if_contains(name.substr(7)))
-        value = param_text(*v);
+      if (const auto* p = v.params.if_contains(name.substr(7)))
+        value = param_text(*p);
     }
     out += encode ? query_encode(value) : value;
     i = close + 1;
@@ -80,26 +83,78 @@ std::string fill_placeholders(std::string_view text, std::int64_t page, const js
   return out;
 }
 
-std::string page_target(const source_spec& source, std::string_view base_path, std::int64_t page,
-                        const js::object& params) {
+std::string page_target(const source_spec& source, std::string_view base_path,
+                        const request_values& v) {
   std::string target(base_path);
-  target += fill_placeholders(source.path, page, params, false);
+  target += fill_placeholders(source.path, v, false);
   char sep = target.find('?') == std::string::npos ? '?' : '&';
   for (const auto& [name, value] : source.query) {
     target += sep;
     target += query_encode(name);
     target += '=';
-    target += fill_placeholders(value, page, params, true);
+    target += fill_placeholders(value, v, true);
     sep = '&';
   }
   return target;
 }
 
+namespace {
+
+// The body template with its strings filled in.
+js::value fill_body(const js::value& t, const request_values& v) {
+  if (t.is_object()) {
+    js::object o;
+    for (const auto& [key, value] : t.get_object())
+      o[key] = fill_body(value, v);
+    return o;
+  }
+  if (t.is_array()) {
+    js::array a;
+    for (const auto& item : t.get_array())
+      a.push_back(fill_body(item, v));
+    return a;
+  }
+  if (!t.is_string())
+    return t;
+  const std::string_view text = t.get_string();
+  if (text == "{page}")
+    return v.page;
+  if (text.starts_with("{params.") && text.ends_with('}') &&
+      text.find('{', 1) == std::string_view::npos) {
+    const auto* p = v.params.if_contains(text.substr(8, text.size() - 9));
+    return p != nullptr ? *p : js::value(nullptr);
+  }
+  return js::value(fill_placeholders(text, v, false));
+}
+
+// A body as one JSON line: CR and LF occur only between tokens of valid JSON (inside a string
+// they are escaped), so spaces in their place keep it the same JSON.
+std::string one_line(std::string body) {
+  for (auto& c : body) {
+    if (c == '\r' || c == '\n')
+      c = ' ';
+  }
+  return body;
+}
+
+}  // namespace
+
+std::string page_body(const source_spec& source, const request_values& v) {
+  if (!source.body)
+    return source.method == "POST" ? "{}" : "";
+  return js::serialize(fill_body(*source.body, v));
+}
+
 net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
-    http_client& client, const source_spec& source, std::string_view base_path, std::int64_t page,
-    const js::object& params) {
-  const auto where = "page " + std::to_string(page) + ": ";
-  auto answer = co_await client.get(page_target(source, base_path, page, params));
+    http_client& client, const source_spec& source, std::string_view base_path,
+    const request_values& v) {
+  const auto where = "page " + std::to_string(v.page) + ": ";
+  auto target = page_target(source, base_path, v);
+  http_result answer;
+  if (source.method == "POST")
+    answer = co_await client.query(std::move(target), page_body(source, v));
+  else
+    answer = co_await client.get(std::move(target));
   if (!answer)
     co_return where + answer.error().describe();
   rest_page out;
@@ -127,6 +182,7 @@ net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
         "'";
   }
   out.records = records->get_array();
+  out.raw = one_line(std::move(answer->body));
   if (!source.paginator.total_pages.empty()) {
     if (!body.is_object())
       co_return where + "the body is not an object holding '" + source.paginator.total_pages + "'";
