@@ -1,6 +1,7 @@
 #include "etl/worker/pipeline_batch.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string_view>
@@ -66,7 +67,8 @@ batch_requests requests_of(const batch_message& m, const pipeline_spec& spec,
 }
 
 // Adds one answer's records to `out`: each typed with its child rows, or rejected.
-void take_records(extracted& out, const pipeline_spec& spec, const json::array& records) {
+void take_records(extracted& out, const pipeline_spec& spec, const json::array& records,
+                  const transform_secrets* secrets) {
   for (const auto& raw : records) {
     ++out.counts.fetched;
     if (!raw.is_object()) {
@@ -74,7 +76,7 @@ void take_records(extracted& out, const pipeline_spec& spec, const json::array& 
                               json::serialize(raw).substr(0, raw_record_limit)});
       continue;
     }
-    auto typed = type_rows(raw.get_object(), spec);
+    auto typed = type_rows(raw.get_object(), spec, secrets);
     if (!typed) {
       out.rejected.push_back({std::nullopt, typed.error().describe(),
                               json::serialize(raw).substr(0, raw_record_limit)});
@@ -93,20 +95,21 @@ void take_records(extracted& out, const pipeline_spec& spec, const json::array& 
 
 // Phase 1: every page of the batch, its records typed. A page that cannot be read hands the
 // job back (the upstream's client has retried it already).
-net::awaitable<boost::system::result<extracted, std::string>> extract(worker_context& ctx,
-                                                                      const batch_message& m,
-                                                                      const pipeline_spec& spec,
-                                                                      const json::object& params) {
+net::awaitable<boost::system::result<extracted, std::string>> extract(
+    worker_context& ctx, const batch_message& m, const pipeline_spec& spec,
+    const json::object& params, const transform_secrets* secrets) {
   extracted out;
   out.children.resize(spec.children.size());
   const auto up = ctx.upstream_of(spec);
   const bool keep_pages = std::any_of(spec.sinks.begin(), spec.sinks.end(),
                                       [](const auto& s) { return s.input == sink_input::pages; });
-  auto take_page = [&](rest_page& got) {
+  // Typing runs on the files pool: a salted slow hash takes milliseconds a record, which an
+  // event loop must not spend.
+  auto take_page = [&](rest_page& got) -> net::awaitable<void> {
     ++out.counts.pages;
     out.counts.retries += got.retries;
     out.counts.hedges += got.hedges;
-    take_records(out, spec, got.records);
+    co_await run_blocking(ctx.files(), [&] { take_records(out, spec, got.records, secrets); });
     if (keep_pages)
       out.pages.push_back(std::move(got.raw));
   };
@@ -118,7 +121,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(worker_con
       auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v);
       if (!got)
         co_return got.error();
-      take_page(*got);
+      co_await take_page(*got);
     }
   }
   for (const auto& w : plan.windows) {
@@ -134,7 +137,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(worker_con
       if (pages > max_total_pages)
         co_return "window " + w.start + ": the source claims " + std::to_string(pages) +
             " pages, more than " + std::to_string(max_total_pages);
-      take_page(*got);
+      co_await take_page(*got);
     }
   }
   // A record listed twice (a page boundary moved under the paginator) is delivered once.
@@ -152,6 +155,15 @@ net::awaitable<result<std::vector<output_file>>> write_files(worker_context& ctx
                                                              const batch_message& m,
                                                              const pipeline_spec& spec,
                                                              const extracted& got) {
+  // A version 2 message (queued before task_date existed) names its files by today's date.
+  const auto day = m.task_date.empty()
+                       ? date_text(static_cast<std::int32_t>(
+                             std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
+                                 .time_since_epoch()
+                                 .count()))
+                       : m.task_date;
+  batch_naming naming{m.task_id, day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2),
+                      m.batch_no};
   co_return co_await run_blocking(ctx.files(), [&]() -> result<std::vector<output_file>> {
     std::vector<output_file> all;
     for (std::size_t i = 0; i < spec.sinks.size(); ++i) {
@@ -160,15 +172,14 @@ net::awaitable<result<std::vector<output_file>>> write_files(worker_context& ctx
         continue;
       const auto index = static_cast<int>(i);
       if (sink.input == sink_input::pages) {
-        auto file =
-            write_batch_pages(ctx.cfg().output_dir, sink, index, got.pages, m.task_id, m.batch_no);
+        auto file = write_batch_pages(ctx.cfg().output_dir, sink, index, got.pages, naming);
         if (!file)
           return file.error();
         all.push_back(std::move(*file));
         continue;
       }
       auto files = write_batch_files(ctx.cfg().output_dir, sink, index, spec.fields_of(sink),
-                                     got.rows_of(spec, sink), m.task_id, m.batch_no);
+                                     got.rows_of(spec, sink), naming);
       if (!files)
         return files.error();
       all.insert(all.end(), files->begin(), files->end());
@@ -252,6 +263,19 @@ bool fail_before_commit(const job& j) {
 
 }  // namespace
 
+boost::system::result<std::optional<transform_secrets>, std::string> secrets_of(
+    const pipeline_spec& spec) {
+  if (!spec.secrets)
+    return std::optional<transform_secrets>{};
+  const char* salt = std::getenv(spec.secrets->salt_env.c_str());
+  if (salt == nullptr || *salt == '\0') {
+    return {boost::system::in_place_error,
+            spec.secrets->salt_env + " is not set: pipeline " + spec.name +
+                " hashes its secret fields with it, and will not write them in clear"};
+  }
+  return std::optional<transform_secrets>{transform_secrets{salt, spec.secrets->iterations}};
+}
+
 net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j,
                                                const batch_message& m, const pipeline_spec& spec) {
   const auto where = "task " + m.task_id + " batch " + std::to_string(m.batch_no);
@@ -276,7 +300,16 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   if (*state && is_finished(**state))
     co_return job_outcome::done();
 
-  auto got = co_await extract(ctx, m, spec, params);
+  const auto secrets = secrets_of(spec);
+  if (!secrets) {
+    // This worker lacks the salt (its plan job ran on another): fail the task, do not retry.
+    auto failed = co_await ctx.tasks().fail_task(m.task_id, secrets.error());
+    if (!failed)
+      co_return job_outcome::db_failure(where + ": fail task", failed.error());
+    spdlog::error("{}: {}", where, secrets.error());
+    co_return job_outcome::done();
+  }
+  auto got = co_await extract(ctx, m, spec, params, *secrets ? &**secrets : nullptr);
   if (!got)
     co_return job_outcome::retry(where + ": " + got.error());
   ctx.counters().animals_fetched += static_cast<std::uint64_t>(got->counts.fetched);
