@@ -13,6 +13,7 @@
 #include <pqxx/result>
 
 #include "etl/core/blocking.hpp"
+#include "etl/pipelines/checks.hpp"
 #include "etl/pipelines/file_sink.hpp"
 #include "etl/pipelines/params.hpp"
 #include "etl/pipelines/postgres_sink.hpp"
@@ -250,6 +251,14 @@ void list_files(pqxx::work& tx, const batch_message& m, const std::vector<output
   }
 }
 
+// Stores what the batch's checks found on its row (nothing for a spec without checks).
+void record_quality(pqxx::work& tx, const batch_message& m, const std::string& quality) {
+  if (quality.empty())
+    return;
+  tx.exec_params("UPDATE batches SET quality = $3::jsonb WHERE task_id = $1 AND batch_no = $2",
+                 m.task_id, m.batch_no, quality);
+}
+
 // ETL_TEST_FAILPOINT=pipeline_batch.before_commit, for the sinks' exactly-once test only: the
 // first delivery of every batch job ends its worker process after the files are written and
 // before the transaction that records them.
@@ -314,6 +323,24 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
     co_return job_outcome::retry(where + ": " + got.error());
   ctx.counters().animals_fetched += static_cast<std::uint64_t>(got->counts.fetched);
 
+  // Phase 2: the spec's data-quality checks; a failed blocking one fails the batch (and its
+  // task) before anything is written, with what it found recorded.
+  std::string quality;
+  if (!spec.checks.empty()) {
+    const auto q = check_batch(spec, got->records);
+    quality = json::serialize(q.to_json());
+    if (auto failure = q.blocking_failure(); !failure.empty()) {
+      batch_result failed{batch_outcome::failed, got->counts, std::move(got->rejected), failure};
+      failed.counts.posted = 0;
+      failed.in_transaction = [&](pqxx::work& tx) { record_quality(tx, m, quality); };
+      auto recorded = co_await ctx.ledger().finish_batch(m.task_id, m.batch_no, std::move(failed));
+      if (!recorded)
+        co_return job_outcome::db_failure(where + ": record", recorded.error());
+      spdlog::error("{}: {}", where, failure);
+      co_return job_outcome::done();
+    }
+  }
+
   auto files = co_await write_files(ctx, m, spec, *got);
   if (!files)
     co_return job_outcome::retry(where + ": writing files: " + files.error().message());
@@ -336,6 +363,7 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
     }
     replaced = replace_partitions(tx, m, parts);
     list_files(tx, m, written);
+    record_quality(tx, m, quality);
   };
   auto finished = co_await ctx.ledger().finish_batch(m.task_id, m.batch_no, std::move(result));
   if (!finished)

@@ -852,6 +852,44 @@ child_spec read_child(const std::string& name, const spec_node& n,
   return c;
 }
 
+check_spec read_check(const spec_node& n, const std::vector<field_spec>& fields) {
+  n.map_of({"kind", "field", "min", "max", "blocking"});
+  check_spec c;
+  c.kind = n.choice<check_kind>("kind", {{"not_null", check_kind::not_null},
+                                         {"unique", check_kind::unique},
+                                         {"range", check_kind::range}});
+  c.field = n.str("field");
+  const auto f = std::find_if(fields.begin(), fields.end(),
+                              [&](const field_spec& x) { return x.name == c.field; });
+  if (f == fields.end())
+    n.child("field").fail("'" + c.field + "' is not one of transform.fields");
+  auto number = [&](const char* key) {
+    const auto text = n.str(key);
+    try {
+      std::size_t used = 0;
+      const double d = std::stod(text, &used);
+      if (used == text.size())
+        return d;
+    } catch (const std::exception&) {
+    }
+    n.child(key).fail("must be a number, not '" + text + "'");
+  };
+  if (c.kind == check_kind::range) {
+    if (f->type != field_type::integer && f->type != field_type::number)
+      n.child("field").fail("a range is for int and number fields");
+    if (n.has("min"))
+      c.min = number("min");
+    if (n.has("max"))
+      c.max = number("max");
+    if (!c.min && !c.max)
+      n.fail("a range needs min, max or both");
+  } else if (n.has("min") || n.has("max")) {
+    n.fail("min and max are for range checks");
+  }
+  c.blocking = n.boolean_or("blocking", true);
+  return c;
+}
+
 secrets_spec read_secrets(const spec_node& n) {
   n.map_of({"salt_env", "iterations"});
   secrets_spec s;
@@ -895,7 +933,7 @@ window_spec read_windows(const spec_node& n, const pipeline_spec& spec) {
 
 pipeline_spec read_spec(const spec_node& root) {
   root.map_of({"name", "description", "parameters", "windows", "secrets", "source", "transform",
-               "sinks", "migrations"});
+               "checks", "sinks", "migrations"});
   pipeline_spec spec;
   const auto name = root.child("name");
   spec.name = name.scalar();
@@ -939,6 +977,10 @@ pipeline_spec read_spec(const spec_node& root) {
           .fail("'" + p->name + "' must be an int parameter with a default and a min of 1 or more");
   }
 
+  if (root.has("checks")) {
+    for (const auto& item : root.child("checks").items())
+      spec.checks.push_back(read_check(item, spec.fields));
+  }
   const auto sinks = root.child("sinks").items();
   if (sinks.empty())
     root.child("sinks").fail("needs at least one sink");

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -12,6 +14,7 @@
 #include "etl/test/http.hpp"
 #include "etl/test/service_stack.hpp"
 #include "etl/test/sim_process.hpp"
+#include "etl/test/test_paths.hpp"
 
 namespace etl::test {
 namespace {
@@ -105,6 +108,17 @@ TEST(randomuser, users_addresses_and_logins_as_csv_with_stable_keys_and_hashed_s
         << summary;
     EXPECT_NE(facts.substr(facts.rfind(' ') + 1), "0") << summary;
     const auto ids = summary.substr(newline + 1);
+    // The data-quality checks ran and are on the task: ages and postcodes fit, keys unique.
+    const auto& quality = t.at("quality").as_object();
+    EXPECT_EQ(num(quality, "records"), 500) << json::serialize(quality);
+    EXPECT_EQ(num(quality.at("nulls").as_object(), "postcode"), 0);
+    EXPECT_GT(num(quality.at("nulls").as_object(), "id_value_hash"), 0);
+    for (const auto& c : quality.at("checks").as_array()) {
+      if (c.at("check").as_string() != "unique(email)") {
+        EXPECT_TRUE(c.at("passed").as_bool()) << json::serialize(c);
+      }
+    }
+    EXPECT_EQ(quality.at("checks").as_array().size(), 5u);
     if (run == 0)
       first_ids = ids;
     else
@@ -120,6 +134,40 @@ TEST(randomuser, users_addresses_and_logins_as_csv_with_stable_keys_and_hashed_s
   const auto seed = std::string(t.at("params").at("seed").as_string());
   EXPECT_EQ(seed.size(), 16u) << seed;
   EXPECT_EQ(seed.find_first_not_of("0123456789abcdef"), std::string::npos) << seed;
+}
+
+// A copy of the shipped spec whose age check no user can pass: the task fails with the check's
+// finding, and no file is written.
+TEST(randomuser, a_failed_blocking_check_fails_the_task_before_any_file) {
+  std::string why;
+  auto upstream = sim_process::start_binary("randomuser-sim", {"--seed", "5"}, 10s, &why);
+  ASSERT_TRUE(upstream) << why;
+  output_dir out;
+  const auto specs = out.path / "specs";
+  fs::create_directories(specs);
+  std::ifstream in(fs::path(source_dir) / "pipelines/specs/randomuser.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto spec = text.str();
+  for (auto [from, to] : {std::pair<std::string, std::string>{"name: randomuser", "name: strict"},
+                          {"field: dob_age, min: 0, max: 120", "field: dob_age, min: 0, max: 5"}}) {
+    ASSERT_NE(spec.find(from), std::string::npos) << from;
+    spec.replace(spec.find(from), from.size(), to);
+  }
+  std::ofstream(specs / "strict.yaml") << spec;
+  service_stack stack(
+      {.sim_args = {"--chaos-percent", "0"},
+       .extra_env = {"ETL_RANDOMUSER_URL=" + upstream->base_url(),
+                     "ETL_OUTPUT_DIR=" + out.path.string(), "ETL_PIPELINES_DIR=" + specs.string(),
+                     "ETL_HASH_SALT=" + salt}});
+  const auto id = stack.trigger_json(R"({"pipeline": "strict", "params": {"results": 50}})");
+  const auto t = stack.wait_finished(id, 60s);
+  ASSERT_EQ(t.at("status").as_string(), "failed") << json::serialize(t);
+  EXPECT_NE(json::serialize(t).find("check range(dob_age, 0..5) failed: 50 of 50 records"),
+            std::string::npos)
+      << json::serialize(t);
+  EXPECT_EQ(num(t.at("quality").as_object(), "records"), 50);
+  EXPECT_FALSE(fs::exists(task_folder(out.path, id)));
 }
 
 TEST(randomuser, without_the_salt_the_task_fails_at_once_and_writes_nothing) {

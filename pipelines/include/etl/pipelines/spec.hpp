@@ -200,6 +200,20 @@ struct secrets_spec {
   int iterations = 100'000;
 };
 
+enum class check_kind {
+  not_null,  // the field has a value in every record
+  unique,    // no value twice in a batch (nulls not counted)
+  range,     // a number within [min, max]
+};
+
+// A data-quality check on the records of each batch (checks.hpp).
+struct check_spec {
+  check_kind kind = check_kind::not_null;
+  std::string field;
+  std::optional<double> min, max;  // range only
+  bool blocking = true;            // a failure fails the batch (and its task); false: recorded only
+};
+
 // A pipeline's own schema change (its tables), applied once, in version order, like the
 // service's migrations, and recorded per pipeline.
 struct pipeline_migration {
@@ -218,6 +232,7 @@ struct pipeline_spec {
   std::vector<child_spec> children;  // tables exploded from arrays of each record
   std::optional<window_spec> windows;
   std::optional<secrets_spec> secrets;
+  std::vector<check_spec> checks;
   std::vector<sink_spec> sinks;
   std::vector<pipeline_migration> migrations;  // by version, ascending
 
