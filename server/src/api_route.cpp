@@ -161,6 +161,11 @@ std::variant<api_route, server_reply> route_request(const server_request& req,
       return method_not_allowed("GET, POST");
     return trigger_route(req);
   }
+  if (path == "/extractor/schedules") {
+    if (!get)
+      return method_not_allowed("GET");
+    return api_route{.kind = route_kind::schedules};
+  }
   if (path == "/extractor/pipelines" || path.starts_with(pipelines_prefix)) {
     if (!get)
       return method_not_allowed("GET");

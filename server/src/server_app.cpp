@@ -29,6 +29,7 @@
 #include "etl/server/readiness.hpp"
 #include "etl/server/request_metrics.hpp"
 #include "etl/server/retention_sweeper.hpp"
+#include "etl/server/scheduler.hpp"
 #include "etl/server/task_api.hpp"
 #include "etl/server/task_cache.hpp"
 
@@ -124,6 +125,15 @@ int run_server(const settings& cfg, const server_app_options& opts) {
   metrics_redis.connect_timeout = std::chrono::milliseconds{1'000};
   metrics_redis.command_timeout = std::chrono::milliseconds{1'000};
   metrics_endpoint metrics(tasks, queue, metrics_redis);
+  static const std::vector<pipeline_spec> no_pipelines;
+  schedule_store schedule_runs(db);
+  task_api* api_for_schedules = nullptr;
+  scheduler schedules(
+      ioc.get_executor(), schedule_runs, opts.pipelines ? *opts.pipelines : no_pipelines,
+      {.enabled = cfg.schedules, .grace = cfg.schedule_grace},
+      [&api_for_schedules](std::string pipeline, std::string key) {
+        return api_for_schedules->start_with_defaults(std::move(pipeline), std::move(key));
+      });
   task_api api(tasks, queue,
                {.auth = &auth,
                 .ready = &ready,
@@ -131,7 +141,9 @@ int run_server(const settings& cfg, const server_app_options& opts) {
                 .metrics = &metrics,
                 .idempotency_retention = cfg.idempotency_retention,
                 .failpoint = test_failpoint(),
-                .pipelines = opts.pipelines});
+                .pipelines = opts.pipelines,
+                .schedules = &schedules});
+  api_for_schedules = &api;
   const request_handler api_handler = [&api](server_request req) {
     return api.handle(std::move(req));
   };
@@ -148,7 +160,7 @@ int run_server(const settings& cfg, const server_app_options& opts) {
 
   // The io_context stops once both the server has finished its connections and the sweep its
   // round: neither may be cut off in the middle of a database call.
-  auto stopping = std::make_shared<std::atomic<int>>(2);
+  auto stopping = std::make_shared<std::atomic<int>>(3);
   auto one_stopped = [&ioc, stopping] {
     if (stopping->fetch_sub(1) == 1)
       ioc.stop();
@@ -160,12 +172,19 @@ int run_server(const settings& cfg, const server_app_options& opts) {
     one_stopped();
   });
 
+  net::co_spawn(ioc, schedules.run(), [one_stopped](std::exception_ptr e) {
+    if (e)
+      spdlog::error("scheduler stopped by an exception");
+    one_stopped();
+  });
+
   net::signal_set signals(ioc, SIGTERM, SIGINT);
   signals.async_wait([&](error_code ec, int sig) {
     if (ec)
       return;
     spdlog::info("signal {}: finishing {} connection(s), then exiting", sig, server.connections());
     sweep.stop();
+    schedules.stop();
     server.stop(one_stopped);
   });
 

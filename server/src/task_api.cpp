@@ -10,6 +10,7 @@
 #include "etl/server/dashboard.hpp"
 #include "etl/server/plan_outbox.hpp"
 #include "etl/server/rejected_list.hpp"
+#include "etl/server/scheduler.hpp"
 #include "etl/server/task_json.hpp"
 #include "etl/server/task_list.hpp"
 
@@ -118,8 +119,20 @@ net::awaitable<server_reply> task_api::handle(server_request req) {
       co_return co_await rejected_list_reply(tasks_, std::move(route.task_id), route.rejected);
     case route_kind::pipelines:
       co_return pipelines_reply(route.pipeline);
+    case route_kind::schedules:
+      if (opts_.schedules == nullptr)
+        co_return json_error(404, "not_found", "this server runs no schedules");
+      co_return co_await opts_.schedules->list_reply(std::chrono::system_clock::now());
   }
   co_return json_error(404, "not_found", "no route for " + req.path);
+}
+
+net::awaitable<server_reply> task_api::start_with_defaults(std::string pipeline,
+                                                           std::string idempotency_key) {
+  trigger_params params;
+  params.pipeline = std::move(pipeline);
+  params.idempotency_key = std::move(idempotency_key);
+  co_return co_await trigger(std::move(params));
 }
 
 const pipeline_spec* task_api::find_pipeline(std::string_view name) const {

@@ -74,6 +74,7 @@ void check_route(const api_route& r, const server_request& req) {
     case route_kind::get_task:
     case route_kind::rejected:
     case route_kind::pipelines:
+    case route_kind::schedules:
       if (!get)
         violated("route", "a GET route reached with " + req.method);
       break;

@@ -148,6 +148,13 @@ std::vector<option_spec> server_specs() {
   out.push_back(duration_option("ETL_READY_TIMEOUT", d.ready_timeout, 10ms, 1min,
                                 "(etl-server) /readyz waits this long for Redis and for Postgres "
                                 "to answer"));
+  out.push_back(string_option("ETL_SCHEDULES", d.schedules,
+                              "(etl-server) the pipelines whose spec schedules it runs: none, "
+                              "all, or names separated by commas"));
+  out.push_back(duration_option("ETL_SCHEDULE_GRACE", d.schedule_grace, 1s, std::chrono::hours(24),
+                                "(etl-server) a scheduled run not started within this of its "
+                                "time (the servers were down) is skipped, unless its spec says "
+                                "catch_up"));
   out.push_back(duration_option("ETL_RETENTION", d.retention, 1h, std::chrono::hours(24 * 3650),
                                 "(etl-server) finished tasks (with their batches, ids and "
                                 "rejected records) and dead letters older than this are deleted, "
@@ -283,6 +290,8 @@ boost::system::result<settings, option_error> load_settings(const option_values&
                      [&](milliseconds v) { s.idempotency_retention = v; });
   read<milliseconds>(values, "ETL_READY_TIMEOUT", [&](milliseconds v) { s.ready_timeout = v; });
   read<milliseconds>(values, "ETL_RETENTION", [&](milliseconds v) { s.retention = v; });
+  read<std::string>(values, "ETL_SCHEDULES", [&](std::string v) { s.schedules = std::move(v); });
+  read<milliseconds>(values, "ETL_SCHEDULE_GRACE", [&](milliseconds v) { s.schedule_grace = v; });
 
   if (s.retry_base_delay > s.retry_max_delay) {
     return conflict(

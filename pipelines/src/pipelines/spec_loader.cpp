@@ -890,6 +890,15 @@ check_spec read_check(const spec_node& n, const std::vector<field_spec>& fields)
   return c;
 }
 
+schedule_spec read_schedule(const spec_node& n) {
+  n.map_of({"cron", "catch_up"});
+  auto cron = parse_cron(n.str("cron"));
+  if (!cron)
+    n.child("cron").fail(cron.error());
+  // A scheduled task runs with the parameters' defaults; one without a default stays unset.
+  return {std::move(*cron), n.boolean_or("catch_up", false)};
+}
+
 secrets_spec read_secrets(const spec_node& n) {
   n.map_of({"salt_env", "iterations"});
   secrets_spec s;
@@ -932,8 +941,8 @@ window_spec read_windows(const spec_node& n, const pipeline_spec& spec) {
 }
 
 pipeline_spec read_spec(const spec_node& root) {
-  root.map_of({"name", "description", "parameters", "windows", "secrets", "source", "transform",
-               "checks", "sinks", "migrations"});
+  root.map_of({"name", "description", "parameters", "windows", "secrets", "schedule", "source",
+               "transform", "checks", "sinks", "migrations"});
   pipeline_spec spec;
   const auto name = root.child("name");
   spec.name = name.scalar();
@@ -954,6 +963,8 @@ pipeline_spec read_spec(const spec_node& root) {
     spec.windows = read_windows(root.child("windows"), spec);
   if (root.has("secrets"))
     spec.secrets = read_secrets(root.child("secrets"));
+  if (root.has("schedule"))
+    spec.schedule = read_schedule(root.child("schedule"));
   spec.source = read_source(root.child("source"), param_names, spec.windows.has_value());
 
   const auto transform = root.child("transform");

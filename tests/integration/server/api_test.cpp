@@ -402,7 +402,8 @@ TEST_F(api, pipelines_are_listed_with_their_parameters) {
   EXPECT_EQ(json::parse(one->body).at("name"), "animals");
   auto unknown = expect_error(request("GET", "/extractor/pipelines/spacex-rockets"), 404,
                               "pipeline_not_found");
-  EXPECT_NE(detail_of(unknown).find("known: animals, spacex-crew"), std::string::npos);
+  EXPECT_NE(detail_of(unknown).find("known: animals, randomuser, spacex-crew, spacex-launches"),
+            std::string::npos);
   expect_error(request("GET", "/extractor/pipelines/Bad_Name"), 400, "invalid_pipeline_name");
   auto post = request("POST", "/extractor/pipelines");
   ASSERT_TRUE(post);

@@ -83,7 +83,9 @@ const std::vector<std::string> contract_variables{"ETL_LISTEN",
                                                   "ETL_HTTP_MAX_CONNECTIONS",
                                                   "ETL_IDEMPOTENCY_RETENTION",
                                                   "ETL_READY_TIMEOUT",
-                                                  "ETL_RETENTION"};
+                                                  "ETL_RETENTION",
+                                                  "ETL_SCHEDULES",
+                                                  "ETL_SCHEDULE_GRACE"};
 
 TEST(settings, defaults_are_the_documented_ones) {
   const settings s = loaded({});

@@ -70,6 +70,9 @@ struct settings {
   milliseconds ready_timeout{2'000};                   // each check of /readyz
   // Finished tasks and dead letters older than this are deleted (etl-server's clean-up).
   milliseconds retention{30LL * 24 * 3'600'000};
+  // Which pipelines' schedules etl-server runs: "none", "all", or names separated by commas.
+  std::string schedules = "none";
+  milliseconds schedule_grace{10 * 60'000};  // a run later than this after its time is skipped
 };
 
 // Declares the contract's options: ETL_LISTEN, ETL_REDIS_URL, ETL_DATABASE_URL, ETL_SOURCE_URL,

@@ -15,6 +15,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "etl/pipelines/cron.hpp"
+
 namespace etl {
 
 // A value a trigger may give, or a spec's default.
@@ -193,6 +195,15 @@ struct window_spec {
   std::string end_param;
 };
 
+// When etl-server starts a task of the pipeline by itself (with its default parameters), if the
+// server's ETL_SCHEDULES turns the schedule on.
+struct schedule_spec {
+  cron_expr cron;  // UTC
+  // A run whose time passed more than ETL_SCHEDULE_GRACE ago (the servers were down) is
+  // skipped unless this is set; then the latest missed run starts once.
+  bool catch_up = false;
+};
+
 // How secret fields (derive: secret_hash) are hashed: the salt from an environment variable,
 // never from the spec, and PBKDF2's rounds. Without the salt the pipeline does not run.
 struct secrets_spec {
@@ -232,6 +243,7 @@ struct pipeline_spec {
   std::vector<child_spec> children;  // tables exploded from arrays of each record
   std::optional<window_spec> windows;
   std::optional<secrets_spec> secrets;
+  std::optional<schedule_spec> schedule;
   std::vector<check_spec> checks;
   std::vector<sink_spec> sinks;
   std::vector<pipeline_migration> migrations;  // by version, ascending

@@ -28,6 +28,7 @@ enum class route_kind {
   cancel_task,  // POST /extractor/tasks/{id}/cancel
   rejected,     // GET /extractor/tasks/{id}/rejected
   pipelines,    // GET /extractor/pipelines and /extractor/pipelines/{name}
+  schedules,    // GET /extractor/schedules
 };
 
 // An Idempotency-Key is 1 to this many bytes of printable ASCII (0x20 to 0x7e).

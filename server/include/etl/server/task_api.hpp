@@ -21,6 +21,8 @@
 
 namespace etl {
 
+class scheduler;
+
 struct task_api_options {
   const api_auth* auth = nullptr;  // null: no token required
   readiness* ready = nullptr;      // answers GET /readyz (404 without it)
@@ -32,6 +34,7 @@ struct task_api_options {
   std::string failpoint;
   // The pipelines GET /extractor/pipelines lists; null: none.
   const std::vector<pipeline_spec>* pipelines = nullptr;
+  scheduler* schedules = nullptr;  // answers GET /extractor/schedules (404 without it)
 };
 
 class task_api {
@@ -42,6 +45,12 @@ class task_api {
   // Routes one request (route_request: 401 without the token, 404, 405 with `Allow`, 400 for
   // bad parameters) and runs the route.
   net::awaitable<server_reply> handle(server_request req);
+
+  // Starts a task of `pipeline` with its default parameters under `idempotency_key`, as a
+  // trigger does (the scheduler's runs): 202 with the task, 200 for the key's task already
+  // started, else an error reply.
+  net::awaitable<server_reply> start_with_defaults(std::string pipeline,
+                                                   std::string idempotency_key);
 
  private:
   net::awaitable<server_reply> trigger(trigger_params params);
