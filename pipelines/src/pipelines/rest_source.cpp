@@ -39,7 +39,69 @@ std::vector<std::string> split_path(const std::string& path) {
   return keys;
 }
 
+// GETs `target` (page `page` of the listing) and reads its records: fetch_rest_page's work.
+net::awaitable<boost::system::result<rest_page, std::string>> fetch_page_at(
+    http_client& client, const source_spec& source, std::string target, std::int64_t page) {
+  const auto where = "page " + std::to_string(page) + ": ";
+  auto answer = co_await client.get(std::move(target));
+  if (!answer)
+    co_return where + answer.error().describe();
+  rest_page out;
+  out.retries = answer->attempts > 0 ? answer->attempts - 1 : 0;
+  out.hedges = answer->hedges;
+  if (answer->status != 200) {
+    co_return where + "status " + std::to_string(answer->status) + " from " + client.origin() +
+        ": " + answer->body.substr(0, 200);
+  }
+  boost::system::error_code ec;
+  auto body = js::parse(answer->body, ec);
+  if (ec)
+    co_return where + "the body is not JSON: " + ec.message();
+  const js::value* records = &body;
+  if (!source.records.empty()) {
+    if (!body.is_object())
+      co_return where + "the body is not an object holding '" + source.records + "'";
+    auto at = value_at(body.get_object(), split_path(source.records));
+    if (!at)
+      co_return where + at.error();
+    records = *at;
+  }
+  if (!records->is_array()) {
+    co_return where + "no array at '" + (source.records.empty() ? "(the body)" : source.records) +
+        "'";
+  }
+  out.records = records->get_array();
+  if (!source.paginator.total_pages.empty()) {
+    if (!body.is_object())
+      co_return where + "the body is not an object holding '" + source.paginator.total_pages + "'";
+    auto total = value_at(body.get_object(), split_path(source.paginator.total_pages));
+    if (!total || !(*total)->is_int64() || (*total)->get_int64() < 0)
+      co_return where + "no page count (a non-negative integer) at '" +
+          source.paginator.total_pages + "'";
+    out.total_pages = (*total)->get_int64();
+  }
+  co_return out;
+}
+
 }  // namespace
+
+boost::system::result<source_credentials, std::string> read_credentials(const source_auth& auth) {
+  const char* set = std::getenv(auth.env.c_str());
+  if (set == nullptr || *set == '\0')
+    return {boost::system::in_place_error,
+            "the environment variable " + auth.env + " (source.auth.env) is not set or empty"};
+  return source_credentials{auth.header, auth.query, set};
+}
+
+std::string redact_secret(std::string text, std::string_view secret) {
+  if (secret.empty())
+    return text;
+  for (const auto& form : {std::string(secret), query_encode(secret)}) {
+    for (auto at = text.find(form); at != std::string::npos; at = text.find(form, at + 3))
+      text.replace(at, form.size(), "***");
+  }
+  return text;
+}
 
 std::string resolve(const env_value& v) {
   if (!v.env.empty()) {
@@ -97,46 +159,16 @@ std::string page_target(const source_spec& source, std::string_view base_path, s
 
 net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
     http_client& client, const source_spec& source, std::string_view base_path, std::int64_t page,
-    const js::object& params) {
-  const auto where = "page " + std::to_string(page) + ": ";
-  auto answer = co_await client.get(page_target(source, base_path, page, params));
-  if (!answer)
-    co_return where + answer.error().describe();
-  rest_page out;
-  out.retries = answer->attempts > 0 ? answer->attempts - 1 : 0;
-  out.hedges = answer->hedges;
-  if (answer->status != 200) {
-    co_return where + "status " + std::to_string(answer->status) + " from " + client.origin() +
-        ": " + answer->body.substr(0, 200);
+    const js::object& params, const source_credentials* credentials) {
+  auto target = page_target(source, base_path, page, params);
+  if (credentials && !credentials->query.empty()) {
+    target += target.find('?') == std::string::npos ? '?' : '&';
+    target += query_encode(credentials->query) + "=" + query_encode(credentials->secret);
   }
-  boost::system::error_code ec;
-  auto body = js::parse(answer->body, ec);
-  if (ec)
-    co_return where + "the body is not JSON: " + ec.message();
-  const js::value* records = &body;
-  if (!source.records.empty()) {
-    if (!body.is_object())
-      co_return where + "the body is not an object holding '" + source.records + "'";
-    auto at = value_at(body.get_object(), split_path(source.records));
-    if (!at)
-      co_return where + at.error();
-    records = *at;
-  }
-  if (!records->is_array()) {
-    co_return where + "no array at '" + (source.records.empty() ? "(the body)" : source.records) +
-        "'";
-  }
-  out.records = records->get_array();
-  if (!source.paginator.total_pages.empty()) {
-    if (!body.is_object())
-      co_return where + "the body is not an object holding '" + source.paginator.total_pages + "'";
-    auto total = value_at(body.get_object(), split_path(source.paginator.total_pages));
-    if (!total || !(*total)->is_int64() || (*total)->get_int64() < 0)
-      co_return where + "no page count (a non-negative integer) at '" +
-          source.paginator.total_pages + "'";
-    out.total_pages = (*total)->get_int64();
-  }
-  co_return out;
+  auto got = co_await fetch_page_at(client, source, std::move(target), page);
+  if (!got && credentials)
+    co_return redact_secret(std::move(got.error()), credentials->secret);
+  co_return std::move(got);
 }
 
 }  // namespace etl
