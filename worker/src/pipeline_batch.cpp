@@ -33,7 +33,8 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(worker_con
   const auto up = ctx.upstream_of(spec);
   for (int logical = m.first_page; logical <= m.last_page; ++logical) {
     const std::int64_t page = spec.source.paginator.first_page + (logical - 1);
-    auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, page, params);
+    auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, page, params,
+                                        up.credentials);
     if (!got)
       co_return got.error();
     ++out.counts.pages;
@@ -131,6 +132,15 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   if (*state && is_finished(**state))
     co_return job_outcome::done();
 
+  // A worker whose environment lacks the source's secret fails the task, as its plan job does:
+  // the batch could come to a worker of the pool started without it.
+  if (const auto up = ctx.upstream_of(spec); !up.access_error.empty()) {
+    auto failed = co_await ctx.tasks().fail_task(m.task_id, up.access_error);
+    if (!failed)
+      co_return job_outcome::db_failure(where + ": fail task", failed.error());
+    spdlog::error("{}: {}", where, up.access_error);
+    co_return job_outcome::done();
+  }
   auto got = co_await extract(ctx, m, spec, params);
   if (!got)
     co_return job_outcome::retry(where + ": " + got.error());

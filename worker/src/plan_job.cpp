@@ -53,7 +53,7 @@ net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_
     co_return page_count{1, 1, {}};
   const auto up = ctx.upstream_of(spec);
   auto first = co_await fetch_rest_page(*up.client, spec.source, up.base_path,
-                                        spec.source.paginator.first_page, params);
+                                        spec.source.paginator.first_page, params, up.credentials);
   if (!first)
     co_return page_count{0, 0, "plan: " + first.error()};
   co_return page_count{first->total_pages.value_or(0), spec.source.paginator.page_size, {}};
@@ -86,6 +86,18 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
   if (!*found || is_finished((*found)->status))
     co_return job_outcome::done();
   const auto& params = (*found)->params;
+  if (spec->sinks.front().kind != sink_kind::http_batch) {
+    // A secret missing from this worker's environment: no retry would find it, so the task
+    // fails at once with the reason, which names the variable.
+    const auto up = ctx.upstream_of(*spec);
+    if (!up.access_error.empty()) {
+      auto failed = co_await ctx.tasks().fail_task(task_id, up.access_error);
+      if (!failed)
+        co_return job_outcome::db_failure("plan: fail task", failed.error());
+      spdlog::error("task {}: {}", task_id, up.access_error);
+      co_return job_outcome::done();
+    }
+  }
 
   // Not one ?: with a co_await on each side: GCC 12 destroys such a temporary twice.
   page_count count;
