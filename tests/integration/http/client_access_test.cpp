@@ -1,7 +1,8 @@
 // The HTTP client's hooks for a source's access to its upstream: headers sent with every request
 // (an API key, checked by crunchbase-sim), and the admission callback a rate limit uses: called
 // before every attempt, retries included, never bypassed by a hedged copy, and failing the
-// request without an attempt when it fails.
+// request without an attempt when it fails. And Crunchbase's 429, which has no Retry-After, is
+// retried after the backoff.
 #include "etl/http/client.hpp"
 
 #include <gtest/gtest.h>
@@ -50,6 +51,29 @@ TEST(http_client_access, the_options_headers_go_with_every_request) {
     ASSERT_TRUE(answered);
     EXPECT_EQ(answered->status, 200u) << answered->body;
   }
+}
+
+TEST(http_client_access, a_429_without_retry_after_is_retried_after_the_backoff) {
+  // Crunchbase's 429 carries no Retry-After: two calls a second, six asked in a row.
+  std::string why;
+  auto cb = sim_process::start_binary(
+      "crunchbase-sim", {"--seed", "7", "--key", "k-1", "--rate-limit", "2", "--rate-window", "1"},
+      10s, &why);
+  ASSERT_TRUE(cb) << why;
+  net::thread_pool pool(2);
+  http_client_options o;
+  o.headers = {{"X-cb-user-key", "k-1"}};
+  o.retry.base_delay = 200ms;
+  o.retry.max_delay = 1'000ms;
+  o.retry.max_attempts = 12;
+  http_client client(pool.get_executor(), cb->base_url(), o);
+  for (int i = 0; i < 6; ++i) {
+    auto r = run(pool, client.get("/api/v4/autocompletes?query=a&limit=1"));
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->status, 200u) << r->body;
+  }
+  EXPECT_GT(client.metrics().retries[static_cast<std::size_t>(retry_reason::status_429)].load(),
+            0u);
 }
 
 TEST(http_client_access, every_attempt_is_admitted_and_none_is_hedged) {
