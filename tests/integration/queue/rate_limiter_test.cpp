@@ -1,7 +1,7 @@
 // The pool-wide rate limit (etl::redis_rate_limiter) against a real redis-server: the burst a
 // full bucket gives, the refill by elapsed time, two limiters (two worker processes, say) that
 // share one bucket, the script loaded again after Redis forgot it, and an unreachable Redis that
-// fails the caller instead of letting it through.
+// fails the caller (and an HTTP client's request, unsent) instead of letting it through.
 #include "etl/queue/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
@@ -13,9 +13,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "etl/http/client.hpp"
 #include "etl/queue/redis_connection.hpp"
 #include "etl/test/redis_server.hpp"
 #include "etl/test/redis_test_options.hpp"
+#include "etl/test/sim_process.hpp"
 
 namespace etl {
 namespace {
@@ -135,6 +137,37 @@ TEST(redis_rate_limiter, an_unreachable_redis_fails_the_caller_instead_of_lettin
   EXPECT_TRUE(errors.at(0)) << "acquired without Redis";
   EXPECT_EQ(errors.at(0).category(), redis_category()) << errors.at(0).message();
   EXPECT_LT(steady::now() - start, 3s);
+}
+
+TEST(redis_rate_limiter, a_client_it_admits_sends_nothing_while_redis_is_down) {
+  // The limiter as the worker wires it: the admission hook of a source's HTTP client.
+  test::redis_server server;
+  auto sim = test::sim_process::start({"--seed", "7", "--pages", "2", "--chaos-percent", "0"});
+  ASSERT_TRUE(sim);
+  redis_rate_limiter limiter(redis_test_options(server), bucket(100, 100));
+  net::io_context io;
+  http_client_options o;
+  o.admit = [&limiter] { return limiter.acquire(); };
+  http_client client(io.get_executor(), sim->base_url(), o);
+  const auto get = [&] {
+    auto done = net::co_spawn(io, client.get("/animals/v1/animals/1"), net::use_future);
+    io.restart();
+    io.run();
+    return done.get();
+  };
+  auto r = get();
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->status, 200u);
+  server.stop();
+  r = get();
+  ASSERT_FALSE(r) << "sent without asking the limit";
+  EXPECT_EQ(r.error().error.category(), redis_category()) << r.error().describe();
+  EXPECT_EQ(r.error().attempts, 0);
+  EXPECT_EQ(client.metrics().attempts.load(), 1u);  // the first request's only
+  server.start();
+  r = get();
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->status, 200u);
 }
 
 TEST(redis_rate_limiter, bad_options_are_start_up_errors) {
