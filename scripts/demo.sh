@@ -7,7 +7,8 @@
 #   scripts/demo.sh           run the demo; Ctrl-C stops everything it started
 #   scripts/demo.sh stop      stop a demo left running (e.g. started without a terminal)
 #
-# Environment: DEMO_PIPELINE (animals; or spacex-crew, which also starts spacex-sim),
+# Environment: DEMO_PIPELINE (animals; or spacex-crew or spacex-launches, which also start
+# spacex-sim; spacex-launches loads the whole history, 2006-03-01 to 2022-12-05, in day windows),
 # DEMO_PAGES (default: the simulator's random 500-600), DEMO_SEED (random), DEMO_CHAOS (2),
 # DEMO_TIMEOUT seconds for the task (600), ETL_BUILD_DIR (build).
 set -euo pipefail
@@ -34,8 +35,11 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 pipeline=${DEMO_PIPELINE:-animals}
 case $pipeline in
   animals) upstream= ;;
-  spacex-crew) upstream=spacex-sim ;;
-  *) echo "demo.sh: DEMO_PIPELINE must be animals or spacex-crew, not '$pipeline'" >&2; exit 2 ;;
+  spacex-crew | spacex-launches) upstream=spacex-sim ;;
+  *)
+    echo "demo.sh: DEMO_PIPELINE must be animals, spacex-crew or spacex-launches, not '$pipeline'" >&2
+    exit 2
+    ;;
 esac
 cmake --build "$build" -j "$(nproc)" --target etl-server etl-worker etl-verify animals-sim \
   ${upstream:+"$upstream"}
@@ -62,6 +66,9 @@ log "migrations applied; etl-server on http://127.0.0.1:$server_port, etl-worker
 if [[ $pipeline == animals ]]; then
   trigger_query="?audit_mode=true"
   log "triggering an audited task: POST $api/extractor/trigger-task$trigger_query"
+elif [[ $pipeline == spacex-launches ]]; then
+  trigger_query="?pipeline=$pipeline&start_date=2006-03-01&end_date=2022-12-06"
+  log "triggering a backfill of every launch: POST $api/extractor/trigger-task$trigger_query"
 else
   trigger_query="?pipeline=$pipeline"
   log "triggering a $pipeline task: POST $api/extractor/trigger-task$trigger_query"
@@ -96,6 +103,16 @@ if [[ $pipeline == animals ]]; then
   log "the simulator's own count (GET /sim/report)"
   curl -sS "http://127.0.0.1:$sim_port/sim/report"
   echo
+elif [[ $pipeline == spacex-launches ]]; then
+  # Every launch the task delivered is a row of spacex.launches and of the Parquet manifest's
+  # files, read back by psql.
+  posted=$(json_field posted "$body")
+  sql() { psql -X -At -h 127.0.0.1 -p "$pg_port" -U etl -d etl -c "$1"; }
+  rows=$(sql "SELECT count(*) FROM spacex.launches")
+  listed=$(sql "SELECT coalesce(sum(rows), 0) FROM output_files WHERE task_id = '$task' AND path LIKE 'spacex/launches/%'")
+  log "spacex.launches holds $rows rows, spacex.cores $(sql "SELECT count(*) FROM spacex.cores"); the Parquet files under $ETL_OUTPUT_DIR/spacex/launches/ hold $listed; the task delivered $posted"
+  psql -X -h 127.0.0.1 -p "$pg_port" -U etl -d etl -c "SELECT extract(year FROM date_utc)::int AS year, count(*) AS launches FROM spacex.launches GROUP BY 1 ORDER BY 1"
+  [[ $status == succeeded && $rows == "$posted" && $listed == "$posted" && $rows -gt 0 ]] || verify_rc=1
 else
   # spacex-crew: every person the task delivered is a row of spacex.crew, read back by psql.
   posted=$(json_field posted "$body")
@@ -109,6 +126,10 @@ fi
 if [[ $pipeline == animals ]]; then
   report_url=http://127.0.0.1:$sim_port/sim/report
   output_line="audit dumps:  $demo/audit/$task/"
+elif [[ $pipeline == spacex-launches ]]; then
+  report_url=$ETL_SPACEX_URL/sim/report
+  output_line="tables:       psql -h 127.0.0.1 -p $pg_port -U etl etl -c 'SELECT count(*) FROM spacex.cores'
+  files:        $ETL_OUTPUT_DIR/spacex/"
 else
   report_url=$ETL_SPACEX_URL/sim/report
   output_line="table:        psql -h 127.0.0.1 -p $pg_port -U etl etl -c 'TABLE spacex.crew'"

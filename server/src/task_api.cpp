@@ -38,6 +38,8 @@ std::variant<boost::json::object, server_reply> checked_params(const pipeline_sp
     return json_error(400, body.error().code, body.error().detail);
   for (const auto& [name, value] : t.body_params)
     (*query)[name] = body->at(name);
+  if (auto bad = check_windows(spec, *query))
+    return json_error(400, bad->code, bad->detail);
   return std::move(*query);
 }
 

@@ -4,6 +4,8 @@
 //   node read.mjs hyparquet FILE   rows through hyparquet (pure JavaScript; its ZSTD from
 //                                  hyparquet-compressors, its own SNAPPY)
 //   node read.mjs metadata FILE    DuckDB's parquet_metadata() rows, one JSON array
+//   node read.mjs sql QUERY        a DuckDB query's rows (read_parquet over a glob, say), one
+//                                  JSON object a line
 // Rows are NDJSON: a first line {"columns":[{"name","type"}...]}, then one array a row, then
 // {"rows":N}. Cells are canonical so both readers print the same text for the same value:
 // null, true/false, "s:<text>", "i:<integer>" (64-bit), "f:<hex of the IEEE 754 bits>" (any
@@ -15,7 +17,7 @@ import { writeSync } from 'node:fs';
 
 const [mode, file] = process.argv.slice(2);
 if (!mode || !file) {
-  console.error('usage: node read.mjs duckdb|hyparquet|metadata FILE');
+  console.error('usage: node read.mjs duckdb|hyparquet|metadata FILE | sql QUERY');
   process.exit(2);
 }
 
@@ -111,8 +113,16 @@ async function metadata() {
   out(reader.getRowObjectsJson());
 }
 
+async function sql() {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const reader = await connection.runAndReadAll(file);
+  for (const row of reader.getRowObjectsJson()) out(row);
+}
+
 try {
   if (mode === 'duckdb') await duckdb();
+  else if (mode === 'sql') await sql();
   else if (mode === 'hyparquet') await hyparquet();
   else if (mode === 'metadata') await metadata();
   else throw new Error('unknown mode ' + mode);

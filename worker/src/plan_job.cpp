@@ -7,6 +7,7 @@
 
 #include "etl/jobs/batch_message.hpp"
 #include "etl/jobs/plan_message.hpp"
+#include "etl/pipelines/params.hpp"
 #include "etl/pipelines/rest_source.hpp"
 #include "etl/source/listing_fetch.hpp"
 
@@ -49,11 +50,19 @@ net::awaitable<page_count> count_listing_pages(worker_context& ctx) {
 // the page count, the spec the page size.
 net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_spec& spec,
                                             const json::object& params) {
+  if (const auto windows = window_range_of(spec, params)) {
+    // A windowed pipeline's batches are its day windows, one each (its "pages": run_pipeline_batch
+    // reads every page of a window from the window's first answer).
+    co_return page_count{windows->days, 1, {}};
+  }
   if (spec.source.paginator.kind == paginator_kind::single)
     co_return page_count{1, 1, {}};
   const auto up = ctx.upstream_of(spec);
-  auto first = co_await fetch_rest_page(*up.client, spec.source, up.base_path,
-                                        spec.source.paginator.first_page, params, up.credentials);
+  // A named value, not a temporary in the co_await's arguments: GCC 12 frees such a temporary
+  // holding strings twice.
+  const request_values first_page{spec.source.paginator.first_page, params, {}, {}};
+  auto first =
+      co_await fetch_rest_page(*up.client, spec.source, up.base_path, first_page, up.credentials);
   if (!first)
     co_return page_count{0, 0, "plan: " + first.error()};
   co_return page_count{first->total_pages.value_or(0), spec.source.paginator.page_size, {}};
@@ -63,6 +72,8 @@ net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_
 // size that keeps a batch's transaction and files small.
 int records_per_batch(const pipeline_spec& spec) {
   const auto& sink = spec.sinks.front();
+  if (spec.windows)
+    return 1;  // one window per batch, with page_size 1
   return sink.kind == sink_kind::http_batch ? sink.max_records : 1'000;
 }
 

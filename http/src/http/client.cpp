@@ -472,7 +472,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
 
   static net::awaitable<http_result> request(std::shared_ptr<impl> self, http::verb verb,
                                              std::string target, std::string body,
-                                             post_guard* guard = nullptr) {
+                                             post_guard* guard = nullptr, bool read_only = false) {
     auto& m = self->metrics_;
     // Waiting for a place comes before the deadline starts: the queue is ours, not the origin's.
     async_semaphore::permit place;
@@ -480,9 +480,10 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       place = co_await self->in_flight_->acquire();
     m.requests.fetch_add(1, std::memory_order_relaxed);
     self->earn_hedge_tokens();
-    const bool idempotent = verb == http::verb::get;
-    // A rate-limited client admits each request it sends; a hedged copy would be one more.
-    const bool hedged = idempotent && self->opts_.hedge && !self->opts_.admit;
+    // A read-only POST (a search) may be sent again like a GET; only GETs are hedged, and not by
+    // a rate-limited client: a hedged copy would be one more request the upstream counts.
+    const bool idempotent = verb == http::verb::get || read_only;
+    const bool hedged = verb == http::verb::get && self->opts_.hedge && !self->opts_.admit;
     auto deadline = steady::now() + self->opts_.request_deadline;
     auto req = self->make_request(verb, std::move(target), std::move(body));
 
@@ -617,6 +618,13 @@ net::awaitable<http_result> http_client::post(std::string target, std::string bo
   co_return co_await net::co_spawn(
       net::make_strand(impl_->ex_),
       impl::request(impl_, http::verb::post, std::move(target), std::move(body), guard),
+      net::use_awaitable);
+}
+
+net::awaitable<http_result> http_client::query(std::string target, std::string body) {
+  co_return co_await net::co_spawn(
+      net::make_strand(impl_->ex_),
+      impl::request(impl_, http::verb::post, std::move(target), std::move(body), nullptr, true),
       net::use_awaitable);
 }
 

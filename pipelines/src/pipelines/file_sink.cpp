@@ -178,23 +178,58 @@ std::string partition_folder_value(const js::value& v) {
   return out;
 }
 
-result<std::vector<output_file>> write_batch_files(const std::filesystem::path& root,
-                                                   const pipeline_spec& spec, int sink_index,
-                                                   std::span<const typed_record> records,
-                                                   std::string_view task_id, int batch_no) {
-  if (sink_index < 0 || static_cast<std::size_t>(sink_index) >= spec.sinks.size() ||
-      spec.sinks[static_cast<std::size_t>(sink_index)].kind != sink_kind::files || batch_no < 0)
+namespace {
+
+std::string batch_file_name(std::string_view task_id, int batch_no, file_format format) {
+  return std::string(task_id) + "-" + std::to_string(batch_no) + "." +
+         std::string(to_string(format));
+}
+
+}  // namespace
+
+result<output_file> write_batch_pages(const std::filesystem::path& root, const sink_spec& sink,
+                                      int sink_index, std::span<const std::string> pages,
+                                      std::string_view task_id, int batch_no) {
+  if (sink.kind != sink_kind::files || sink.input != sink_input::pages || batch_no < 0)
     return make_error_code(errc::invalid_argument);
-  const auto& sink = spec.sinks[static_cast<std::size_t>(sink_index)];
+  std::string text;
+  for (const auto& p : pages) {
+    text += p;
+    text += '\n';
+  }
+  const auto dir = root / sink.folder;
+  if (auto ec = make_folders_durably(dir))
+    return ec;
+  const auto name = batch_file_name(task_id, batch_no, sink.format);
+  if (auto ec = write_file_durably(dir, name, text))
+    return ec;
+  return output_file{(std::filesystem::path(sink.folder) / name).generic_string(),
+                     sink_index,
+                     {},
+                     static_cast<std::int64_t>(pages.size()),
+                     static_cast<std::int64_t>(text.size())};
+}
+
+result<std::vector<output_file>> write_batch_files(const std::filesystem::path& root,
+                                                   const sink_spec& sink, int sink_index,
+                                                   std::span<const field_spec> fields,
+                                                   std::span<const typed_record> input,
+                                                   std::string_view task_id, int batch_no) {
+  if (sink.kind != sink_kind::files || sink.input == sink_input::pages || batch_no < 0)
+    return make_error_code(errc::invalid_argument);
+  std::vector<typed_record> merged;
+  if (!sink.key.empty())
+    merged = merge_by_key(fields, sink.key, input);
+  const auto records = sink.key.empty() ? input : std::span<const typed_record>(merged);
 
   // Records by partition, each keeping batch order; "" for an unpartitioned sink.
   std::map<std::string, std::vector<typed_record>> parts;
-  std::size_t by = spec.fields.size();
+  std::size_t by = fields.size();
   if (!sink.partition_by.empty()) {
     by = static_cast<std::size_t>(
-        std::find_if(spec.fields.begin(), spec.fields.end(),
+        std::find_if(fields.begin(), fields.end(),
                      [&](const field_spec& f) { return f.name == sink.partition_by; }) -
-        spec.fields.begin());
+        fields.begin());
   }
   for (const auto& r : records) {
     std::string part;
@@ -204,10 +239,10 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
   }
 
   // The sink's columns: the header's fields, and each row's values in their order.
-  const auto at = field_indexes(spec.fields, sink.columns);
+  const auto at = field_indexes(fields, sink.columns);
   std::vector<field_spec> columns;
   for (auto i : at)
-    columns.push_back(spec.fields[i]);
+    columns.push_back(fields[i]);
   for (auto& [part, rows] : parts) {
     for (auto& r : rows) {
       std::vector<boost::json::value> picked;
@@ -223,8 +258,7 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
     table = parquet_schema(columns);
 
   std::vector<output_file> out;
-  const auto name = std::string(task_id) + "-" + std::to_string(batch_no) + "." +
-                    std::string(to_string(sink.format));
+  const auto name = batch_file_name(task_id, batch_no, sink.format);
   for (const auto& [part, rows] : parts) {
     const auto rel = part.empty() ? std::filesystem::path(sink.folder)
                                   : std::filesystem::path(sink.folder) / part;

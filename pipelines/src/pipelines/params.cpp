@@ -1,6 +1,7 @@
 #include "etl/pipelines/params.hpp"
 
 #include <charconv>
+#include <chrono>
 
 #include "etl/pipelines/records.hpp"
 
@@ -68,11 +69,61 @@ boost::system::result<js::value, param_error> typed(const param_spec& p, const j
   return invalid(p, "has an unknown type");
 }
 
+std::int32_t current_day() {
+  const auto now = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  return static_cast<std::int32_t>(now.time_since_epoch().count());
+}
+
+// A default as the task records it: "today" and "yesterday" become dates.
+js::value default_of(const param_spec& p, std::int32_t today) {
+  if (p.type == param_type::date) {
+    const auto& text = std::get<std::string>(*p.default_value);
+    if (text == "today")
+      return js::value(date_text(today));
+    if (text == "yesterday")
+      return js::value(date_text(today - 1));
+  }
+  return std::visit([](const auto& x) { return js::value(x); }, *p.default_value);
+}
+
 }  // namespace
+
+std::optional<window_range> window_range_of(const pipeline_spec& spec, const js::object& params) {
+  if (!spec.windows)
+    return std::nullopt;
+  const auto* start = params.if_contains(spec.windows->start_param);
+  const auto* end = params.if_contains(spec.windows->end_param);
+  if (start == nullptr || end == nullptr || !start->is_string() || !end->is_string())
+    return std::nullopt;
+  const auto first = date_days(start->get_string());
+  const auto last = date_days(end->get_string());
+  if (!first || !last)
+    return std::nullopt;
+  return window_range{*first, std::int64_t{*last} - *first};
+}
+
+std::optional<param_error> check_windows(const pipeline_spec& spec, const js::object& params) {
+  const auto range = window_range_of(spec, params);
+  if (!range)
+    return std::nullopt;
+  const auto& start = spec.windows->start_param;
+  const auto& end = spec.windows->end_param;
+  if (range->days < 1) {
+    return param_error{"invalid_parameter", end + " must be after " + start + " (the window is [" +
+                                                start + ", " + end + "), days, UTC)"};
+  }
+  if (range->days > max_windows) {
+    return param_error{"invalid_parameter", start + ".." + end + " spans " +
+                                                std::to_string(range->days) + " days, more than " +
+                                                std::to_string(max_windows)};
+  }
+  return std::nullopt;
+}
 
 boost::system::result<js::object, param_error> check_params(const pipeline_spec& spec,
                                                             const js::object& given,
-                                                            bool from_query) {
+                                                            bool from_query,
+                                                            std::optional<std::int32_t> today) {
   js::object out;
   for (const auto& [name, value] : given) {
     const auto* p = spec.param(name);
@@ -93,7 +144,7 @@ boost::system::result<js::object, param_error> check_params(const pipeline_spec&
   for (const auto& p : spec.params) {
     if (out.contains(p.name) || !p.default_value)
       continue;
-    out[p.name] = std::visit([](const auto& x) { return js::value(x); }, *p.default_value);
+    out[p.name] = default_of(p, today.value_or(current_day()));
   }
   return out;
 }

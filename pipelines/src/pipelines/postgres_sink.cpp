@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
-#include <unordered_map>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -24,32 +23,6 @@ std::string quoted_table(const std::string& table) {
 }
 
 }  // namespace
-
-std::vector<typed_record> merge_by_key(std::span<const field_spec> fields, const sink_spec& sink,
-                                       std::span<const typed_record> records) {
-  const auto key_at = field_indexes(fields, sink.key);
-  std::unordered_map<std::string, std::size_t> slot;  // key text -> index into `out`
-  std::vector<typed_record> out;
-  std::vector<bool> superseded;
-  for (const auto& r : records) {
-    js::array key;
-    for (auto i : key_at)
-      key.push_back(r.values.at(i));
-    auto [it, added] = slot.try_emplace(js::serialize(key), out.size());
-    if (!added)
-      superseded[it->second] = true;
-    it->second = out.size();
-    out.push_back(r);
-    superseded.push_back(false);
-  }
-  std::vector<typed_record> kept;
-  kept.reserve(slot.size());
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (!superseded[i])
-      kept.push_back(std::move(out[i]));
-  }
-  return kept;
-}
 
 std::string upsert_sql(const sink_spec& sink) {
   std::string cols, keys, updates;
@@ -81,13 +54,13 @@ std::string upsert_rows_json(std::span<const field_spec> fields, const sink_spec
   return js::serialize(rows);
 }
 
-std::int64_t upsert_records(pqxx::work& tx, const pipeline_spec& spec, int sink_index,
+std::int64_t upsert_records(pqxx::work& tx, const sink_spec& sink,
+                            std::span<const field_spec> fields,
                             std::span<const typed_record> records) {
-  const auto& sink = spec.sinks.at(static_cast<std::size_t>(sink_index));
-  const auto merged = merge_by_key(spec.fields, sink, records);
+  const auto merged = merge_by_key(fields, sink.key, records);
   if (merged.empty())
     return 0;
-  tx.exec_params(upsert_sql(sink), upsert_rows_json(spec.fields, sink, merged));
+  tx.exec_params(upsert_sql(sink), upsert_rows_json(fields, sink, merged));
   return static_cast<std::int64_t>(merged.size());
 }
 

@@ -1,11 +1,15 @@
 #include "etl/pipelines/records.hpp"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <regex>
 #include <stdexcept>
 #include <unordered_map>
+
+#include <boost/json/serialize.hpp>
 
 #include "etl/animal/transform.hpp"
 
@@ -157,6 +161,14 @@ boost::system::result<js::value, rejection> typed_value(const field_spec& f, con
       return v;
     }
     case field_type::date:
+      if (f.derive == field_derive::utc_date) {
+        if (!v.is_string() || !is_date_time(v.get_string()))
+          return wrong_type(f, v, "an ISO 8601 date-time string (its UTC day is the date)");
+        const auto micros = *date_time_micros(v.get_string());
+        const auto day = micros >= 0 ? micros / 86'400'000'000LL
+                                     : -((-micros + 86'399'999'999LL) / 86'400'000'000LL);
+        return js::value(date_text(static_cast<std::int32_t>(day)));
+      }
       if (!v.is_string())
         return wrong_type(f, v, "a YYYY-MM-DD string");
       if (!is_date(v.get_string()))
@@ -195,6 +207,14 @@ bool is_date_time(std::string_view s) noexcept {
   return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && digits(zone, 1, 2) &&
          zone[3] == ':' && digits(zone, 4, 2) && number_at(zone, 1, 2) <= 23 &&
          number_at(zone, 4, 2) <= 59;
+}
+
+std::string date_text(std::int32_t days) {
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return out;
 }
 
 std::optional<std::int32_t> date_days(std::string_view s) noexcept {
@@ -263,6 +283,33 @@ std::vector<std::size_t> field_indexes(std::span<const field_spec> fields,
   return out;
 }
 
+std::vector<typed_record> merge_by_key(std::span<const field_spec> fields,
+                                       std::span<const std::string> key,
+                                       std::span<const typed_record> records) {
+  const auto key_at = field_indexes(fields, key);
+  std::unordered_map<std::string, std::size_t> slot;  // key text -> index into `out`
+  std::vector<typed_record> out;
+  std::vector<bool> superseded;
+  for (const auto& r : records) {
+    js::array values;
+    for (auto i : key_at)
+      values.push_back(r.values.at(i));
+    auto [it, added] = slot.try_emplace(js::serialize(values), out.size());
+    if (!added)
+      superseded[it->second] = true;
+    it->second = out.size();
+    out.push_back(r);
+    superseded.push_back(false);
+  }
+  std::vector<typed_record> kept;
+  kept.reserve(slot.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!superseded[i])
+      kept.push_back(std::move(out[i]));
+  }
+  return kept;
+}
+
 record_result type_record(const js::object& record, std::span<const field_spec> fields) {
   typed_record out;
   out.values.reserve(fields.size());
@@ -282,6 +329,76 @@ record_result type_record(const js::object& record, std::span<const field_spec> 
       return typed.error();
     out.values.push_back(std::move(*typed));
   }
+  return out;
+}
+
+}  // namespace etl
+
+namespace etl {
+namespace {
+
+// The rows of child table `c` of one typed record: an entry whose skip_null value is null is
+// counted in `skipped`, any other entry is typed (parent fields first, then the index).
+boost::system::result<std::vector<typed_record>, rejection> child_rows(
+    const js::object& record, const typed_record& parent, std::span<const field_spec> parent_fields,
+    const child_spec& c, std::int64_t& skipped) {
+  std::vector<typed_record> out;
+  auto at = value_at(record, c.from);
+  if (!at)
+    return rejection{c.name, at.error()};
+  if ((*at)->is_null())
+    return out;  // no array: no rows
+  if (!(*at)->is_array())
+    return rejection{c.name, "must be an array, got " + std::string(json_type(**at))};
+  const auto copied = c.parent_fields.size() + (c.index.empty() ? 0 : 1);
+  const auto parent_at = field_indexes(parent_fields, c.parent_fields);
+  const auto own = std::span(c.fields).subspan(copied);
+  const auto& entries = (*at)->get_array();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto where = c.name + "[" + std::to_string(i) + "]";
+    if (!entries[i].is_object())
+      return rejection{where, "must be an object, got " + std::string(json_type(entries[i]))};
+    const auto& entry = entries[i].get_object();
+    if (!c.skip_null.empty()) {
+      const auto skip = std::find_if(own.begin(), own.end(),
+                                     [&](const field_spec& f) { return f.name == c.skip_null; });
+      auto v = value_at(entry, skip->from);
+      if (v && (*v)->is_null()) {
+        ++skipped;
+        continue;
+      }
+    }
+    auto typed = type_record(entry, own);
+    if (!typed)
+      return rejection{where + "." + typed.error().field, typed.error().problem};
+    typed_record row;
+    row.values.reserve(c.fields.size());
+    for (auto p : parent_at)
+      row.values.push_back(parent.values[p]);
+    if (!c.index.empty())
+      row.values.emplace_back(static_cast<std::int64_t>(i));
+    for (auto& v : typed->values)
+      row.values.push_back(std::move(v));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
+rows_result type_rows(const js::object& record, const pipeline_spec& spec) {
+  auto typed = type_record(record, spec.fields);
+  if (!typed)
+    return typed.error();
+  typed_rows out;
+  out.children.reserve(spec.children.size());
+  for (const auto& c : spec.children) {
+    auto rows = child_rows(record, *typed, spec.fields, c, out.skipped);
+    if (!rows)
+      return rows.error();
+    out.children.push_back(std::move(*rows));
+  }
+  out.record = std::move(*typed);
   return out;
 }
 

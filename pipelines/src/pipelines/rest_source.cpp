@@ -39,50 +39,6 @@ std::vector<std::string> split_path(const std::string& path) {
   return keys;
 }
 
-// GETs `target` (page `page` of the listing) and reads its records: fetch_rest_page's work.
-net::awaitable<boost::system::result<rest_page, std::string>> fetch_page_at(
-    http_client& client, const source_spec& source, std::string target, std::int64_t page) {
-  const auto where = "page " + std::to_string(page) + ": ";
-  auto answer = co_await client.get(std::move(target));
-  if (!answer)
-    co_return where + answer.error().describe();
-  rest_page out;
-  out.retries = answer->attempts > 0 ? answer->attempts - 1 : 0;
-  out.hedges = answer->hedges;
-  if (answer->status != 200) {
-    co_return where + "status " + std::to_string(answer->status) + " from " + client.origin() +
-        ": " + answer->body.substr(0, 200);
-  }
-  boost::system::error_code ec;
-  auto body = js::parse(answer->body, ec);
-  if (ec)
-    co_return where + "the body is not JSON: " + ec.message();
-  const js::value* records = &body;
-  if (!source.records.empty()) {
-    if (!body.is_object())
-      co_return where + "the body is not an object holding '" + source.records + "'";
-    auto at = value_at(body.get_object(), split_path(source.records));
-    if (!at)
-      co_return where + at.error();
-    records = *at;
-  }
-  if (!records->is_array()) {
-    co_return where + "no array at '" + (source.records.empty() ? "(the body)" : source.records) +
-        "'";
-  }
-  out.records = records->get_array();
-  if (!source.paginator.total_pages.empty()) {
-    if (!body.is_object())
-      co_return where + "the body is not an object holding '" + source.paginator.total_pages + "'";
-    auto total = value_at(body.get_object(), split_path(source.paginator.total_pages));
-    if (!total || !(*total)->is_int64() || (*total)->get_int64() < 0)
-      co_return where + "no page count (a non-negative integer) at '" +
-          source.paginator.total_pages + "'";
-    out.total_pages = (*total)->get_int64();
-  }
-  co_return out;
-}
-
 }  // namespace
 
 boost::system::result<source_credentials, std::string> read_credentials(const source_auth& auth) {
@@ -112,8 +68,7 @@ std::string resolve(const env_value& v) {
   return v.value;
 }
 
-std::string fill_placeholders(std::string_view text, std::int64_t page, const js::object& params,
-                              bool encode) {
+std::string fill_placeholders(std::string_view text, const request_values& v, bool encode) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -131,10 +86,14 @@ std::string fill_placeholders(std::string_view text, std::int64_t page, const js
     const auto name = text.substr(open + 1, close - open - 1);
     std::string value;
     if (name == "page") {
-      value = std::to_string(page);
+      value = std::to_string(v.page);
+    } else if (name == "window.start") {
+      value = v.window_start;
+    } else if (name == "window.end") {
+      value = v.window_end;
     } else if (name.starts_with("params.")) {
-      if (const auto* v = params.if_contains(name.substr(7)))
-        value = param_text(*v);
+      if (const auto* p = v.params.if_contains(name.substr(7)))
+        value = param_text(*p);
     }
     out += encode ? query_encode(value) : value;
     i = close + 1;
@@ -142,30 +101,127 @@ std::string fill_placeholders(std::string_view text, std::int64_t page, const js
   return out;
 }
 
-std::string page_target(const source_spec& source, std::string_view base_path, std::int64_t page,
-                        const js::object& params) {
+std::string page_target(const source_spec& source, std::string_view base_path,
+                        const request_values& v) {
   std::string target(base_path);
-  target += fill_placeholders(source.path, page, params, false);
+  target += fill_placeholders(source.path, v, false);
   char sep = target.find('?') == std::string::npos ? '?' : '&';
   for (const auto& [name, value] : source.query) {
     target += sep;
     target += query_encode(name);
     target += '=';
-    target += fill_placeholders(value, page, params, true);
+    target += fill_placeholders(value, v, true);
     sep = '&';
   }
   return target;
 }
 
+namespace {
+
+// The body template with its strings filled in.
+js::value fill_body(const js::value& t, const request_values& v) {
+  if (t.is_object()) {
+    js::object o;
+    for (const auto& [key, value] : t.get_object())
+      o[key] = fill_body(value, v);
+    return o;
+  }
+  if (t.is_array()) {
+    js::array a;
+    for (const auto& item : t.get_array())
+      a.push_back(fill_body(item, v));
+    return a;
+  }
+  if (!t.is_string())
+    return t;
+  const std::string_view text = t.get_string();
+  if (text == "{page}")
+    return v.page;
+  if (text.starts_with("{params.") && text.ends_with('}') &&
+      text.find('{', 1) == std::string_view::npos) {
+    const auto* p = v.params.if_contains(text.substr(8, text.size() - 9));
+    return p != nullptr ? *p : js::value(nullptr);
+  }
+  return js::value(fill_placeholders(text, v, false));
+}
+
+// A body as one JSON line: CR and LF occur only between tokens of valid JSON (inside a string
+// they are escaped), so spaces in their place keep it the same JSON.
+std::string one_line(std::string body) {
+  for (auto& c : body) {
+    if (c == '\r' || c == '\n')
+      c = ' ';
+  }
+  return body;
+}
+
+// Requests `target` (one page, GET or POST with page_body) and reads its records:
+// fetch_rest_page's work.
+net::awaitable<boost::system::result<rest_page, std::string>> fetch_page_at(
+    http_client& client, const source_spec& source, std::string target, const request_values& v) {
+  const auto where = "page " + std::to_string(v.page) + ": ";
+  http_result answer;
+  if (source.method == "POST")
+    answer = co_await client.query(std::move(target), page_body(source, v));
+  else
+    answer = co_await client.get(std::move(target));
+  if (!answer)
+    co_return where + answer.error().describe();
+  rest_page out;
+  out.retries = answer->attempts > 0 ? answer->attempts - 1 : 0;
+  out.hedges = answer->hedges;
+  if (answer->status != 200) {
+    co_return where + "status " + std::to_string(answer->status) + " from " + client.origin() +
+        ": " + answer->body.substr(0, 200);
+  }
+  boost::system::error_code ec;
+  auto body = js::parse(answer->body, ec);
+  if (ec)
+    co_return where + "the body is not JSON: " + ec.message();
+  const js::value* records = &body;
+  if (!source.records.empty()) {
+    if (!body.is_object())
+      co_return where + "the body is not an object holding '" + source.records + "'";
+    auto at = value_at(body.get_object(), split_path(source.records));
+    if (!at)
+      co_return where + at.error();
+    records = *at;
+  }
+  if (!records->is_array()) {
+    co_return where + "no array at '" + (source.records.empty() ? "(the body)" : source.records) +
+        "'";
+  }
+  out.records = records->get_array();
+  out.raw = one_line(std::move(answer->body));
+  if (!source.paginator.total_pages.empty()) {
+    if (!body.is_object())
+      co_return where + "the body is not an object holding '" + source.paginator.total_pages + "'";
+    auto total = value_at(body.get_object(), split_path(source.paginator.total_pages));
+    if (!total || !(*total)->is_int64() || (*total)->get_int64() < 0)
+      co_return where + "no page count (a non-negative integer) at '" +
+          source.paginator.total_pages + "'";
+    out.total_pages = (*total)->get_int64();
+  }
+  co_return out;
+}
+
+}  // namespace
+
+std::string page_body(const source_spec& source, const request_values& v) {
+  if (!source.body)
+    return source.method == "POST" ? "{}" : "";
+  return js::serialize(fill_body(*source.body, v));
+}
+
 net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
-    http_client& client, const source_spec& source, std::string_view base_path, std::int64_t page,
-    const js::object& params, const source_credentials* credentials) {
-  auto target = page_target(source, base_path, page, params);
+    http_client& client, const source_spec& source, std::string_view base_path,
+    const request_values& v, const source_credentials* credentials) {
+  auto target = page_target(source, base_path, v);
   if (credentials && !credentials->query.empty()) {
     target += target.find('?') == std::string::npos ? '?' : '&';
     target += query_encode(credentials->query) + "=" + query_encode(credentials->secret);
   }
-  auto got = co_await fetch_page_at(client, source, std::move(target), page);
+  auto got = co_await fetch_page_at(client, source, std::move(target), v);
   if (!got && credentials)
     co_return redact_secret(std::move(got.error()), credentials->secret);
   co_return std::move(got);

@@ -11,8 +11,11 @@
 
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include "etl/pipelines/names.hpp"
+#include "etl/pipelines/records.hpp"
 
 namespace etl {
 
@@ -36,6 +39,22 @@ const param_spec* pipeline_spec::param(std::string_view name) const noexcept {
       return &p;
   }
   return nullptr;
+}
+
+std::span<const field_spec> pipeline_spec::fields_of(const sink_spec& sink) const noexcept {
+  switch (sink.input) {
+    case sink_input::records:
+      return fields;
+    case sink_input::child:
+      for (const auto& c : children) {
+        if (c.name == sink.child)
+          return c.fields;
+      }
+      return {};
+    case sink_input::pages:
+      return {};
+  }
+  return {};
 }
 
 std::string_view to_string(param_type t) noexcept {
@@ -128,6 +147,7 @@ class spec_node {
   }
 
   const std::string& path() const noexcept { return path_; }
+  const YAML::Node& yaml() const noexcept { return node_; }
   bool has(const char* key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
 
   // This node must be a map holding only `known` keys.
@@ -364,22 +384,70 @@ param_spec read_param(const std::string& name, const spec_node& n) {
         break;
       }
       case param_type::string:
-      case param_type::date:
         p.default_value = d.scalar();
         break;
+      case param_type::date: {
+        auto v = d.scalar();
+        if (v != "today" && v != "yesterday" && !is_date(v))
+          d.fail("'" + v + "' is not a date: YYYY-MM-DD, today or yesterday (UTC)");
+        p.default_value = std::move(v);
+        break;
+      }
     }
   }
   return p;
 }
 
-source_spec read_source(const spec_node& n, const std::set<std::string>& param_names) {
-  n.map_of({"kind", "base_url", "method", "path", "query", "records", "key", "paginator", "detail",
-            "auth", "rate_limit"});
+// A YAML value as JSON: a plain (unquoted) scalar that reads as null, a boolean, an integer or
+// a number becomes one; any other scalar, and every quoted one, a string, whose placeholders
+// are checked against `allowed`.
+boost::json::value yaml_to_json(const spec_node& n, const std::set<std::string>& allowed) {
+  const auto& y = n.yaml();
+  if (y.IsMap()) {
+    boost::json::object o;
+    for (const auto& [key, value] : n.entries())
+      o[key] = yaml_to_json(value, allowed);
+    return o;
+  }
+  if (y.IsSequence()) {
+    boost::json::array a;
+    for (const auto& item : n.items())
+      a.push_back(yaml_to_json(item, allowed));
+    return a;
+  }
+  if (y.IsNull())
+    return nullptr;
+  const auto text = n.scalar();
+  if (y.Tag() == "?") {  // plain: YAML's own types
+    if (text == "true" || text == "false")
+      return text == "true";
+    if (text == "null" || text == "~")
+      return nullptr;
+    std::size_t used = 0;
+    try {
+      const auto i = std::stoll(text, &used);
+      if (used == text.size())
+        return i;
+      const auto d = std::stod(text, &used);
+      if (used == text.size())
+        return d;
+    } catch (const std::exception&) {
+    }
+  }
+  check_placeholders(n, text, allowed);
+  return boost::json::value(boost::json::string_view(text));
+}
+
+source_spec read_source(const spec_node& n, const std::set<std::string>& param_names,
+                        bool windowed) {
+  n.map_of({"kind", "base_url", "method", "path", "query", "body", "records", "key", "paginator",
+            "detail", "auth", "rate_limit"});
   source_spec s;
   s.kind = n.choice<source_kind>("kind", {{"rest", source_kind::rest}});
   s.base_url = read_env_value(n.child("base_url"));
   if (n.has("method"))
-    s.method = n.choice<std::string>("method", {{"GET", std::string("GET")}});
+    s.method = n.choice<std::string>("method",
+                                     {{"GET", std::string("GET")}, {"POST", std::string("POST")}});
   s.records = n.str_or("records", "");
   s.key = snake_name(n.child("key"));
   if (n.has("auth"))
@@ -408,6 +476,15 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
   std::set<std::string> request_names{"page"};
   for (const auto& p : param_names)
     request_names.insert("params." + p);
+  if (windowed) {
+    request_names.insert("window.start");
+    request_names.insert("window.end");
+  }
+  if (n.has("body")) {
+    if (s.method != "POST")
+      n.child("body").fail("a body is for method POST");
+    s.body = yaml_to_json(n.child("body"), request_names);
+  }
   s.path = n.str("path");
   check_placeholders(n.child("path"), s.path, request_names);
   if (n.has("query")) {
@@ -455,7 +532,7 @@ std::vector<std::string> read_path(const spec_node& n) {
 }
 
 field_spec read_field(const std::string& name, const spec_node& n) {
-  n.map_of({"type", "from", "nullable", "min", "separator", "values", "pattern"});
+  n.map_of({"type", "from", "nullable", "min", "separator", "values", "pattern", "derive"});
   field_spec f;
   f.name = name;
   f.from = n.has("from") ? read_path(n.child("from")) : std::vector<std::string>{name};
@@ -469,6 +546,11 @@ field_spec read_field(const std::string& name, const spec_node& n) {
                                          {"date", field_type::date},
                                          {"string_array", field_type::string_array}});
   f.nullable = n.boolean_or("nullable", false);
+  if (n.has("derive")) {
+    f.derive = n.choice<field_derive>("derive", {{"utc_date", field_derive::utc_date}});
+    if (f.type != field_type::date)
+      n.child("derive").fail("utc_date makes a date: the field's type must be date");
+  }
   if (n.has("min")) {
     if (f.type != field_type::integer)
       n.child("min").fail("min is for int fields");
@@ -502,13 +584,40 @@ field_spec read_field(const std::string& name, const spec_node& n) {
   return f;
 }
 
+// The fields a sink takes, and where the spec declares them (for errors).
+struct sink_fields {
+  std::span<const field_spec> fields;
+  std::string declared;  // "transform.fields" or "transform.children.NAME"
+
+  std::set<std::string> names() const {
+    std::set<std::string> out;
+    for (const auto& f : fields)
+      out.insert(f.name);
+    return out;
+  }
+  const field_spec* find(const std::string& name) const {
+    for (const auto& f : fields) {
+      if (f.name == name)
+        return &f;
+    }
+    return nullptr;
+  }
+  std::vector<std::string> all() const {
+    std::vector<std::string> out;
+    for (const auto& f : fields)
+      out.push_back(f.name);
+    return out;
+  }
+};
+
 // A list of field names, each one of `fields`, none twice.
-std::vector<std::string> read_field_list(const spec_node& n, const std::set<std::string>& fields) {
+std::vector<std::string> read_field_list(const spec_node& n, const sink_fields& fields) {
+  const auto known = fields.names();
   std::vector<std::string> out;
   for (const auto& item : n.items()) {
     auto name = item.scalar();
-    if (!fields.contains(name))
-      item.fail("'" + name + "' is not one of transform.fields");
+    if (!known.contains(name))
+      item.fail("'" + name + "' is not one of " + fields.declared);
     if (std::find(out.begin(), out.end(), name) != out.end())
       item.fail("'" + name + "' is listed twice");
     out.push_back(std::move(name));
@@ -518,53 +627,59 @@ std::vector<std::string> read_field_list(const spec_node& n, const std::set<std:
   return out;
 }
 
-sink_spec read_postgres_sink(const spec_node& n, const std::vector<field_spec>& fields) {
-  n.map_of({"kind", "table", "key", "columns"});
-  std::set<std::string> names;
-  for (const auto& f : fields)
-    names.insert(f.name);
-  sink_spec s;
-  s.kind = sink_kind::postgres;
+// A sink's key: fields that are never null.
+std::vector<std::string> read_key(const spec_node& n, const sink_fields& fields) {
+  auto key = read_field_list(n, fields);
+  for (const auto& k : key) {
+    if (fields.find(k)->nullable)
+      n.fail("'" + k + "' is nullable: a key needs a value");
+  }
+  return key;
+}
+
+// A sink's `columns` (every field when absent), holding the whole `key`.
+std::vector<std::string> read_columns(const spec_node& n, const sink_fields& fields,
+                                      const std::vector<std::string>& key) {
+  if (!n.has("columns"))
+    return fields.all();
+  auto columns = read_field_list(n.child("columns"), fields);
+  for (const auto& k : key) {
+    if (std::find(columns.begin(), columns.end(), k) == columns.end())
+      n.child("columns").fail("must include the key field '" + k + "'");
+  }
+  return columns;
+}
+
+sink_spec read_postgres_sink(const spec_node& n, sink_spec s, const sink_fields& fields) {
+  n.map_of({"kind", "from", "table", "key", "columns"});
+  if (s.input == sink_input::pages)
+    n.child("from").fail("pages (the answers as received) go to a files sink only");
   const auto table = n.child("table");
   s.table = table.scalar();
   const auto dot = s.table.find('.');
   if (dot == std::string::npos || !is_snake_case(s.table.substr(0, dot)) ||
       !is_snake_case(s.table.substr(dot + 1)))
     table.fail("'" + s.table + "' is not schema.table, both snake_case");
-  s.key = read_field_list(n.child("key"), names);
-  for (const auto& f : fields) {
-    if (f.nullable && std::find(s.key.begin(), s.key.end(), f.name) != s.key.end())
-      n.child("key").fail("'" + f.name + "' is nullable: a key needs a value");
-  }
-  if (n.has("columns")) {
-    s.columns = read_field_list(n.child("columns"), names);
-    for (const auto& k : s.key) {
-      if (std::find(s.columns.begin(), s.columns.end(), k) == s.columns.end())
-        n.child("columns").fail("must include the key field '" + k + "'");
-    }
-  } else {
-    for (const auto& f : fields)
-      s.columns.push_back(f.name);
-  }
+  s.key = read_key(n.child("key"), fields);
+  s.columns = read_columns(n, fields, s.key);
   return s;
 }
 
-sink_spec read_files_sink(const spec_node& n, const std::vector<field_spec>& fields) {
-  n.map_of({"kind", "format", "folder", "partition_by", "columns", "compression"});
-  sink_spec s;
-  s.kind = sink_kind::files;
-  if (n.has("columns")) {
-    std::set<std::string> names;
-    for (const auto& f : fields)
-      names.insert(f.name);
-    s.columns = read_field_list(n.child("columns"), names);
-  } else {
-    for (const auto& f : fields)
-      s.columns.push_back(f.name);
-  }
+sink_spec read_files_sink(const spec_node& n, sink_spec s, const sink_fields& fields) {
   s.format = n.choice<file_format>("format", {{"csv", file_format::csv},
                                               {"jsonl", file_format::jsonl},
                                               {"parquet", file_format::parquet}});
+  if (s.input == sink_input::pages) {
+    // The answers as received: no fields to pick, key or partition by.
+    n.map_of({"kind", "from", "format", "folder"});
+    if (s.format != file_format::jsonl)
+      n.child("format").fail("pages are written as jsonl, one answer per line");
+  } else {
+    n.map_of({"kind", "from", "format", "folder", "partition_by", "key", "columns", "compression"});
+    if (n.has("key"))
+      s.key = read_key(n.child("key"), fields);
+    s.columns = read_columns(n, fields, s.key);
+  }
   if (n.has("compression")) {
     if (s.format != file_format::parquet)
       n.child("compression").fail("compression is for parquet files");
@@ -588,27 +703,42 @@ sink_spec read_files_sink(const spec_node& n, const std::vector<field_spec>& fie
   if (n.has("partition_by")) {
     const auto by = n.child("partition_by");
     s.partition_by = by.scalar();
-    const auto it = std::find_if(fields.begin(), fields.end(),
-                                 [&](const field_spec& f) { return f.name == s.partition_by; });
-    if (it == fields.end())
-      by.fail("'" + s.partition_by + "' is not one of transform.fields");
+    const auto* it = fields.find(s.partition_by);
+    if (it == nullptr)
+      by.fail("'" + s.partition_by + "' is not one of " + fields.declared);
     if (it->nullable)
       by.fail("'" + s.partition_by + "' is nullable: a partition needs a value");
   }
   return s;
 }
 
-sink_spec read_sink(const spec_node& n, const std::vector<field_spec>& fields) {
-  const auto kind = n.choice<sink_kind>("kind", {{"http_batch", sink_kind::http_batch},
-                                                 {"postgres", sink_kind::postgres},
-                                                 {"files", sink_kind::files}});
-  if (kind == sink_kind::postgres)
-    return read_postgres_sink(n, fields);
-  if (kind == sink_kind::files)
-    return read_files_sink(n, fields);
-  n.map_of({"kind", "url", "max_records"});
+sink_spec read_sink(const spec_node& n, const pipeline_spec& spec) {
   sink_spec s;
-  s.kind = kind;
+  s.kind = n.choice<sink_kind>("kind", {{"http_batch", sink_kind::http_batch},
+                                        {"postgres", sink_kind::postgres},
+                                        {"files", sink_kind::files}});
+  sink_fields fields{spec.fields, "transform.fields"};
+  if (n.has("from")) {
+    const auto from = n.child("from");
+    const auto input = from.scalar();
+    if (input == "pages") {
+      s.input = sink_input::pages;
+      fields = {};
+    } else if (input != "records") {
+      const auto it = std::find_if(spec.children.begin(), spec.children.end(),
+                                   [&](const child_spec& c) { return c.name == input; });
+      if (it == spec.children.end())
+        from.fail("'" + input + "' is not records, pages or one of transform.children");
+      s.input = sink_input::child;
+      s.child = input;
+      fields = {it->fields, "transform.children." + input};
+    }
+  }
+  if (s.kind == sink_kind::postgres)
+    return read_postgres_sink(n, std::move(s), fields);
+  if (s.kind == sink_kind::files)
+    return read_files_sink(n, std::move(s), fields);
+  n.map_of({"kind", "url", "max_records"});
   s.url = read_env_value(n.child("url"));
   if (n.child("url").has("default"))
     check_placeholders(n.child("url").child("default"), s.url.value, {"source.base_url"});
@@ -638,8 +768,89 @@ std::vector<pipeline_migration> read_migrations(const spec_node& n) {
   return out;
 }
 
+// The fields of a map, after `before` (a child table's copied fields), none named twice.
+std::vector<field_spec> read_fields(const spec_node& n, std::vector<field_spec> before) {
+  for (const auto& [key, value] : n.entries()) {
+    if (!is_snake_case(key))
+      value.fail("'" + key + "' is not a snake_case name");
+    if (std::any_of(before.begin(), before.end(),
+                    [&](const field_spec& f) { return f.name == key; }))
+      value.fail("'" + key + "' is a field of this table already");
+    before.push_back(read_field(key, value));
+  }
+  return before;
+}
+
+child_spec read_child(const std::string& name, const spec_node& n,
+                      const std::vector<field_spec>& parent) {
+  n.map_of({"from", "parent", "index", "skip_null", "fields"});
+  if (!is_snake_case(name))
+    n.fail("'" + name + "' is not a snake_case name");
+  if (name == "records" || name == "pages")
+    n.fail("'" + name + "' is what a sink's `from` says of the records or pages: pick another");
+  child_spec c;
+  c.name = name;
+  c.from = read_path(n.child("from"));
+  std::vector<field_spec> fields;
+  if (n.has("parent")) {
+    for (const auto& item : n.child("parent").items()) {
+      auto field = item.scalar();
+      const auto it = std::find_if(parent.begin(), parent.end(),
+                                   [&](const field_spec& f) { return f.name == field; });
+      if (it == parent.end())
+        item.fail("'" + field + "' is not one of transform.fields");
+      if (std::any_of(fields.begin(), fields.end(),
+                      [&](const field_spec& f) { return f.name == field; }))
+        item.fail("'" + field + "' is listed twice");
+      c.parent_fields.push_back(field);
+      fields.push_back(*it);
+    }
+  }
+  if (n.has("index")) {
+    c.index = snake_name(n.child("index"));
+    if (std::any_of(fields.begin(), fields.end(),
+                    [&](const field_spec& f) { return f.name == c.index; }))
+      n.child("index").fail("'" + c.index + "' is a parent field already");
+    field_spec index;
+    index.name = c.index;
+    index.type = field_type::integer;
+    fields.push_back(std::move(index));
+  }
+  const auto copied = fields.size();
+  c.fields = read_fields(n.child("fields"), std::move(fields));
+  if (c.fields.size() == copied)
+    n.child("fields").fail("must declare at least one field of the array's entries");
+  if (n.has("skip_null")) {
+    const auto skip = n.child("skip_null");
+    c.skip_null = skip.scalar();
+    const auto it =
+        std::find_if(c.fields.begin() + static_cast<std::ptrdiff_t>(copied), c.fields.end(),
+                     [&](const field_spec& f) { return f.name == c.skip_null; });
+    if (it == c.fields.end())
+      skip.fail("'" + c.skip_null + "' is not one of this child's own fields");
+  }
+  return c;
+}
+
+window_spec read_windows(const spec_node& n, const pipeline_spec& spec) {
+  n.map_of({"start", "end"});
+  window_spec w{n.str("start"), n.str("end")};
+  for (const char* key : {"start", "end"}) {
+    const auto name = n.str(key);
+    const auto* p = spec.param(name);
+    if (p == nullptr || p->type != param_type::date)
+      n.child(key).fail("'" + name + "' is not a date parameter of this pipeline");
+    if (!p->default_value)
+      n.child(key).fail("'" + name + "' needs a default: every task has a window");
+  }
+  if (w.start_param == w.end_param)
+    n.child("end").fail("must be another parameter than start");
+  return w;
+}
+
 pipeline_spec read_spec(const spec_node& root) {
-  root.map_of({"name", "description", "parameters", "source", "transform", "sinks", "migrations"});
+  root.map_of({"name", "description", "parameters", "windows", "source", "transform", "sinks",
+               "migrations"});
   pipeline_spec spec;
   const auto name = root.child("name");
   spec.name = name.scalar();
@@ -656,26 +867,27 @@ pipeline_spec read_spec(const spec_node& root) {
       param_names.insert(key);
     }
   }
-  spec.source = read_source(root.child("source"), param_names);
+  if (root.has("windows"))
+    spec.windows = read_windows(root.child("windows"), spec);
+  spec.source = read_source(root.child("source"), param_names, spec.windows.has_value());
 
   const auto transform = root.child("transform");
-  transform.map_of({"fields"});
-  std::set<std::string> field_names;
-  for (const auto& [key, value] : transform.child("fields").entries()) {
-    if (!is_snake_case(key))
-      value.fail("'" + key + "' is not a snake_case name");
-    spec.fields.push_back(read_field(key, value));
-    field_names.insert(key);
-  }
-  if (!field_names.contains(spec.source.key))
+  transform.map_of({"fields", "children"});
+  spec.fields = read_fields(transform.child("fields"), {});
+  if (std::none_of(spec.fields.begin(), spec.fields.end(),
+                   [&](const field_spec& f) { return f.name == spec.source.key; }))
     root.child("source").child("key").fail("'" + spec.source.key +
                                            "' is not one of transform.fields");
+  if (transform.has("children")) {
+    for (const auto& [child, value] : transform.child("children").entries())
+      spec.children.push_back(read_child(child, value, spec.fields));
+  }
 
   const auto sinks = root.child("sinks").items();
   if (sinks.empty())
     root.child("sinks").fail("needs at least one sink");
   for (const auto& s : sinks)
-    spec.sinks.push_back(read_sink(s, spec.fields));
+    spec.sinks.push_back(read_sink(s, spec));
   const bool http = std::any_of(spec.sinks.begin(), spec.sinks.end(),
                                 [](const sink_spec& s) { return s.kind == sink_kind::http_batch; });
   if (http && spec.sinks.size() > 1)

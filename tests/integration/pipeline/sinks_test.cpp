@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include "etl/test/child_process.hpp"
 #include "etl/test/http.hpp"
 #include "etl/test/service_stack.hpp"
 #include "etl/test/test_paths.hpp"
@@ -40,29 +41,6 @@ struct fixture_dirs {
   }
 };
 
-std::string trigger_rows(service_stack& stack, const std::string& body) {
-  auto r = http_post(stack.port(), "/extractor/trigger-task", body);
-  EXPECT_TRUE(r && r->status == 202) << (r ? r->body : r.error().message());
-  if (!r || r->status != 202)
-    return {};
-  return std::string(json::parse(r->body).at("task_id").as_string());
-}
-
-// Runs `command` and returns its standard output; the test fails if it exits non-zero.
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  EXPECT_NE(p, nullptr) << command;
-  if (p == nullptr)
-    return out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-    out.append(buf, n);
-  EXPECT_EQ(::pclose(p), 0) << command << "\n" << out;
-  return out;
-}
-
 // Every id the manifest lists, read back from the files by Python: "<csv ids> <jsonl ids>
 // <csv rows> <jsonl rows> <bad partitions>", where a bad partition is a JSON Lines record
 // whose species is not its folder's.
@@ -70,7 +48,7 @@ std::string python_summary(const fs::path& root, const std::vector<std::string>&
   std::string list;
   for (const auto& p : paths)
     list += " '" + (root / p).string() + "'";
-  return run(R"(python3 - )" + list + R"( <<'PY'
+  return command_output(R"(python3 - )" + list + R"( <<'PY'
 import csv, json, sys, urllib.parse, os
 csv_ids, jsonl_ids, csv_rows, jsonl_rows, bad = set(), set(), 0, 0, 0
 for path in sys.argv[1:]:
@@ -103,7 +81,8 @@ std::string duckdb_summary(const fs::path& root, const std::vector<std::string>&
   for (const auto& p : paths) {
     if (!p.ends_with(".parquet"))
       continue;
-    const auto out = run("node '" + reader.string() + "' duckdb '" + (root / p).string() + "'");
+    const auto out =
+        command_output("node '" + reader.string() + "' duckdb '" + (root / p).string() + "'");
     std::istringstream lines(out);
     std::string line, first, last;
     while (std::getline(lines, line)) {
@@ -159,7 +138,7 @@ std::vector<std::string> unlisted(const fs::path& root, const std::vector<std::s
 TEST(sinks, a_pipeline_fills_its_table_and_files_once_each) {
   fixture_dirs dirs;
   service_stack stack({.sim_args = sim_flags(), .extra_env = dirs.env()});
-  const auto id = trigger_rows(stack, R"({"pipeline": "animal-rows", "params": {"label": "a"}})");
+  const auto id = stack.trigger_json(R"({"pipeline": "animal-rows", "params": {"label": "a"}})");
   ASSERT_FALSE(id.empty());
   const auto t = stack.wait_finished(id, 60s);
   ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
@@ -190,7 +169,7 @@ TEST(sinks, a_worker_killed_before_the_commit_leaves_the_output_of_a_clean_run) 
   // before the transaction that records the batch; the redelivery completes it.
   env.push_back("ETL_TEST_FAILPOINT=pipeline_batch.before_commit");
   service_stack stack({.sim_args = sim_flags(), .extra_env = env});
-  const auto id = trigger_rows(stack, R"({"pipeline": "animal-rows"})");
+  const auto id = stack.trigger_json(R"({"pipeline": "animal-rows"})");
   ASSERT_FALSE(id.empty());
   const auto t = stack.wait_finished(id, 90s);
   ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();

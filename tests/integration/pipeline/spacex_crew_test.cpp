@@ -14,14 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string trigger_crew(service_stack& stack) {
-  auto r = http_post(stack.port(), "/extractor/trigger-task", R"({"pipeline": "spacex-crew"})");
-  EXPECT_TRUE(r && r->status == 202) << (r ? r->body : r.error().message());
-  if (!r || r->status != 202)
-    return {};
-  return std::string(json::parse(r->body).at("task_id").as_string());
-}
-
 TEST(spacex_crew, every_member_lands_in_spacex_crew_once_and_a_rerun_updates_them) {
   std::string why;
   // --crew-quirks: null names and links, empty launch lists, every status the enum has.
@@ -31,7 +23,7 @@ TEST(spacex_crew, every_member_lands_in_spacex_crew_once_and_a_rerun_updates_the
   service_stack stack({.sim_args = {"--chaos-percent", "0"},
                        .extra_env = {"ETL_SPACEX_URL=" + spacex->base_url()}});
   for (int run = 0; run < 2; ++run) {
-    const auto id = trigger_crew(stack);
+    const auto id = stack.trigger_json(R"({"pipeline": "spacex-crew"})");
     ASSERT_FALSE(id.empty());
     const auto t = stack.wait_finished(id, 60s);
     ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();

@@ -10,10 +10,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
 #include <linux/close_range.h>
+
+#include <gtest/gtest.h>
 
 extern char** environ;
 
@@ -75,6 +78,20 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 }
 
 }  // namespace
+
+std::string command_output(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  EXPECT_NE(p, nullptr) << command;
+  if (p == nullptr)
+    return out;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0) << command << "\n" << out;
+  return out;
+}
 
 result<child_process> child_process::start(const std::string& path,
                                            const std::vector<std::string>& args,

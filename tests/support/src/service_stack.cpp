@@ -153,6 +153,14 @@ std::string service_stack::trigger(bool audit) {
   return std::string(json::parse(r->body).at("task_id").as_string());
 }
 
+std::string service_stack::trigger_json(const std::string& body) {
+  auto r = http_post(port_, "/extractor/trigger-task", body);
+  EXPECT_TRUE(r && r->status == 202) << (r ? r->body : r.error().message());
+  if (!r || r->status != 202)
+    return {};
+  return std::string(json::parse(r->body).at("task_id").as_string());
+}
+
 json::object service_stack::task(const std::string& id) {
   auto r = http_get(port_, "/extractor/tasks/" + id);
   if (!r || r->status != 200)

@@ -147,6 +147,10 @@ class http_client {
   net::awaitable<http_result> post(std::string target, std::string body,
                                    post_guard* guard = nullptr);
 
+  // POST `body` (JSON) to `target` as a read: a search that changes nothing on the server, so
+  // retried like a GET (timeouts and resets too), though never hedged.
+  net::awaitable<http_result> query(std::string target, std::string body);
+
   const http_client_metrics& metrics() const noexcept;
   const http_client_options& options() const noexcept;
   // "scheme://host:port": where the requests go, for error messages.

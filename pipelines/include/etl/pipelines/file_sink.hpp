@@ -41,14 +41,22 @@ std::string to_jsonl(std::span<const field_spec> fields, std::span<const typed_r
 // (as Hive does), so a value never makes a path of its own.
 std::string partition_folder_value(const boost::json::value& v);
 
-// Writes sink `sink_index` of `spec` (a files sink) for one batch under `root`:
+// Writes `sink` (a files sink, number `sink_index` of its spec) for one batch under `root`:
 // <folder>/[<partition_by>=<value>/]<task_id>-<batch_no>.<csv|jsonl|parquet>, each partition
-// holding its own records in batch order; nothing for a partition without records. Each file is
-// written with write_file_durably. Errors: the file system's (a file may then be left written,
-// unlisted: the next run rewrites it).
+// holding its own records (rows of `fields`, the sink's input) in batch order, merged by the
+// sink's key if it has one; nothing for a partition without records. Each file is written
+// durably. Errors: the file system's (a file may then be left written, unlisted: the next run
+// rewrites it).
 result<std::vector<output_file>> write_batch_files(const std::filesystem::path& root,
-                                                   const pipeline_spec& spec, int sink_index,
+                                                   const sink_spec& sink, int sink_index,
+                                                   std::span<const field_spec> fields,
                                                    std::span<const typed_record> records,
                                                    std::string_view task_id, int batch_no);
+
+// Writes `sink` (a files sink of pages) for one batch: every answer in `pages` (each one JSON
+// line) as a line of <folder>/<task_id>-<batch_no>.jsonl, durably. Errors as write_batch_files.
+result<output_file> write_batch_pages(const std::filesystem::path& root, const sink_spec& sink,
+                                      int sink_index, std::span<const std::string> pages,
+                                      std::string_view task_id, int batch_no);
 
 }  // namespace etl

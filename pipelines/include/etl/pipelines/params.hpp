@@ -3,6 +3,7 @@
 // bad parameter is a 400 naming what to fix, never a task that fails later.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <boost/json/object.hpp>
@@ -23,8 +24,30 @@ struct param_error {
 // JSON body JSON values; `from_query` says which. Returns an object holding every declared
 // parameter that has a value (given or default), typed: bool, int64, or string (string, date).
 // Refuses a name the spec does not declare, a value of another type, an int outside min..max, a
-// date that is not YYYY-MM-DD.
+// date that is not YYYY-MM-DD. A date default of "today" or "yesterday" becomes the date, UTC, of
+// `today` (days since 1970-01-01; the current day when not given). Windows are checked apart,
+// on the parameters as a whole (check_windows).
 boost::system::result<boost::json::object, param_error> check_params(
-    const pipeline_spec& spec, const boost::json::object& given, bool from_query);
+    const pipeline_spec& spec, const boost::json::object& given, bool from_query,
+    std::optional<std::int32_t> today = std::nullopt);
+
+// Day windows a task may be cut into at most (about 274 years of days).
+inline constexpr std::int64_t max_windows = 100'000;
+
+// A windowed task's day windows: the first day (days since 1970-01-01) and how many.
+struct window_range {
+  std::int32_t first_day = 0;
+  std::int64_t days = 0;
+};
+
+// In a windowed pipeline, refuses checked `params` whose end is not after their start, or that
+// span more than max_windows days.
+std::optional<param_error> check_windows(const pipeline_spec& spec,
+                                         const boost::json::object& params);
+
+// The window range of checked `params` (check_params's output) for `spec`'s windows; nullopt
+// when the spec has none or the params lack them.
+std::optional<window_range> window_range_of(const pipeline_spec& spec,
+                                            const boost::json::object& params);
 
 }  // namespace etl

@@ -19,11 +19,6 @@
 
 namespace etl {
 
-// The records of `records` that survive the in-batch merge by `sink`'s key, in the order of
-// each key's last occurrence. `fields` are the spec's (the records' columns).
-std::vector<typed_record> merge_by_key(std::span<const field_spec> fields, const sink_spec& sink,
-                                       std::span<const typed_record> records);
-
 // The upsert statement for `sink`: INSERT ... SELECT from jsonb_populate_recordset (so each
 // value is converted by the table's own column type: an enum, a text[], a timestamptz) ON
 // CONFLICT (key) DO UPDATE SET every other column (DO NOTHING when every column is key).
@@ -34,10 +29,12 @@ std::string upsert_sql(const sink_spec& sink);
 std::string upsert_rows_json(std::span<const field_spec> fields, const sink_spec& sink,
                              std::span<const typed_record> records);
 
-// Merges and upserts `records` into sink `sink_index`'s table in `tx`; returns the rows written.
+// Merges and upserts `records` (rows of `fields`: the sink's input) into `sink`'s table in `tx`;
+// returns the rows written.
 // Throws what libpqxx throws (a missing table or column, a value the column refuses): the
 // caller's transaction, and with it the batch's record, then fails as a whole.
-std::int64_t upsert_records(pqxx::work& tx, const pipeline_spec& spec, int sink_index,
+std::int64_t upsert_records(pqxx::work& tx, const sink_spec& sink,
+                            std::span<const field_spec> fields,
                             std::span<const typed_record> records);
 
 // Applies `spec`'s own migrations (spec.migrations: the tables its postgres sinks write) that

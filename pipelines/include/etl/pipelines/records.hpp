@@ -33,6 +33,27 @@ using record_result = boost::system::result<typed_record, rejection>;
 // is not one, epoch milliseconds outside years 1..9999, a `from` path through a non-object.
 record_result type_record(const boost::json::object& record, std::span<const field_spec> fields);
 
+// A record typed with its child tables' rows (spec.children, in order).
+struct typed_rows {
+  typed_record record;
+  std::vector<std::vector<typed_record>> children;
+  std::int64_t skipped = 0;  // child entries left out by their table's skip_null
+};
+
+using rows_result = boost::system::result<typed_rows, rejection>;
+
+// `record` typed by `spec.fields`, and each child table's array exploded into rows: the parent
+// fields copied, the index, the entry's own fields typed. A bad entry rejects the whole record
+// ("cores[2].flight: ..."), so a parent never loads without its children. A missing or null
+// array gives no rows; an entry whose skip_null value is null is counted, not a row.
+rows_result type_rows(const boost::json::object& record, const pipeline_spec& spec);
+
+// The records that survive a merge by `key` (field names): of records with equal keys the last
+// one, each kept where its key last occurred. `fields` are the records' columns.
+std::vector<typed_record> merge_by_key(std::span<const field_spec> fields,
+                                       std::span<const std::string> key,
+                                       std::span<const typed_record> records);
+
 // The value at `path` in `record`: null when a key along it is missing; an error naming the key
 // when a step that is not the last lands on something other than an object.
 boost::system::result<const boost::json::value*, std::string> value_at(
@@ -51,6 +72,9 @@ bool is_date_time(std::string_view text) noexcept;
 
 // Days since 1970-01-01 of a YYYY-MM-DD date; nullopt unless is_date.
 std::optional<std::int32_t> date_days(std::string_view text) noexcept;
+
+// "YYYY-MM-DD" of a day counted from 1970-01-01 (the inverse of date_days).
+std::string date_text(std::int32_t days);
 
 // Microseconds since 1970-01-01T00:00:00Z of an is_date_time text, its offset applied (a fraction
 // beyond microseconds is cut); nullopt unless is_date_time.

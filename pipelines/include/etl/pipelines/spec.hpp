@@ -8,9 +8,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include <boost/json/value.hpp>
 
 namespace etl {
 
@@ -23,8 +26,10 @@ enum class param_type { boolean, integer, string, date };
 struct param_spec {
   std::string name;
   param_type type = param_type::string;
-  std::optional<param_value> default_value;  // none: the parameter is optional without default
-  std::optional<std::int64_t> min, max;      // integers only
+  // none: the parameter is optional without default. A date's default may be "today" or
+  // "yesterday" (UTC), resolved when the task is triggered and recorded on it.
+  std::optional<param_value> default_value;
+  std::optional<std::int64_t> min, max;  // integers only
   std::string description;
 };
 
@@ -41,10 +46,14 @@ enum class paginator_kind {
 
 struct paginator_spec {
   paginator_kind kind = paginator_kind::page_number;
-  std::string page_param = "page";  // the query parameter that carries the page number
+  // The query parameter that carries the page number, unless the request's path, query or body
+  // holds a {page} placeholder of its own.
+  std::string page_param = "page";
   int first_page = 1;
-  std::string total_pages;  // the path in page 1's answer to the page count
-  int page_size = 0;        // records a full page holds (batches are planned with it)
+  // The path in an answer to the page count (page 1's count plans the batches; in a windowed
+  // pipeline each window's first page tells how many more pages that window has).
+  std::string total_pages;
+  int page_size = 0;  // records a full page holds (batches are planned with it)
 };
 
 // A request for each record's details, by a key of the listed record.
@@ -75,9 +84,12 @@ enum class source_kind { rest };
 struct source_spec {
   source_kind kind = source_kind::rest;
   env_value base_url;
-  std::string method = "GET";
+  std::string method = "GET";                              // GET or POST
   std::string path;                                        // with placeholders
   std::vector<std::pair<std::string, std::string>> query;  // name -> value with placeholders
+  // POST only: the JSON body, its strings with placeholders. A string that is exactly one
+  // placeholder takes the value's own JSON type ("{page}" becomes a number).
+  std::optional<boost::json::value> body;
   std::string records;  // the path to the records' array in an answer; empty: the root
   std::string key;      // the record field that identifies it (one owner per key and task)
   paginator_spec paginator;
@@ -98,12 +110,19 @@ enum class field_type {
   string_array,  // a JSON array of strings, kept as a list
 };
 
+// A value computed from the one read, before it is typed.
+enum class field_derive {
+  none,
+  utc_date,  // the UTC day (YYYY-MM-DD) of a date-time: a record's partition by its own date
+};
+
 struct field_spec {
   std::string name;  // in the output
   // Where the value is in the record: dotted keys into nested objects ("location.city");
   // equal to `name` unless the spec says `from`.
   std::vector<std::string> from;
   field_type type = field_type::string;
+  field_derive derive = field_derive::none;
   bool nullable = false;
   std::optional<std::int64_t> min;  // integers only
   std::string separator = ",";      // string_list only
@@ -119,12 +138,37 @@ enum class file_format { csv, jsonl, parquet };
 
 enum class file_compression { none, snappy, zstd };
 
+// A child table: an array of each record exploded into rows of their own (a launch's cores),
+// each row carrying fields of its parent (its key, say) and, if asked, its place in the array.
+struct child_spec {
+  std::string name;               // snake_case; what a sink's `from` names
+  std::vector<std::string> from;  // the array's path in the source record
+  // The parent's fields copied into each row, first; then `index` (an int, from 0) if named;
+  // then the entry's own fields. `fields` holds them all, in that order.
+  std::vector<std::string> parent_fields;
+  std::string index;
+  std::vector<field_spec> fields;
+  // An entry whose value here is null is not a row (a launch's core entry without a core):
+  // skipped and counted, never rejected. Empty: every entry is a row.
+  std::string skip_null;
+};
+
+// Where a sink's rows come from.
+enum class sink_input {
+  records,  // the transform's records (transform.fields)
+  child,    // a child table (sink_spec::child names it)
+  pages,    // files sinks only: every answer of the source as received, one JSON line each
+};
+
 struct sink_spec {
   sink_kind kind = sink_kind::http_batch;
-  env_value url;  // http_batch: where batches are POSTed; the default may use {source.base_url}
+  sink_input input = sink_input::records;
+  std::string child;  // input == child: the child table's name
+  env_value url;      // http_batch: where batches are POSTed; the default may use {source.base_url}
   int max_records = 0;  // http_batch: records one POST holds at most
 
-  // postgres: the table rows are upserted into ("schema.table") and its key columns (fields).
+  // postgres: the table rows are upserted into ("schema.table") and its key columns (fields);
+  // files: an optional key whose duplicates within a batch are merged (the last one wins).
   // postgres and files: the fields written, in order (every field unless the spec lists them).
   std::string table;
   std::vector<std::string> key;
@@ -137,6 +181,14 @@ struct sink_spec {
   file_compression compression = file_compression::snappy;  // parquet only
   std::string folder;
   std::string partition_by;
+};
+
+// A backfill cut into day windows: the task's [start, end) parameters (dates, UTC), one batch per
+// day, each a request (or pages of one) with {window.start} and {window.end} filled in. A
+// files sink partitioned by a date replaces, per window, the partitions earlier tasks wrote.
+struct window_spec {
+  std::string start_param;
+  std::string end_param;
 };
 
 // A pipeline's own schema change (its tables), applied once, in version order, like the
@@ -153,12 +205,16 @@ struct pipeline_spec {
   std::string file;         // where it was read from
   std::vector<param_spec> params;
   source_spec source;
-  std::vector<field_spec> fields;  // the transform: the record's fields, validated and typed
+  std::vector<field_spec> fields;    // the transform: the record's fields, validated and typed
+  std::vector<child_spec> children;  // tables exploded from arrays of each record
+  std::optional<window_spec> windows;
   std::vector<sink_spec> sinks;
   std::vector<pipeline_migration> migrations;  // by version, ascending
 
   // The parameter named `name`, or null.
   const param_spec* param(std::string_view name) const noexcept;
+  // The fields of the rows `sink` takes (the records' or a child table's); empty for pages.
+  std::span<const field_spec> fields_of(const sink_spec& sink) const noexcept;
 };
 
 std::string_view to_string(param_type t) noexcept;

@@ -1,8 +1,10 @@
 // The batch job of a pipeline whose sinks are `postgres` and `files` (docs/pipelines.md): its
-// pages fetched from the spec's REST source, each record typed by the spec's fields (a record
-// that does not fit is rejected with the reason), the files written under names fixed by task,
-// batch and partition, then one transaction that upserts the postgres sinks' rows, lists the
-// files in the manifest and records the batch as done. A crash before that commit leaves
+// pages fetched from the spec's REST source (planned listing pages, or every page of its day
+// windows), each record typed by the spec's fields with its child tables' rows (a record that
+// does not fit is rejected with the reason), the files written under names fixed by task,
+// batch and partition, then one transaction that upserts the postgres sinks' rows, replaces the
+// partitions of the batch's windows written by earlier tasks, lists the files in the manifest
+// and records the batch as done. A crash before that commit leaves
 // nothing recorded (files on disk unlisted, rewritten by the next run); after it, everything.
 // A batch already recorded (a redelivered or duplicate job) writes nothing more to Postgres.
 #pragma once

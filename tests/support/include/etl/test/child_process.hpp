@@ -20,6 +20,11 @@
 
 namespace etl::test {
 
+// Runs `command` through the shell to its end and returns its standard output; the test fails
+// (and the output so far is returned) when it exits non-zero. For readers the project did not
+// write: python3, node with DuckDB, psql.
+std::string command_output(const std::string& command);
+
 struct child_options {
   std::vector<std::string> env;  // "NAME=value" entries added to (or replacing) the inherited ones
   std::string working_dir;       // empty: the test's own

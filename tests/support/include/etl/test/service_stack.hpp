@@ -83,6 +83,9 @@ class service_stack {
 
   // POST /extractor/trigger-task?audit_mode=...; expects 202 and returns the task id.
   std::string trigger(bool audit);
+  // POST /extractor/trigger-task with the JSON `body` ({"pipeline": ..., "params": {...}});
+  // expects 202 and returns the task id ("" after a failed expectation).
+  std::string trigger_json(const std::string& body);
   // GET /extractor/tasks/{id}; empty when it did not answer 200.
   boost::json::object task(const std::string& id);
   // GET `target` from etl-server, expecting `want_status` and a JSON object (the test fails
