@@ -8,7 +8,8 @@
 #   scripts/demo.sh stop      stop a demo left running (e.g. started without a terminal)
 #
 # Environment: DEMO_PIPELINE (animals; or spacex-crew or spacex-launches, which also start
-# spacex-sim; spacex-launches loads the whole history, 2006-03-01 to 2022-12-05, in day windows),
+# spacex-sim; spacex-launches loads the whole history, 2006-03-01 to 2022-12-05, in day windows;
+# or randomuser, which starts randomuser-sim and hashes with ETL_HASH_SALT, a random one if unset),
 # DEMO_PAGES (default: the simulator's random 500-600), DEMO_SEED (random), DEMO_CHAOS (2),
 # DEMO_TIMEOUT seconds for the task (600), ETL_BUILD_DIR (build).
 set -euo pipefail
@@ -36,8 +37,10 @@ pipeline=${DEMO_PIPELINE:-animals}
 case $pipeline in
   animals) upstream= ;;
   spacex-crew | spacex-launches) upstream=spacex-sim ;;
+  randomuser) upstream=randomuser-sim ;;
   *)
-    echo "demo.sh: DEMO_PIPELINE must be animals, spacex-crew or spacex-launches, not '$pipeline'" >&2
+    echo "demo.sh: DEMO_PIPELINE must be animals, spacex-crew, spacex-launches or randomuser," \
+      "not '$pipeline'" >&2
     exit 2
     ;;
 esac
@@ -59,6 +62,11 @@ log "animals-sim on 127.0.0.1:$sim_port (${sim_args[*]})"
 if [[ $upstream == spacex-sim ]]; then
   start_upstream spacex-sim ETL_SPACEX_URL --chaos-percent "${DEMO_CHAOS:-2}" --crew-quirks
   log "spacex-sim on $ETL_SPACEX_URL"
+elif [[ $upstream == randomuser-sim ]]; then
+  start_upstream randomuser-sim ETL_RANDOMUSER_URL --chaos-percent "${DEMO_CHAOS:-2}"
+  log "randomuser-sim on $ETL_RANDOMUSER_URL"
+  # The salt of the hashed passwords and identity numbers: kept out of the repository and logs.
+  export ETL_HASH_SALT=${ETL_HASH_SALT:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 fi
 start_etl
 log "migrations applied; etl-server on http://127.0.0.1:$server_port, etl-worker with 2 processes"
@@ -103,6 +111,15 @@ if [[ $pipeline == animals ]]; then
   log "the simulator's own count (GET /sim/report)"
   curl -sS "http://127.0.0.1:$sim_port/sim/report"
   echo
+elif [[ $pipeline == randomuser ]]; then
+  # Three CSV tables in the task's folder, each counted by its lines (a header, then one a row).
+  posted=$(json_field posted "$body")
+  folder=$ETL_OUTPUT_DIR/randomuser/$task
+  ls -l "$folder"
+  users=$(($(wc -l <"$folder"/*_users.csv) - 1))
+  log "$folder holds $users users; the task delivered $posted"
+  head -3 "$folder"/*_logins.csv
+  [[ $status == succeeded && $users == "$posted" && $users -gt 0 ]] || verify_rc=1
 elif [[ $pipeline == spacex-launches ]]; then
   # Every launch the task delivered is a row of spacex.launches and of the Parquet manifest's
   # files, read back by psql.
@@ -126,6 +143,9 @@ fi
 if [[ $pipeline == animals ]]; then
   report_url=http://127.0.0.1:$sim_port/sim/report
   output_line="audit dumps:  $demo/audit/$task/"
+elif [[ $pipeline == randomuser ]]; then
+  report_url=$ETL_RANDOMUSER_URL/sim/report
+  output_line="tables:       $ETL_OUTPUT_DIR/randomuser/$task/"
 elif [[ $pipeline == spacex-launches ]]; then
   report_url=$ETL_SPACEX_URL/sim/report
   output_line="tables:       psql -h 127.0.0.1 -p $pg_port -U etl etl -c 'SELECT count(*) FROM spacex.cores'

@@ -18,6 +18,7 @@ build_packages=(
   libhiredis-dev libpqxx-dev libspdlog-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsnappy-dev libzstd-dev  # formats/parquet's codecs
+  libssl-dev  # libcrypto: the transform's stable keys and salted secret hashes
 )
 # What the tests, the demo and the benchmarks start or call (docker-compose validates the
 # compose file; it needs no Docker engine for that; chromium runs the dashboard's browser test).
@@ -39,6 +40,7 @@ bench_packages=(
 runtime_packages=(
   libboost-json1.81.0 libhiredis0.14 libpqxx-6.4 libspdlog1.10 libfmt9 libyaml-cpp0.7
   libsnappy1v5 libzstd1  # the files sink's Parquet codecs
+  libssl3  # libcrypto
   libstdc++6 libgcc-s1 libc6
 )
 

@@ -70,6 +70,8 @@ boost::json::object pipeline_json(const pipeline_spec& p) {
     boost::json::object o{
         {"name", param.name}, {"type", to_string(param.type)}, {"description", param.description}};
     o["default"] = param.default_value ? param_json(*param.default_value) : nullptr;
+    if (param.random_hex > 0)  // the default is drawn per task
+      o["default"] = "random: " + std::to_string(param.random_hex) + " hex digits";
     if (param.min)
       o["min"] = *param.min;
     if (param.max)

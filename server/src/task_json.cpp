@@ -12,6 +12,41 @@ boost::json::value time_json(const std::optional<db_time>& t) {
   return boost::json::value(format_iso8601_ms(ms.count()));
 }
 
+// The batches' quality (checks.hpp's batch_quality, one object a batch) summed for the task:
+// records, nulls per field, and per check the failing records and the first example.
+boost::json::object quality_json(const boost::json::array& batches) {
+  std::int64_t records = 0;
+  boost::json::object nulls;
+  boost::json::array checks;
+  for (const auto& b : batches) {
+    const auto& q = b.as_object();
+    records += q.at("records").to_number<std::int64_t>();
+    for (const auto& [field, n] : q.at("nulls").as_object()) {
+      auto& sum = nulls[field];
+      sum = (sum.is_null() ? 0 : sum.to_number<std::int64_t>()) + n.to_number<std::int64_t>();
+    }
+    const auto& list = q.at("checks").as_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto& c = list[i].as_object();
+      if (i >= checks.size()) {
+        checks.push_back(c);
+        continue;
+      }
+      auto& total = checks[i].as_object();
+      const auto failing =
+          total.at("failing").to_number<std::int64_t>() + c.at("failing").to_number<std::int64_t>();
+      total["failing"] = failing;
+      total["passed"] = failing == 0;
+      if (total.at("example").as_string().empty())
+        total["example"] = c.at("example");
+    }
+  }
+  return {{"batches", batches.size()},
+          {"records", records},
+          {"nulls", std::move(nulls)},
+          {"checks", std::move(checks)}};
+}
+
 }  // namespace
 
 boost::json::object task_to_json(const task& t) {
@@ -37,6 +72,8 @@ boost::json::object task_to_json(const task& t) {
                  {"rejected", c.rejected}, {"retries", c.retries},      {"hedges", c.hedges},
                  {"in_doubt", c.in_doubt}, {"duplicates", c.duplicates}};
   o["errors"] = t.errors;
+  if (!t.quality.empty())
+    o["quality"] = quality_json(t.quality);
   o["status_url"] = "/extractor/tasks/" + t.id;
   return o;
 }

@@ -1,6 +1,7 @@
 #include "etl/worker/pipeline_batch.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include <pqxx/result>
 
 #include "etl/core/blocking.hpp"
+#include "etl/pipelines/checks.hpp"
 #include "etl/pipelines/file_sink.hpp"
 #include "etl/pipelines/params.hpp"
 #include "etl/pipelines/postgres_sink.hpp"
@@ -66,7 +68,8 @@ batch_requests requests_of(const batch_message& m, const pipeline_spec& spec,
 }
 
 // Adds one answer's records to `out`: each typed with its child rows, or rejected.
-void take_records(extracted& out, const pipeline_spec& spec, const json::array& records) {
+void take_records(extracted& out, const pipeline_spec& spec, const json::array& records,
+                  const transform_secrets* secrets) {
   for (const auto& raw : records) {
     ++out.counts.fetched;
     if (!raw.is_object()) {
@@ -74,7 +77,7 @@ void take_records(extracted& out, const pipeline_spec& spec, const json::array& 
                               json::serialize(raw).substr(0, raw_record_limit)});
       continue;
     }
-    auto typed = type_rows(raw.get_object(), spec);
+    auto typed = type_rows(raw.get_object(), spec, secrets);
     if (!typed) {
       out.rejected.push_back({std::nullopt, typed.error().describe(),
                               json::serialize(raw).substr(0, raw_record_limit)});
@@ -93,20 +96,21 @@ void take_records(extracted& out, const pipeline_spec& spec, const json::array& 
 
 // Phase 1: every page of the batch, its records typed. A page that cannot be read hands the
 // job back (the upstream's client has retried it already).
-net::awaitable<boost::system::result<extracted, std::string>> extract(worker_context& ctx,
-                                                                      const batch_message& m,
-                                                                      const pipeline_spec& spec,
-                                                                      const json::object& params) {
+net::awaitable<boost::system::result<extracted, std::string>> extract(
+    worker_context& ctx, const batch_message& m, const pipeline_spec& spec,
+    const json::object& params, const transform_secrets* secrets) {
   extracted out;
   out.children.resize(spec.children.size());
   const auto up = ctx.upstream_of(spec);
   const bool keep_pages = std::any_of(spec.sinks.begin(), spec.sinks.end(),
                                       [](const auto& s) { return s.input == sink_input::pages; });
-  auto take_page = [&](rest_page& got) {
+  // Typing runs on the files pool: a salted slow hash takes milliseconds a record, which an
+  // event loop must not spend.
+  auto take_page = [&](rest_page& got) -> net::awaitable<void> {
     ++out.counts.pages;
     out.counts.retries += got.retries;
     out.counts.hedges += got.hedges;
-    take_records(out, spec, got.records);
+    co_await run_blocking(ctx.files(), [&] { take_records(out, spec, got.records, secrets); });
     if (keep_pages)
       out.pages.push_back(std::move(got.raw));
   };
@@ -118,7 +122,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(worker_con
       auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
       if (!got)
         co_return got.error();
-      take_page(*got);
+      co_await take_page(*got);
     }
   }
   for (const auto& w : plan.windows) {
@@ -134,7 +138,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(worker_con
       if (pages > max_total_pages)
         co_return "window " + w.start + ": the source claims " + std::to_string(pages) +
             " pages, more than " + std::to_string(max_total_pages);
-      take_page(*got);
+      co_await take_page(*got);
     }
   }
   // A record listed twice (a page boundary moved under the paginator) is delivered once.
@@ -152,6 +156,15 @@ net::awaitable<result<std::vector<output_file>>> write_files(worker_context& ctx
                                                              const batch_message& m,
                                                              const pipeline_spec& spec,
                                                              const extracted& got) {
+  // A version 2 message (queued before task_date existed) names its files by today's date.
+  const auto day = m.task_date.empty()
+                       ? date_text(static_cast<std::int32_t>(
+                             std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
+                                 .time_since_epoch()
+                                 .count()))
+                       : m.task_date;
+  batch_naming naming{m.task_id, day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2),
+                      m.batch_no};
   co_return co_await run_blocking(ctx.files(), [&]() -> result<std::vector<output_file>> {
     std::vector<output_file> all;
     for (std::size_t i = 0; i < spec.sinks.size(); ++i) {
@@ -160,15 +173,14 @@ net::awaitable<result<std::vector<output_file>>> write_files(worker_context& ctx
         continue;
       const auto index = static_cast<int>(i);
       if (sink.input == sink_input::pages) {
-        auto file =
-            write_batch_pages(ctx.cfg().output_dir, sink, index, got.pages, m.task_id, m.batch_no);
+        auto file = write_batch_pages(ctx.cfg().output_dir, sink, index, got.pages, naming);
         if (!file)
           return file.error();
         all.push_back(std::move(*file));
         continue;
       }
       auto files = write_batch_files(ctx.cfg().output_dir, sink, index, spec.fields_of(sink),
-                                     got.rows_of(spec, sink), m.task_id, m.batch_no);
+                                     got.rows_of(spec, sink), naming);
       if (!files)
         return files.error();
       all.insert(all.end(), files->begin(), files->end());
@@ -239,6 +251,14 @@ void list_files(pqxx::work& tx, const batch_message& m, const std::vector<output
   }
 }
 
+// Stores what the batch's checks found on its row (nothing for a spec without checks).
+void record_quality(pqxx::work& tx, const batch_message& m, const std::string& quality) {
+  if (quality.empty())
+    return;
+  tx.exec_params("UPDATE batches SET quality = $3::jsonb WHERE task_id = $1 AND batch_no = $2",
+                 m.task_id, m.batch_no, quality);
+}
+
 // ETL_TEST_FAILPOINT=pipeline_batch.before_commit, for the sinks' exactly-once test only: the
 // first delivery of every batch job ends its worker process after the files are written and
 // before the transaction that records them.
@@ -251,6 +271,19 @@ bool fail_before_commit(const job& j) {
 }
 
 }  // namespace
+
+boost::system::result<std::optional<transform_secrets>, std::string> secrets_of(
+    const pipeline_spec& spec) {
+  if (!spec.secrets)
+    return std::optional<transform_secrets>{};
+  const char* salt = std::getenv(spec.secrets->salt_env.c_str());
+  if (salt == nullptr || *salt == '\0') {
+    return {boost::system::in_place_error,
+            spec.secrets->salt_env + " is not set: pipeline " + spec.name +
+                " hashes its secret fields with it, and will not write them in clear"};
+  }
+  return std::optional<transform_secrets>{transform_secrets{salt, spec.secrets->iterations}};
+}
 
 net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j,
                                                const batch_message& m, const pipeline_spec& spec) {
@@ -285,10 +318,37 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
     spdlog::error("{}: {}", where, up.access_error);
     co_return job_outcome::done();
   }
-  auto got = co_await extract(ctx, m, spec, params);
+  const auto secrets = secrets_of(spec);
+  if (!secrets) {
+    // This worker lacks the salt (its plan job ran on another): fail the task, do not retry.
+    auto failed = co_await ctx.tasks().fail_task(m.task_id, secrets.error());
+    if (!failed)
+      co_return job_outcome::db_failure(where + ": fail task", failed.error());
+    spdlog::error("{}: {}", where, secrets.error());
+    co_return job_outcome::done();
+  }
+  auto got = co_await extract(ctx, m, spec, params, *secrets ? &**secrets : nullptr);
   if (!got)
     co_return job_outcome::retry(where + ": " + got.error());
   ctx.counters().animals_fetched += static_cast<std::uint64_t>(got->counts.fetched);
+
+  // Phase 2: the spec's data-quality checks; a failed blocking one fails the batch (and its
+  // task) before anything is written, with what it found recorded.
+  std::string quality;
+  if (!spec.checks.empty()) {
+    const auto q = check_batch(spec, got->records);
+    quality = json::serialize(q.to_json());
+    if (auto failure = q.blocking_failure(); !failure.empty()) {
+      batch_result failed{batch_outcome::failed, got->counts, std::move(got->rejected), failure};
+      failed.counts.posted = 0;
+      failed.in_transaction = [&](pqxx::work& tx) { record_quality(tx, m, quality); };
+      auto recorded = co_await ctx.ledger().finish_batch(m.task_id, m.batch_no, std::move(failed));
+      if (!recorded)
+        co_return job_outcome::db_failure(where + ": record", recorded.error());
+      spdlog::error("{}: {}", where, failure);
+      co_return job_outcome::done();
+    }
+  }
 
   auto files = co_await write_files(ctx, m, spec, *got);
   if (!files)
@@ -312,6 +372,7 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
     }
     replaced = replace_partitions(tx, m, parts);
     list_files(tx, m, written);
+    record_quality(tx, m, quality);
   };
   auto finished = co_await ctx.ledger().finish_batch(m.task_id, m.batch_no, std::move(result));
   if (!finished)

@@ -1,6 +1,8 @@
 #include "etl/worker/plan_job.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
@@ -8,8 +10,10 @@
 #include "etl/jobs/batch_message.hpp"
 #include "etl/jobs/plan_message.hpp"
 #include "etl/pipelines/params.hpp"
+#include "etl/pipelines/records.hpp"
 #include "etl/pipelines/rest_source.hpp"
 #include "etl/source/listing_fetch.hpp"
+#include "etl/worker/pipeline_batch.hpp"
 
 namespace etl {
 
@@ -57,6 +61,13 @@ net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_
   }
   if (spec.source.paginator.kind == paginator_kind::single)
     co_return page_count{1, 1, {}};
+  if (!spec.source.paginator.pages_param.empty()) {
+    // The trigger's parameter says how many pages (checked against its min and max).
+    const auto* pages = params.if_contains(spec.source.paginator.pages_param);
+    co_return page_count{pages != nullptr && pages->is_int64() ? pages->get_int64() : 1,
+                         spec.source.paginator.page_size,
+                         {}};
+  }
   const auto up = ctx.upstream_of(spec);
   // A named value, not a temporary in the co_await's arguments: GCC 12 frees such a temporary
   // holding strings twice.
@@ -74,6 +85,8 @@ int records_per_batch(const pipeline_spec& spec) {
   const auto& sink = spec.sinks.front();
   if (spec.windows)
     return 1;  // one window per batch, with page_size 1
+  if (spec.one_batch_per_task())
+    return std::numeric_limits<int>::max();
   return sink.kind == sink_kind::http_batch ? sink.max_records : 1'000;
 }
 
@@ -109,6 +122,16 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
       co_return job_outcome::done();
     }
   }
+  if (auto secrets = secrets_of(*spec); !secrets) {
+    // Hashing without the salt would write secrets in clear: the task fails now, named why.
+    auto failed = co_await ctx.tasks().fail_task(task_id, secrets.error());
+    if (!failed)
+      co_return job_outcome::db_failure("plan: fail task", failed.error());
+    spdlog::error("task {}: {}", task_id, secrets.error());
+    co_return job_outcome::done();
+  }
+  const auto task_date = date_text(static_cast<std::int32_t>(
+      std::chrono::floor<std::chrono::days>((*found)->created_at).time_since_epoch().count()));
 
   // Not one ?: with a co_await on each side: GCC 12 destroys such a temporary twice.
   page_count count;
@@ -147,7 +170,7 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
     if (is_finished(b.state))
       continue;
     auto fields = encode(batch_message{task_id, b.batch_no, b.first_page, b.last_page, audit,
-                                       spec->name, params_text});
+                                       spec->name, params_text, task_date});
     auto id = co_await ctx.queue().enqueue(std::move(fields));
     if (!id)
       co_return job_outcome::retry("plan: enqueue batch " + std::to_string(b.batch_no) + ": " +

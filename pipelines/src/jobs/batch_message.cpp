@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "etl/core/uuid.hpp"
+#include "etl/pipelines/records.hpp"
 
 namespace etl {
 
@@ -17,7 +18,8 @@ job_fields encode(const batch_message& m) {
           {"last_page", std::to_string(m.last_page)},
           {"audit", m.audit ? "1" : "0"},
           {"pipeline", m.pipeline},
-          {"params", m.params}};
+          {"params", m.params},
+          {"task_date", m.task_date}};
 }
 
 message_result<batch_message> decode_batch_message(const job_fields& fields) {
@@ -31,6 +33,7 @@ message_result<batch_message> decode_batch_message(const job_fields& fields) {
   m.audit = in.flag("audit");
   m.pipeline = in.text_since(2, "pipeline", "animals");
   m.params = in.text_since(2, "params", "{}");
+  m.task_date = in.text_since(3, "task_date", "");
   if (in.error())
     return *in.error();
   if (m.pipeline.empty())
@@ -39,6 +42,8 @@ message_result<batch_message> decode_batch_message(const job_fields& fields) {
   const auto params = boost::json::parse(m.params, ec);
   if (ec || !params.is_object())
     return message_error{"batch job: field 'params' is not a JSON object"};
+  if (in.version() >= 3 && !is_date(m.task_date))
+    return message_error{"batch job: task_date '" + m.task_date + "' is not YYYY-MM-DD"};
   if (!is_uuid(m.task_id))
     return message_error{"batch job: task '" + m.task_id + "' is not a uuid"};
   if (m.last_page < m.first_page) {

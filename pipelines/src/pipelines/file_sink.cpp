@@ -54,6 +54,7 @@ parquet::column_type parquet_type(field_type t) {
     case field_type::date:
       return parquet::column_type::date;
     case field_type::string:
+    case field_type::string_or_number:
     case field_type::string_list:
     case field_type::string_array:
       return parquet::column_type::string;  // lists as their JSON text: the tables are flat
@@ -106,6 +107,7 @@ parquet::value parquet_cell(const field_spec& f, const js::value& v, std::string
     case field_type::date:
       return parquet::date{date_days(v.as_string()).value()};
     case field_type::string:
+    case field_type::string_or_number:
       return std::string_view(v.as_string());
     case field_type::string_list:
     case field_type::string_array:
@@ -178,32 +180,44 @@ std::string partition_folder_value(const js::value& v) {
   return out;
 }
 
-namespace {
-
-std::string batch_file_name(std::string_view task_id, int batch_no, file_format format) {
-  return std::string(task_id) + "-" + std::to_string(batch_no) + "." +
-         std::string(to_string(format));
+std::string batch_file_name(const sink_spec& sink, const batch_naming& naming) {
+  std::string out;
+  std::string_view rest = sink.file_name;
+  while (!rest.empty()) {
+    const auto open = rest.find('{');
+    out += rest.substr(0, open);
+    if (open == std::string_view::npos)
+      break;
+    const auto close = rest.find('}', open);
+    const auto name = rest.substr(open + 1, close - open - 1);
+    if (name == "task.id")
+      out += naming.task_id;
+    else if (name == "task.date")
+      out += naming.task_date;
+    else if (name == "batch")
+      out += std::to_string(naming.batch_no);
+    rest = close == std::string_view::npos ? std::string_view{} : rest.substr(close + 1);
+  }
+  return out + "." + std::string(to_string(sink.format));
 }
-
-}  // namespace
 
 result<output_file> write_batch_pages(const std::filesystem::path& root, const sink_spec& sink,
                                       int sink_index, std::span<const std::string> pages,
-                                      std::string_view task_id, int batch_no) {
-  if (sink.kind != sink_kind::files || sink.input != sink_input::pages || batch_no < 0)
+                                      const batch_naming& naming) {
+  if (sink.kind != sink_kind::files || sink.input != sink_input::pages || naming.batch_no < 0)
     return make_error_code(errc::invalid_argument);
   std::string text;
   for (const auto& p : pages) {
     text += p;
     text += '\n';
   }
-  const auto dir = root / sink.folder;
+  const auto rel = std::filesystem::path(sink.folder) / batch_file_name(sink, naming);
+  const auto dir = (root / rel).parent_path();
   if (auto ec = make_folders_durably(dir))
     return ec;
-  const auto name = batch_file_name(task_id, batch_no, sink.format);
-  if (auto ec = write_file_durably(dir, name, text))
+  if (auto ec = write_file_durably(dir, rel.filename().string(), text))
     return ec;
-  return output_file{(std::filesystem::path(sink.folder) / name).generic_string(),
+  return output_file{rel.generic_string(),
                      sink_index,
                      {},
                      static_cast<std::int64_t>(pages.size()),
@@ -214,8 +228,8 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
                                                    const sink_spec& sink, int sink_index,
                                                    std::span<const field_spec> fields,
                                                    std::span<const typed_record> input,
-                                                   std::string_view task_id, int batch_no) {
-  if (sink.kind != sink_kind::files || sink.input == sink_input::pages || batch_no < 0)
+                                                   const batch_naming& naming) {
+  if (sink.kind != sink_kind::files || sink.input == sink_input::pages || naming.batch_no < 0)
     return make_error_code(errc::invalid_argument);
   std::vector<typed_record> merged;
   if (!sink.key.empty())
@@ -258,10 +272,12 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
     table = parquet_schema(columns);
 
   std::vector<output_file> out;
-  const auto name = batch_file_name(task_id, batch_no, sink.format);
+  const auto file_name = std::filesystem::path(batch_file_name(sink, naming));
+  const auto name = file_name.filename().string();
   for (const auto& [part, rows] : parts) {
-    const auto rel = part.empty() ? std::filesystem::path(sink.folder)
-                                  : std::filesystem::path(sink.folder) / part;
+    const auto folder = part.empty() ? std::filesystem::path(sink.folder)
+                                     : std::filesystem::path(sink.folder) / part;
+    const auto rel = file_name.has_parent_path() ? folder / file_name.parent_path() : folder;
     const auto dir = root / rel;
     if (auto ec = make_folders_durably(dir))
       return ec;

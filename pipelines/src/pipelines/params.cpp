@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <random>
 
 #include "etl/pipelines/records.hpp"
 
@@ -74,6 +75,16 @@ std::int32_t current_day() {
   return static_cast<std::int32_t>(now.time_since_epoch().count());
 }
 
+// `digits` random hex digits, from the system's random device (a seed nobody chose).
+std::string random_hex(int digits) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < digits; ++i)
+    out += hex[device() & 0xf];
+  return out;
+}
+
 // A default as the task records it: "today" and "yesterday" become dates.
 js::value default_of(const param_spec& p, std::int32_t today) {
   if (p.type == param_type::date) {
@@ -142,9 +153,12 @@ boost::system::result<js::object, param_error> check_params(const pipeline_spec&
     out[name] = std::move(*v);
   }
   for (const auto& p : spec.params) {
-    if (out.contains(p.name) || !p.default_value)
+    if (out.contains(p.name))
       continue;
-    out[p.name] = default_of(p, today.value_or(current_day()));
+    if (p.random_hex > 0)
+      out[p.name] = random_hex(p.random_hex);
+    else if (p.default_value)
+      out[p.name] = default_of(p, today.value_or(current_day()));
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <regex>
@@ -12,6 +13,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "etl/animal/transform.hpp"
+#include "etl/pipelines/hashing.hpp"
 
 namespace etl {
 namespace {
@@ -95,9 +97,23 @@ boost::system::result<js::value, rejection> typed_value(const field_spec& f, con
             f.name, "must be at least " + std::to_string(*f.min) + ", got " + std::to_string(n)};
       return js::value(n);
     }
-    case field_type::number:
+    case field_type::string_or_number:
+      if (v.is_string())
+        return v;
       if (!v.is_number())
-        return wrong_type(f, v, "a number");
+        return wrong_type(f, v, "a string or a number");
+      return js::value(js::serialize(v));
+    case field_type::number:
+      if (f.accept_text && v.is_string()) {
+        const std::string_view text = v.get_string();
+        double d = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+        if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(d))
+          return rejection{f.name, "'" + std::string(text) + "' is not a decimal number"};
+        return js::value(d);
+      }
+      if (!v.is_number())
+        return wrong_type(f, v, f.accept_text ? "a number or a decimal text" : "a number");
       if (v.is_double() && !std::isfinite(v.get_double()))
         return rejection{f.name, "must be a finite number"};
       return js::value(v.to_number<double>());
@@ -310,10 +326,47 @@ std::vector<typed_record> merge_by_key(std::span<const field_spec> fields,
   return kept;
 }
 
-record_result type_record(const js::object& record, std::span<const field_spec> fields) {
+namespace {
+
+// A stable_key field's value: the hash of the values at its paths.
+boost::system::result<js::value, rejection> stable_key_of(const js::object& record,
+                                                          const field_spec& f) {
+  std::vector<js::value> parts;
+  parts.reserve(f.key_of.size());
+  for (const auto& path : f.key_of) {
+    auto at = value_at(record, path);
+    if (!at)
+      return rejection{f.name, at.error()};
+    parts.push_back(**at);
+  }
+  return js::value(stable_key(parts));
+}
+
+// A secret_hash field's value: the hash of a text or a number's JSON text.
+boost::system::result<js::value, rejection> secret_of(const field_spec& f, const js::value& v,
+                                                      const transform_secrets* secrets) {
+  if (secrets == nullptr)
+    throw std::logic_error("field " + f.name + " is a secret_hash, and no salt was given");
+  if (!v.is_string() && !v.is_number())
+    return wrong_type(f, v, "a string or a number");
+  const auto text = v.is_string() ? std::string(v.get_string()) : js::serialize(v);
+  return js::value(secret_hash(text, secrets->salt, secrets->iterations));
+}
+
+}  // namespace
+
+record_result type_record(const js::object& record, std::span<const field_spec> fields,
+                          const transform_secrets* secrets) {
   typed_record out;
   out.values.reserve(fields.size());
   for (const auto& f : fields) {
+    if (f.derive == field_derive::stable_key) {
+      auto key = stable_key_of(record, f);
+      if (!key)
+        return key.error();
+      out.values.push_back(std::move(*key));
+      continue;
+    }
     auto at = value_at(record, f.from);
     if (!at)
       return rejection{f.name, at.error()};
@@ -324,7 +377,8 @@ record_result type_record(const js::object& record, std::span<const field_spec> 
       out.values.emplace_back(nullptr);
       continue;
     }
-    auto typed = typed_value(f, v);
+    auto typed =
+        f.derive == field_derive::secret_hash ? secret_of(f, v, secrets) : typed_value(f, v);
     if (!typed)
       return typed.error();
     out.values.push_back(std::move(*typed));
@@ -341,7 +395,7 @@ namespace {
 // counted in `skipped`, any other entry is typed (parent fields first, then the index).
 boost::system::result<std::vector<typed_record>, rejection> child_rows(
     const js::object& record, const typed_record& parent, std::span<const field_spec> parent_fields,
-    const child_spec& c, std::int64_t& skipped) {
+    const child_spec& c, const transform_secrets* secrets, std::int64_t& skipped) {
   std::vector<typed_record> out;
   auto at = value_at(record, c.from);
   if (!at)
@@ -368,7 +422,7 @@ boost::system::result<std::vector<typed_record>, rejection> child_rows(
         continue;
       }
     }
-    auto typed = type_record(entry, own);
+    auto typed = type_record(entry, own, secrets);
     if (!typed)
       return rejection{where + "." + typed.error().field, typed.error().problem};
     typed_record row;
@@ -386,14 +440,15 @@ boost::system::result<std::vector<typed_record>, rejection> child_rows(
 
 }  // namespace
 
-rows_result type_rows(const js::object& record, const pipeline_spec& spec) {
-  auto typed = type_record(record, spec.fields);
+rows_result type_rows(const js::object& record, const pipeline_spec& spec,
+                      const transform_secrets* secrets) {
+  auto typed = type_record(record, spec.fields, secrets);
   if (!typed)
     return typed.error();
   typed_rows out;
   out.children.reserve(spec.children.size());
   for (const auto& c : spec.children) {
-    auto rows = child_rows(record, *typed, spec.fields, c, out.skipped);
+    auto rows = child_rows(record, *typed, spec.fields, c, secrets, out.skipped);
     if (!rows)
       return rows.error();
     out.children.push_back(std::move(*rows));

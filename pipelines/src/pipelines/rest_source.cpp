@@ -107,6 +107,11 @@ std::string page_target(const source_spec& source, std::string_view base_path,
   target += fill_placeholders(source.path, v, false);
   char sep = target.find('?') == std::string::npos ? '?' : '&';
   for (const auto& [name, value] : source.query) {
+    // A value that is only an optional parameter without a value leaves its name out too.
+    if (value.starts_with("{params.") && value.ends_with('}') &&
+        value.find('{', 1) == std::string::npos &&
+        !v.params.contains(std::string_view(value).substr(8, value.size() - 9)))
+      continue;
     target += sep;
     target += query_encode(name);
     target += '=';

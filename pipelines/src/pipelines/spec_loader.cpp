@@ -57,6 +57,12 @@ std::span<const field_spec> pipeline_spec::fields_of(const sink_spec& sink) cons
   return {};
 }
 
+bool pipeline_spec::one_batch_per_task() const noexcept {
+  return std::any_of(sinks.begin(), sinks.end(), [](const sink_spec& s) {
+    return s.kind == sink_kind::files && s.file_name.find("{batch}") == std::string::npos;
+  });
+}
+
 std::string_view to_string(param_type t) noexcept {
   switch (t) {
     case param_type::boolean:
@@ -91,6 +97,8 @@ std::string_view to_string(field_type t) noexcept {
       return "date";
     case field_type::string_array:
       return "string_array";
+    case field_type::string_or_number:
+      return "string_or_number";
   }
   return "?";
 }
@@ -293,18 +301,21 @@ void check_placeholders(const spec_node& at, const std::string& text,
   }
 }
 
-bool is_env_name(const std::string& s) {
-  return !s.empty() && s[0] >= 'A' && s[0] <= 'Z' &&
-         s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
+// The name of an environment variable at `n`: [A-Z][A-Z0-9_]*.
+std::string env_name(const spec_node& n) {
+  auto name = n.scalar();
+  if (name.empty() ||
+      name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos ||
+      !(name[0] >= 'A' && name[0] <= 'Z'))
+    n.fail("'" + name + "' is not an environment variable name ([A-Z][A-Z0-9_]*)");
+  return name;
 }
 
 env_value read_env_value(const spec_node& n) {
   n.map_of({"default", "env"});
-  env_value v{n.str_or("default", ""), n.str_or("env", "")};
+  env_value v{n.str_or("default", ""), n.has("env") ? env_name(n.child("env")) : ""};
   if (v.value.empty() && v.env.empty())
     n.fail("needs a 'default' or an 'env' variable");
-  if (!v.env.empty() && !is_env_name(v.env))
-    n.child("env").fail("'" + v.env + "' is not an environment variable name ([A-Z][A-Z0-9_]*)");
   return v;
 }
 
@@ -313,10 +324,7 @@ env_value read_env_value(const spec_node& n) {
 source_auth read_source_auth(const spec_node& n) {
   n.map_of({"env", "header", "query"});
   source_auth a;
-  const auto env = n.child("env");
-  a.env = env.scalar();
-  if (!is_env_name(a.env))
-    env.fail("'" + a.env + "' is not an environment variable name ([A-Z][A-Z0-9_]*)");
+  a.env = env_name(n.child("env"));
   if (n.has("header") == n.has("query"))
     n.fail("needs exactly one of 'header' and 'query'");
   if (n.has("header")) {
@@ -384,7 +392,15 @@ param_spec read_param(const std::string& name, const spec_node& n) {
         break;
       }
       case param_type::string:
-        p.default_value = d.scalar();
+        if (d.yaml().IsMap()) {
+          d.map_of({"random_hex"});
+          const auto digits = d.integer("random_hex");
+          if (digits < 1 || digits > 64)
+            d.child("random_hex").fail("must be 1..64 (hex digits)");
+          p.random_hex = static_cast<int>(digits);
+        } else {
+          p.default_value = d.scalar();
+        }
         break;
       case param_type::date: {
         auto v = d.scalar();
@@ -463,10 +479,21 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
     pager.map_of({"kind"});
     s.paginator.page_size = 1;
   } else {
-    pager.map_of({"kind", "page_param", "first_page", "total_pages", "page_size"});
+    pager.map_of({"kind", "page_param", "first_page", "total_pages", "pages_param", "page_size"});
     s.paginator.page_param = pager.str_or("page_param", "page");
     s.paginator.first_page = static_cast<int>(pager.integer_or("first_page", 1));
-    s.paginator.total_pages = pager.str("total_pages");
+    if (pager.has("pages_param") == pager.has("total_pages"))
+      pager.fail(
+          "needs one of total_pages (where an answer says the page count) and "
+          "pages_param (an int parameter that sets it)");
+    if (pager.has("pages_param")) {
+      s.paginator.pages_param = pager.str("pages_param");
+      if (!param_names.contains(s.paginator.pages_param))
+        pager.child("pages_param")
+            .fail("'" + s.paginator.pages_param + "' is not a parameter of this pipeline");
+    } else {
+      s.paginator.total_pages = pager.str("total_pages");
+    }
     const auto size = pager.integer("page_size");
     if (size < 1 || size > 10'000)
       pager.child("page_size").fail("must be 1..10000");
@@ -532,7 +559,8 @@ std::vector<std::string> read_path(const spec_node& n) {
 }
 
 field_spec read_field(const std::string& name, const spec_node& n) {
-  n.map_of({"type", "from", "nullable", "min", "separator", "values", "pattern", "derive"});
+  n.map_of({"type", "from", "nullable", "min", "separator", "values", "pattern", "derive", "of",
+            "accept_text"});
   field_spec f;
   f.name = name;
   f.from = n.has("from") ? read_path(n.child("from")) : std::vector<std::string>{name};
@@ -544,12 +572,32 @@ field_spec read_field(const std::string& name, const spec_node& n) {
                                          {"string_list", field_type::string_list},
                                          {"date_time", field_type::date_time},
                                          {"date", field_type::date},
-                                         {"string_array", field_type::string_array}});
+                                         {"string_array", field_type::string_array},
+                                         {"string_or_number", field_type::string_or_number}});
   f.nullable = n.boolean_or("nullable", false);
+  if (n.has("accept_text")) {
+    if (f.type != field_type::number)
+      n.child("accept_text").fail("accept_text is for number fields");
+    f.accept_text = n.boolean("accept_text");
+  }
   if (n.has("derive")) {
-    f.derive = n.choice<field_derive>("derive", {{"utc_date", field_derive::utc_date}});
-    if (f.type != field_type::date)
+    f.derive = n.choice<field_derive>("derive", {{"utc_date", field_derive::utc_date},
+                                                 {"stable_key", field_derive::stable_key},
+                                                 {"secret_hash", field_derive::secret_hash}});
+    if (f.derive == field_derive::utc_date && f.type != field_type::date)
       n.child("derive").fail("utc_date makes a date: the field's type must be date");
+    if (f.derive != field_derive::utc_date && f.type != field_type::string)
+      n.child("derive").fail("a hash is hex text: the field's type must be string");
+  }
+  if (f.derive == field_derive::stable_key) {
+    if (n.has("from"))
+      n.child("from").fail("a stable_key hashes the paths listed in `of`, not `from`");
+    for (const auto& item : n.child("of").items())
+      f.key_of.push_back(read_path(item));
+    if (f.key_of.empty())
+      n.child("of").fail("must list at least one path");
+  } else if (n.has("of")) {
+    n.child("of").fail("`of` is for derive: stable_key");
   }
   if (n.has("min")) {
     if (f.type != field_type::integer)
@@ -665,17 +713,39 @@ sink_spec read_postgres_sink(const spec_node& n, sink_spec s, const sink_fields&
   return s;
 }
 
+// A files sink's `file_name`: placeholders of the task and batch, names of [A-Za-z0-9_.-] and
+// {...} between '/', no '.' or '..' part.
+std::string read_file_name(const spec_node& n) {
+  auto name = n.scalar();
+  check_placeholders(n, name, {"task.id", "task.date", "batch"});
+  std::filesystem::path p(name);
+  if (p.is_absolute() || name.empty() || name.back() == '/')
+    n.fail("must be a relative name (folders allowed), not ending in '/'");
+  for (const auto& part : p) {
+    const auto text = part.string();
+    if (text == "." || text == ".." || text.empty())
+      n.fail("must not contain '.' or '..' parts");
+    if (text.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-{}") != std::string::npos)
+      n.fail("'" + text + "' holds a character outside [A-Za-z0-9_.-] and placeholders");
+  }
+  return name;
+}
+
 sink_spec read_files_sink(const spec_node& n, sink_spec s, const sink_fields& fields) {
   s.format = n.choice<file_format>("format", {{"csv", file_format::csv},
                                               {"jsonl", file_format::jsonl},
                                               {"parquet", file_format::parquet}});
+  if (n.has("file_name"))
+    s.file_name = read_file_name(n.child("file_name"));
   if (s.input == sink_input::pages) {
     // The answers as received: no fields to pick, key or partition by.
-    n.map_of({"kind", "from", "format", "folder"});
+    n.map_of({"kind", "from", "format", "folder", "file_name"});
     if (s.format != file_format::jsonl)
       n.child("format").fail("pages are written as jsonl, one answer per line");
   } else {
-    n.map_of({"kind", "from", "format", "folder", "partition_by", "key", "columns", "compression"});
+    n.map_of({"kind", "from", "format", "folder", "file_name", "partition_by", "key", "columns",
+              "compression"});
     if (n.has("key"))
       s.key = read_key(n.child("key"), fields);
     s.columns = read_columns(n, fields, s.key);
@@ -832,6 +902,69 @@ child_spec read_child(const std::string& name, const spec_node& n,
   return c;
 }
 
+check_spec read_check(const spec_node& n, const std::vector<field_spec>& fields) {
+  n.map_of({"kind", "field", "min", "max", "blocking"});
+  check_spec c;
+  c.kind = n.choice<check_kind>("kind", {{"not_null", check_kind::not_null},
+                                         {"unique", check_kind::unique},
+                                         {"range", check_kind::range}});
+  c.field = n.str("field");
+  const auto f = std::find_if(fields.begin(), fields.end(),
+                              [&](const field_spec& x) { return x.name == c.field; });
+  if (f == fields.end())
+    n.child("field").fail("'" + c.field + "' is not one of transform.fields");
+  auto number = [&](const char* key) {
+    const auto text = n.str(key);
+    try {
+      std::size_t used = 0;
+      const double d = std::stod(text, &used);
+      if (used == text.size())
+        return d;
+    } catch (const std::exception&) {
+    }
+    n.child(key).fail("must be a number, not '" + text + "'");
+  };
+  if (c.kind == check_kind::range) {
+    if (f->type != field_type::integer && f->type != field_type::number)
+      n.child("field").fail("a range is for int and number fields");
+    if (n.has("min"))
+      c.min = number("min");
+    if (n.has("max"))
+      c.max = number("max");
+    if (!c.min && !c.max)
+      n.fail("a range needs min, max or both");
+  } else if (n.has("min") || n.has("max")) {
+    n.fail("min and max are for range checks");
+  }
+  c.blocking = n.boolean_or("blocking", true);
+  return c;
+}
+
+secrets_spec read_secrets(const spec_node& n) {
+  n.map_of({"salt_env", "iterations"});
+  secrets_spec s;
+  s.salt_env = env_name(n.child("salt_env"));
+  const auto rounds = n.integer_or("iterations", s.iterations);
+  if (rounds < 1'000 || rounds > 10'000'000)
+    n.child("iterations").fail("must be 1000..10000000");
+  s.iterations = static_cast<int>(rounds);
+  return s;
+}
+
+// Every secret_hash field (children's too) needs the spec's secrets.
+void check_derived(const spec_node& transform, const pipeline_spec& spec) {
+  auto check = [&](const std::vector<field_spec>& fields, const std::string& where) {
+    for (const auto& f : fields) {
+      if (f.derive == field_derive::secret_hash && !spec.secrets)
+        transform.fail(where + "." + f.name +
+                       " is a secret_hash: the spec needs secrets: {salt_env: NAME}");
+    }
+  };
+  check(spec.fields, "fields");
+  for (const auto& c : spec.children)
+    check(c.fields, "children." + c.name + ".fields");
+}
+
 window_spec read_windows(const spec_node& n, const pipeline_spec& spec) {
   n.map_of({"start", "end"});
   window_spec w{n.str("start"), n.str("end")};
@@ -849,8 +982,8 @@ window_spec read_windows(const spec_node& n, const pipeline_spec& spec) {
 }
 
 pipeline_spec read_spec(const spec_node& root) {
-  root.map_of({"name", "description", "parameters", "windows", "source", "transform", "sinks",
-               "migrations"});
+  root.map_of({"name", "description", "parameters", "windows", "secrets", "source", "transform",
+               "checks", "sinks", "migrations"});
   pipeline_spec spec;
   const auto name = root.child("name");
   spec.name = name.scalar();
@@ -869,6 +1002,8 @@ pipeline_spec read_spec(const spec_node& root) {
   }
   if (root.has("windows"))
     spec.windows = read_windows(root.child("windows"), spec);
+  if (root.has("secrets"))
+    spec.secrets = read_secrets(root.child("secrets"));
   spec.source = read_source(root.child("source"), param_names, spec.windows.has_value());
 
   const auto transform = root.child("transform");
@@ -882,7 +1017,20 @@ pipeline_spec read_spec(const spec_node& root) {
     for (const auto& [child, value] : transform.child("children").entries())
       spec.children.push_back(read_child(child, value, spec.fields));
   }
+  check_derived(transform, spec);
+  if (!spec.source.paginator.pages_param.empty()) {
+    const auto* p = spec.param(spec.source.paginator.pages_param);
+    if (p->type != param_type::integer || !p->default_value || !p->min || *p->min < 1)
+      root.child("source")
+          .child("paginator")
+          .child("pages_param")
+          .fail("'" + p->name + "' must be an int parameter with a default and a min of 1 or more");
+  }
 
+  if (root.has("checks")) {
+    for (const auto& item : root.child("checks").items())
+      spec.checks.push_back(read_check(item, spec.fields));
+  }
   const auto sinks = root.child("sinks").items();
   if (sinks.empty())
     root.child("sinks").fail("needs at least one sink");

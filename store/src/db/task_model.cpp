@@ -76,7 +76,9 @@ const char* const task_columns =
                                                            "t.pages, t.fetched, t.posted, "
                                                            "t.rejected, t.retries, t.hedges, "
                                                            "t.in_doubt, t.errors::text, t.duplicates, "
-                                                           "t.pipeline, t.params::text";
+                                                           "t.pipeline, t.params::text, "
+    "(SELECT jsonb_agg(b.quality ORDER BY b.batch_no) FROM batches b "
+    "WHERE b.task_id = t.id AND b.quality IS NOT NULL)::text";
 
 const char* const batch_columns =
     "b.task_id, b.batch_no, b.first_page, b.last_page, b.state, b.attempts, b.posted_count, "
@@ -134,6 +136,12 @@ task read_task(const pqxx::row& row) {
   if (!params.is_object())
     throw pqxx::conversion_error("tasks.params is not a JSON object");
   t.params = std::move(params.as_object());
+  if (!row[24].is_null()) {
+    auto quality = json_from(row[24]);
+    if (!quality.is_array())
+      throw pqxx::conversion_error("batches.quality is not a JSON array");
+    t.quality = std::move(quality.as_array());
+  }
   return t;
 }
 

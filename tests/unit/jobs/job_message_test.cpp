@@ -24,7 +24,8 @@ TEST(job_message, plan_round_trips) {
 }
 
 TEST(job_message, batch_round_trips) {
-  const batch_message sent{task, 7, 71, 80, false, "randomuser", R"({"seed":"abc","results":500})"};
+  const batch_message sent{
+      task, 7, 71, 80, false, "randomuser", R"({"seed":"abc","results":500})", "2026-12-07"};
   auto got = decode_batch_message(encode(sent));
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->task_id, task);
@@ -50,7 +51,7 @@ TEST(job_message, version_1_entries_are_animals_and_version_2_needs_the_pipeline
 }
 
 TEST(job_message, batch_params_must_be_a_json_object) {
-  auto fields = encode(batch_message{task, 1, 1, 1, false, "animals", "{}"});
+  auto fields = encode(batch_message{task, 1, 1, 1, false, "animals", "{}", "2026-12-07"});
   fields["params"] = "[1]";
   auto got = decode_batch_message(fields);
   ASSERT_FALSE(got);
@@ -67,11 +68,32 @@ TEST(job_message, an_entry_without_a_version_reads_as_version_1) {
   EXPECT_TRUE(got->audit);
   EXPECT_EQ(got->pipeline, "animals");
   EXPECT_EQ(got->params, "{}");
+  EXPECT_EQ(got->task_date, "");
+}
+
+// Version 3 added the task's day: a version 2 entry (queued by the server before) has none,
+// and version 3 requires one.
+TEST(job_message, task_date_came_with_version_3) {
+  auto fields = encode(batch_message{task, 1, 1, 1, false, "spacex-launches", "{}", "2026-12-07"});
+  EXPECT_EQ(fields.at("v"), "3");
+  auto got = decode_batch_message(fields);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->task_date, "2026-12-07");
+  auto v2 = fields;
+  v2["v"] = "2";
+  v2.erase("task_date");
+  got = decode_batch_message(v2);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->task_date, "");
+  fields["task_date"] = "20261207";
+  got = decode_batch_message(fields);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().message, "batch job: task_date '20261207' is not YYYY-MM-DD");
 }
 
 // A dead-letter entry holds the job's fields plus its own; the decoder ignores the extra ones.
 TEST(job_message, unknown_fields_are_ignored) {
-  auto fields = encode(batch_message{task, 2, 21, 30, true, "animals", "{}"});
+  auto fields = encode(batch_message{task, 2, 21, 30, true, "animals", "{}", "2026-12-07"});
   fields["reason"] = "delivered 6 times";
   fields["deliveries"] = "6";
   EXPECT_TRUE(decode_batch_message(fields));
@@ -96,7 +118,7 @@ TEST(job_message, another_type_is_refused) {
 }
 
 TEST(job_message, the_first_bad_field_is_named) {
-  auto fields = encode(batch_message{task, 2, 21, 30, true, "animals", "{}"});
+  auto fields = encode(batch_message{task, 2, 21, 30, true, "animals", "{}", "2026-12-07"});
   fields.erase("first_page");
   fields["last_page"] = "x";
   auto got = decode_batch_message(fields);
@@ -106,7 +128,7 @@ TEST(job_message, the_first_bad_field_is_named) {
 
 TEST(job_message, numbers_and_flags_are_checked) {
   auto bad = [](const char* name, const char* value) {
-    auto fields = encode(batch_message{task, 2, 21, 30, true, "animals", "{}"});
+    auto fields = encode(batch_message{task, 2, 21, 30, true, "animals", "{}", "2026-12-07"});
     fields[name] = value;
     auto got = decode_batch_message(fields);
     return got ? std::string("accepted") : got.error().message;

@@ -217,7 +217,7 @@ TEST(files_sink, csv_is_rfc_4180_as_python_reads_it_and_rows_go_to_their_own_par
   const std::vector<typed_record> in{row("a", "comma, \"quote\"\r\nline", 1, "Côte d'Ivoire"),
                                      row("b", "𝄞 four bytes", 2, "NO"), row("c", "", 3, "NO")};
   const std::string task = "0b9f3a52-8c3e-4f7e-9a51-2d6c1f0e7a10";
-  auto files = write_batch_files(root, s.sinks[1], 1, s.fields, in, task, 4);
+  auto files = write_batch_files(root, s.sinks[1], 1, s.fields, in, {task, "20261207", 4});
   ASSERT_TRUE(files) << files.error().message();
   ASSERT_EQ(files->size(), 2u);
   EXPECT_EQ(files->at(0).path, "people/users/country=C%C3%B4te%20d%27Ivoire/" + task + "-4.csv");
@@ -264,7 +264,7 @@ TEST(files_sink, a_sink_writes_its_columns_in_its_order) {
   fs::remove_all(root);
   const std::vector<typed_record> in{row("a", "x", 1, "NO")};
   auto files = write_batch_files(root, s.sinks[1], 1, s.fields, in,
-                                 "0b9f3a52-8c3e-4f7e-9a51-2d6c1f0e7a10", 0);
+                                 {"0b9f3a52-8c3e-4f7e-9a51-2d6c1f0e7a10", "20261207", 0});
   ASSERT_TRUE(files) << files.error().message();
   ASSERT_EQ(files->size(), 1u);
   std::ifstream f(root / files->front().path);

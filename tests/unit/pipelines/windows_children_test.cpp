@@ -130,8 +130,8 @@ TEST(window_kinds, pages_are_kept_one_answer_per_line) {
   const auto root = fs::temp_directory_path() / ("etl-pages-" + std::to_string(::getpid()));
   fs::remove_all(root);
   const std::vector<std::string> pages{R"({"docs":[],"totalDocs":0})", R"({"docs":[{"a":"é"}]})"};
-  auto file =
-      write_batch_pages(root, s.sinks[0], 0, pages, "0b9f3a52-8c3e-4f7e-9a51-2d6c1f0e7a10", 3);
+  auto file = write_batch_pages(root, s.sinks[0], 0, pages,
+                                {"0b9f3a52-8c3e-4f7e-9a51-2d6c1f0e7a10", "20261207", 3});
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_EQ(file->path, "spacex/raw/0b9f3a52-8c3e-4f7e-9a51-2d6c1f0e7a10-3.jsonl");
   EXPECT_EQ(file->rows, 2);

@@ -60,6 +60,8 @@ class field_reader {
   std::string text_since(int since, std::string_view name, std::string fallback);
   std::int64_t integer(std::string_view name, std::int64_t min, std::int64_t max);
   bool flag(std::string_view name);
+  // The entry's version (1 for an entry without `v`).
+  int version() const noexcept { return version_; }
   // The problem found so far, "<type> job: <what>".
   const std::optional<message_error>& error() const noexcept { return error_; }
 

@@ -41,8 +41,18 @@ std::string to_jsonl(std::span<const field_spec> fields, std::span<const typed_r
 // (as Hive does), so a value never makes a path of its own.
 std::string partition_folder_value(const boost::json::value& v);
 
+// What names a batch's files: the file_name placeholders' values.
+struct batch_naming {
+  std::string task_id;
+  std::string task_date;  // the task's UTC day, YYYYMMDD
+  int batch_no = 0;
+};
+
+// `sink`'s file_name with its placeholders filled in, and the format's extension.
+std::string batch_file_name(const sink_spec& sink, const batch_naming& naming);
+
 // Writes `sink` (a files sink, number `sink_index` of its spec) for one batch under `root`:
-// <folder>/[<partition_by>=<value>/]<task_id>-<batch_no>.<csv|jsonl|parquet>, each partition
+// <folder>/[<partition_by>=<value>/]<file name>.<csv|jsonl|parquet>, each partition
 // holding its own records (rows of `fields`, the sink's input) in batch order, merged by the
 // sink's key if it has one; nothing for a partition without records. Each file is written
 // durably. Errors: the file system's (a file may then be left written, unlisted: the next run
@@ -51,12 +61,12 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
                                                    const sink_spec& sink, int sink_index,
                                                    std::span<const field_spec> fields,
                                                    std::span<const typed_record> records,
-                                                   std::string_view task_id, int batch_no);
+                                                   const batch_naming& naming);
 
 // Writes `sink` (a files sink of pages) for one batch: every answer in `pages` (each one JSON
-// line) as a line of <folder>/<task_id>-<batch_no>.jsonl, durably. Errors as write_batch_files.
+// line) as a line of <folder>/<file name>.jsonl, durably. Errors as write_batch_files.
 result<output_file> write_batch_pages(const std::filesystem::path& root, const sink_spec& sink,
                                       int sink_index, std::span<const std::string> pages,
-                                      std::string_view task_id, int batch_no);
+                                      const batch_naming& naming);
 
 }  // namespace etl

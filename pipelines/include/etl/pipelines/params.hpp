@@ -25,7 +25,8 @@ struct param_error {
 // parameter that has a value (given or default), typed: bool, int64, or string (string, date).
 // Refuses a name the spec does not declare, a value of another type, an int outside min..max, a
 // date that is not YYYY-MM-DD. A date default of "today" or "yesterday" becomes the date, UTC, of
-// `today` (days since 1970-01-01; the current day when not given). Windows are checked apart,
+// `today` (days since 1970-01-01; the current day when not given); a random_hex default is new
+// random digits. Windows are checked apart,
 // on the parameters as a whole (check_windows).
 boost::system::result<boost::json::object, param_error> check_params(
     const pipeline_spec& spec, const boost::json::object& given, bool from_query,

@@ -28,10 +28,21 @@ struct typed_record {
 
 using record_result = boost::system::result<typed_record, rejection>;
 
+// What secret_hash fields are hashed with: the salt read from the spec's environment variable
+// (never logged) and the rounds.
+struct transform_secrets {
+  std::string salt;
+  int iterations = 0;
+};
+
 // `record` typed by `fields`. Rejects (field name and why): a missing or null value in a
 // non-nullable field, a value of another JSON type, an int below `min`, a date or date-time that
 // is not one, epoch milliseconds outside years 1..9999, a `from` path through a non-object.
-record_result type_record(const boost::json::object& record, std::span<const field_spec> fields);
+// Derived fields are computed: a stable_key from its `key_of` values (nulls included), a
+// secret_hash from its text or number with `secrets` (required when a field is one: a
+// std::logic_error otherwise, since the worker checks for the salt before any record).
+record_result type_record(const boost::json::object& record, std::span<const field_spec> fields,
+                          const transform_secrets* secrets = nullptr);
 
 // A record typed with its child tables' rows (spec.children, in order).
 struct typed_rows {
@@ -46,7 +57,8 @@ using rows_result = boost::system::result<typed_rows, rejection>;
 // fields copied, the index, the entry's own fields typed. A bad entry rejects the whole record
 // ("cores[2].flight: ..."), so a parent never loads without its children. A missing or null
 // array gives no rows; an entry whose skip_null value is null is counted, not a row.
-rows_result type_rows(const boost::json::object& record, const pipeline_spec& spec);
+rows_result type_rows(const boost::json::object& record, const pipeline_spec& spec,
+                      const transform_secrets* secrets = nullptr);
 
 // The records that survive a merge by `key` (field names): of records with equal keys the last
 // one, each kept where its key last occurred. `fields` are the records' columns.

@@ -50,7 +50,8 @@ struct request_values {
 // percent-encodes each replacement (for a query value). A parameter without a value becomes "".
 std::string fill_placeholders(std::string_view text, const request_values& v, bool encode);
 
-// The request target (base URL path + spec path + query) of one page.
+// The request target (base URL path + spec path + query) of one page. A query entry whose
+// value is just "{params.NAME}" of a parameter without a value is left out.
 // `base_path` is the path part of the base URL ("" or "/api", no trailing '/').
 std::string page_target(const source_spec& source, std::string_view base_path,
                         const request_values& v);

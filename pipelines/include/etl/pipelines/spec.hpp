@@ -29,6 +29,9 @@ struct param_spec {
   // none: the parameter is optional without default. A date's default may be "today" or
   // "yesterday" (UTC), resolved when the task is triggered and recorded on it.
   std::optional<param_value> default_value;
+  // string only: without a value, the task gets this many random hex digits (a new seed for
+  // each run, recorded on the task so that the run can be repeated). 0: none.
+  int random_hex = 0;
   std::optional<std::int64_t> min, max;  // integers only
   std::string description;
 };
@@ -53,6 +56,9 @@ struct paginator_spec {
   // The path in an answer to the page count (page 1's count plans the batches; in a windowed
   // pipeline each window's first page tells how many more pages that window has).
   std::string total_pages;
+  // Or: the page count is this int parameter's value (an upstream that pages without saying
+  // how many pages it has: randomuser reads `pages` pages of `results` users).
+  std::string pages_param;
   int page_size = 0;  // records a full page holds (batches are planned with it)
 };
 
@@ -108,12 +114,17 @@ enum class field_type {
   date_time,     // ISO 8601 text with a time and a UTC offset (Z or +hh:mm), kept as written
   date,          // YYYY-MM-DD
   string_array,  // a JSON array of strings, kept as a list
+  // A string or a number (a postcode that is 84756 for one country and "W4Q 0U0" for another),
+  // kept as text: a number as JSON writes it.
+  string_or_number,
 };
 
 // A value computed from the one read, before it is typed.
 enum class field_derive {
   none,
-  utc_date,  // the UTC day (YYYY-MM-DD) of a date-time: a record's partition by its own date
+  utc_date,     // the UTC day (YYYY-MM-DD) of a date-time: a record's partition by its own date
+  stable_key,   // hashing.hpp's stable_key of the values at `key_of`: the same on every run
+  secret_hash,  // hashing.hpp's secret_hash of the value at `from` with the spec's secrets
 };
 
 struct field_spec {
@@ -123,9 +134,12 @@ struct field_spec {
   std::vector<std::string> from;
   field_type type = field_type::string;
   field_derive derive = field_derive::none;
+  std::vector<std::vector<std::string>> key_of;  // stable_key: the paths whose values it hashes
   bool nullable = false;
   std::optional<std::int64_t> min;  // integers only
-  std::string separator = ",";      // string_list only
+  // number only: a string holding a decimal number ("78.4705") is accepted as that number.
+  bool accept_text = false;
+  std::string separator = ",";  // string_list only
   // string only: the values accepted (empty: any); another value rejects the record.
   std::vector<std::string> values;
   // string only: an ECMAScript regular expression the whole value must match (empty: none).
@@ -181,6 +195,10 @@ struct sink_spec {
   file_compression compression = file_compression::snappy;  // parquet only
   std::string folder;
   std::string partition_by;
+  // files: the file's name under its folder (and partition), without the extension; '/' makes
+  // sub-folders. Placeholders {task.id}, {task.date} (the task's UTC day, YYYYMMDD) and
+  // {batch}. Without {batch} the pipeline runs as one batch per task: one file per task.
+  std::string file_name = "{task.id}-{batch}";
 };
 
 // A backfill cut into day windows: the task's [start, end) parameters (dates, UTC), one batch per
@@ -189,6 +207,27 @@ struct sink_spec {
 struct window_spec {
   std::string start_param;
   std::string end_param;
+};
+
+// How secret fields (derive: secret_hash) are hashed: the salt from an environment variable,
+// never from the spec, and PBKDF2's rounds. Without the salt the pipeline does not run.
+struct secrets_spec {
+  std::string salt_env;
+  int iterations = 100'000;
+};
+
+enum class check_kind {
+  not_null,  // the field has a value in every record
+  unique,    // no value twice in a batch (nulls not counted)
+  range,     // a number within [min, max]
+};
+
+// A data-quality check on the records of each batch (checks.hpp).
+struct check_spec {
+  check_kind kind = check_kind::not_null;
+  std::string field;
+  std::optional<double> min, max;  // range only
+  bool blocking = true;            // a failure fails the batch (and its task); false: recorded only
 };
 
 // A pipeline's own schema change (its tables), applied once, in version order, like the
@@ -208,6 +247,8 @@ struct pipeline_spec {
   std::vector<field_spec> fields;    // the transform: the record's fields, validated and typed
   std::vector<child_spec> children;  // tables exploded from arrays of each record
   std::optional<window_spec> windows;
+  std::optional<secrets_spec> secrets;
+  std::vector<check_spec> checks;
   std::vector<sink_spec> sinks;
   std::vector<pipeline_migration> migrations;  // by version, ascending
 
@@ -215,6 +256,8 @@ struct pipeline_spec {
   const param_spec* param(std::string_view name) const noexcept;
   // The fields of the rows `sink` takes (the records' or a child table's); empty for pages.
   std::span<const field_spec> fields_of(const sink_spec& sink) const noexcept;
+  // Whether every task is one batch: a files sink names its files without {batch}.
+  bool one_batch_per_task() const noexcept;
 };
 
 std::string_view to_string(param_type t) noexcept;

@@ -57,6 +57,9 @@ struct task {
   json::value request;               // the trigger's parameters, as given to create_task
   std::string pipeline = "animals";  // the spec the task runs
   json::object params;               // the pipeline's parameters: the trigger's, defaults filled in
+  // What each batch's data-quality checks found (batches.quality, by batch number), for a
+  // pipeline that declares checks; empty otherwise.
+  json::array quality;
   db_time created_at;
   std::optional<db_time> started_at;
   std::optional<db_time> finished_at;
