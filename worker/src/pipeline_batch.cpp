@@ -119,7 +119,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
   if (plan.windows.empty()) {
     for (int logical = m.first_page; logical <= m.last_page; ++logical) {
       request_values v{first + (logical - 1), params, {}, {}};
-      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v);
+      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
       if (!got)
         co_return got.error();
       co_await take_page(*got);
@@ -130,7 +130,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     std::int64_t pages = 1;
     for (std::int64_t n = 0; n < pages; ++n) {
       request_values v{first + n, params, w.start, w.end};
-      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v);
+      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
       if (!got)
         co_return "window " + w.start + ": " + got.error();
       if (n == 0 && got->total_pages)
@@ -309,6 +309,15 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   if (*state && is_finished(**state))
     co_return job_outcome::done();
 
+  // A worker whose environment lacks the source's secret fails the task, as its plan job does:
+  // the batch could come to a worker of the pool started without it.
+  if (const auto up = ctx.upstream_of(spec); !up.access_error.empty()) {
+    auto failed = co_await ctx.tasks().fail_task(m.task_id, up.access_error);
+    if (!failed)
+      co_return job_outcome::db_failure(where + ": fail task", failed.error());
+    spdlog::error("{}: {}", where, up.access_error);
+    co_return job_outcome::done();
+  }
   const auto secrets = secrets_of(spec);
   if (!secrets) {
     // This worker lacks the salt (its plan job ran on another): fail the task, do not retry.

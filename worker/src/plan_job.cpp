@@ -72,7 +72,8 @@ net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_
   // A named value, not a temporary in the co_await's arguments: GCC 12 frees such a temporary
   // holding strings twice.
   const request_values first_page{spec.source.paginator.first_page, params, {}, {}};
-  auto first = co_await fetch_rest_page(*up.client, spec.source, up.base_path, first_page);
+  auto first =
+      co_await fetch_rest_page(*up.client, spec.source, up.base_path, first_page, up.credentials);
   if (!first)
     co_return page_count{0, 0, "plan: " + first.error()};
   co_return page_count{first->total_pages.value_or(0), spec.source.paginator.page_size, {}};
@@ -109,6 +110,18 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
   if (!*found || is_finished((*found)->status))
     co_return job_outcome::done();
   const auto& params = (*found)->params;
+  if (spec->sinks.front().kind != sink_kind::http_batch) {
+    // A secret missing from this worker's environment: no retry would find it, so the task
+    // fails at once with the reason, which names the variable.
+    const auto up = ctx.upstream_of(*spec);
+    if (!up.access_error.empty()) {
+      auto failed = co_await ctx.tasks().fail_task(task_id, up.access_error);
+      if (!failed)
+        co_return job_outcome::db_failure("plan: fail task", failed.error());
+      spdlog::error("task {}: {}", task_id, up.access_error);
+      co_return job_outcome::done();
+    }
+  }
   if (auto secrets = secrets_of(*spec); !secrets) {
     // Hashing without the salt would write secrets in clear: the task fails now, named why.
     auto failed = co_await ctx.tasks().fail_task(task_id, secrets.error());

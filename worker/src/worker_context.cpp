@@ -1,6 +1,9 @@
 #include "etl/worker/worker_context.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include <spdlog/spdlog.h>
 
 #include "etl/config/store_options.hpp"
 #include "etl/http/url.hpp"
@@ -25,6 +28,20 @@ http_client_options source_options(const settings& cfg) {
   return o;
 }
 
+// The bucket of a spec's rate limit: at most `requests` in any `per_seconds` window, wherever the
+// upstream's windows start. A bucket of one token refilled at (requests - 1) per window gives
+// that: any window of T seconds holds at most 1 + (requests - 1) = requests grants. A fuller
+// bucket would allow a burst on top of the refill: up to twice the quota in the first window.
+// The one token of margin also absorbs a request that reaches the upstream a little later than
+// its grant. A quota of 1 refills at one per window.
+rate_limiter_options limiter_options(const std::string& origin, const rate_limit_spec& r) {
+  rate_limiter_options o;
+  o.key = "etl:ratelimit:" + origin;
+  o.capacity = 1;
+  o.tokens_per_second = static_cast<double>(std::max(r.requests - 1, 1)) / r.per_seconds;
+  return o;
+}
+
 }  // namespace
 
 worker_context::worker_context(net::any_io_executor ex, settings cfg,
@@ -43,19 +60,58 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg,
   // its batch's `posting` commit, and must not wait for a connection behind the details other
   // jobs are fetching. A worker killed in that wait leaves a batch in doubt that home never got.
   home_ = std::make_unique<http_client>(ex, home.origin(), client_options(cfg_));
-  // One client per upstream origin, made now: jobs on several threads only look them up.
+  // One client per upstream origin, made now: jobs on several threads only look them up. A
+  // source with `auth` or `rate_limit` gets a client of its own kind (keyed by origin, auth and
+  // limit), so that the headers of one pipeline never travel with another's requests and the
+  // limit of one upstream never slows another.
+  std::map<std::string, std::pair<rate_limit_spec, std::string>> limit_of;  // origin -> (limit, by)
   for (const auto& p : pipelines_) {
     // An http_batch pipeline reads through source_ (ETL_SOURCE_URL, its flag included).
     if (!p.sinks.empty() && p.sinks.front().kind == sink_kind::http_batch)
       continue;
     const auto base = must_parse(resolve(p.source.base_url), ("pipeline " + p.name).c_str());
-    auto& client = upstreams_[base.origin()];
-    if (!client)
-      client = std::make_unique<http_client>(ex, base.origin(), source_options(cfg_));
     std::string path = base.target.substr(0, base.target.find('?'));
     while (!path.empty() && path.back() == '/')
       path.pop_back();
-    upstream_of_[p.name] = upstream{client.get(), path};
+    upstream up{nullptr, path, nullptr, {}};
+    auto opts = source_options(cfg_);
+    std::string client_key = base.origin();
+    if (const auto& auth = p.source.auth) {
+      auto creds = read_credentials(*auth);
+      if (!creds) {
+        up.access_error = "pipeline " + p.name + ": " + creds.error();
+        spdlog::error("{}: its tasks will fail", up.access_error);
+      } else {
+        auto& stored = credentials_[p.name];
+        stored = std::make_unique<source_credentials>(std::move(*creds));
+        up.credentials = stored.get();
+        if (!stored->header.empty())
+          opts.headers.emplace_back(stored->header, stored->secret);
+        else
+          opts.redact_query.push_back(stored->query);
+        // By the variable's name, never its value: pipelines that read one secret share a client.
+        client_key += "\nauth " + auth->env + " " + auth->header + " " + auth->query;
+      }
+    }
+    if (const auto& limit = p.source.rate_limit) {
+      const auto origin = base.origin();
+      auto [at, added] = limit_of.try_emplace(origin, *limit, p.name);
+      if (!added && (at->second.first.requests != limit->requests ||
+                     at->second.first.per_seconds != limit->per_seconds))
+        throw std::invalid_argument("pipelines " + at->second.second + " and " + p.name + " give " +
+                                    origin + " different rate limits");
+      auto& limiter = limiters_[origin];
+      if (!limiter)
+        limiter = std::make_unique<redis_rate_limiter>(redis_options_for(cfg_),
+                                                       limiter_options(origin, *limit));
+      opts.admit = [l = limiter.get()] { return l->acquire(); };
+      client_key += "\nrate limit";
+    }
+    auto& client = upstreams_[client_key];
+    if (!client)
+      client = std::make_unique<http_client>(ex, base.origin(), std::move(opts));
+    up.client = client.get();
+    upstream_of_[p.name] = std::move(up);
   }
 }
 

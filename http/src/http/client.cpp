@@ -212,6 +212,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     req->set(http::field::host, host_header_);
     req->set(http::field::user_agent, opts_.user_agent);
     req->set(http::field::accept, "application/json");
+    for (const auto& [name, value] : opts_.headers)
+      req->set(name, value);
     if (verb == http::verb::post) {
       req->set(http::field::content_type, "application/json");
       req->body() = std::move(body);
@@ -439,7 +441,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         break;
       }
       spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
-                    std::string(req->target()), copies.size());
+                    redact_query(req->target(), opts_.redact_query), copies.size());
       if (take_hedge_token()) {
         metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
         copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size())));
@@ -478,10 +480,11 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       place = co_await self->in_flight_->acquire();
     m.requests.fetch_add(1, std::memory_order_relaxed);
     self->earn_hedge_tokens();
-    // A read-only POST (a search) may be sent again like a GET; only GETs are hedged.
+    // A read-only POST (a search) may be sent again like a GET; only GETs are hedged, and not by
+    // a rate-limited client: a hedged copy would be one more request the upstream counts.
     const bool idempotent = verb == http::verb::get || read_only;
-    const bool hedged = verb == http::verb::get && self->opts_.hedge;
-    const auto deadline = steady::now() + self->opts_.request_deadline;
+    const bool hedged = verb == http::verb::get && self->opts_.hedge && !self->opts_.admit;
+    auto deadline = steady::now() + self->opts_.request_deadline;
     auto req = self->make_request(verb, std::move(target), std::move(body));
 
     http_failure failure;
@@ -496,6 +499,20 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
           co_return failure;
         }
         released = false;
+      }
+      if (self->opts_.admit) {
+        // Every attempt is admitted, retries included: the upstream counts each one. (A stale
+        // pooled connection's resend inside attempt() is not: the peer closed it without
+        // reading the request.) The wait for admission is our queue, not the origin's: the
+        // deadline moves by it.
+        const auto asked = steady::now();
+        if (auto ec = co_await self->opts_.admit()) {
+          failure.error = ec;
+          failure.attempts = attempt_no - 1;
+          m.failures.fetch_add(1, std::memory_order_relaxed);
+          co_return failure;
+        }
+        deadline += steady::now() - asked;
       }
       // Not a conditional expression: GCC 12 destroys the result of a co_await inside one twice.
       attempt_outcome out;
@@ -562,7 +579,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       }
       m.retries[static_cast<std::size_t>(*reason)].fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("http client: {} {} retry {} in {} ms ({})", std::string(to_string(verb)),
-                    std::string(req->target()), attempt_no, delay.count(), to_string(*reason));
+                    redact_query(req->target(), self->opts_.redact_query), attempt_no,
+                    delay.count(), to_string(*reason));
       net::steady_timer wait(co_await net::this_coro::executor, delay);
       co_await wait.async_wait(nothrow_awaitable);
     }

@@ -326,4 +326,30 @@ std::string percent_encode(std::string_view text, std::string_view safe) {
   return out;
 }
 
+std::string redact_query(std::string_view target, const std::vector<std::string>& secret_names) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos || secret_names.empty())
+    return std::string(target);
+  std::string out(target.substr(0, q + 1));
+  std::string_view rest = target.substr(q + 1);
+  // Each `name=value` pair in turn; a fragment cannot occur in a request target.
+  for (;;) {
+    const auto amp = rest.find('&');
+    const auto pair = rest.substr(0, amp);
+    const auto name = pair.substr(0, pair.find('='));
+    const bool secret = std::any_of(secret_names.begin(), secret_names.end(), [&](const auto& s) {
+      return name == s || name == percent_encode(s, "-._~");
+    });
+    if (secret)
+      out.append(name).append("=***");
+    else
+      out += pair;
+    if (amp == std::string_view::npos)
+      break;
+    out += '&';
+    rest = rest.substr(amp + 1);
+  }
+  return out;
+}
+
 }  // namespace etl

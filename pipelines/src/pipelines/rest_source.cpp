@@ -41,6 +41,24 @@ std::vector<std::string> split_path(const std::string& path) {
 
 }  // namespace
 
+boost::system::result<source_credentials, std::string> read_credentials(const source_auth& auth) {
+  const char* set = std::getenv(auth.env.c_str());
+  if (set == nullptr || *set == '\0')
+    return {boost::system::in_place_error,
+            "the environment variable " + auth.env + " (source.auth.env) is not set or empty"};
+  return source_credentials{auth.header, auth.query, set};
+}
+
+std::string redact_secret(std::string text, std::string_view secret) {
+  if (secret.empty())
+    return text;
+  for (const auto& form : {std::string(secret), query_encode(secret)}) {
+    for (auto at = text.find(form); at != std::string::npos; at = text.find(form, at + 3))
+      text.replace(at, form.size(), "***");
+  }
+  return text;
+}
+
 std::string resolve(const env_value& v) {
   if (!v.env.empty()) {
     const char* set = std::getenv(v.env.c_str());
@@ -142,19 +160,11 @@ std::string one_line(std::string body) {
   return body;
 }
 
-}  // namespace
-
-std::string page_body(const source_spec& source, const request_values& v) {
-  if (!source.body)
-    return source.method == "POST" ? "{}" : "";
-  return js::serialize(fill_body(*source.body, v));
-}
-
-net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
-    http_client& client, const source_spec& source, std::string_view base_path,
-    const request_values& v) {
+// Requests `target` (one page, GET or POST with page_body) and reads its records:
+// fetch_rest_page's work.
+net::awaitable<boost::system::result<rest_page, std::string>> fetch_page_at(
+    http_client& client, const source_spec& source, std::string target, const request_values& v) {
   const auto where = "page " + std::to_string(v.page) + ": ";
-  auto target = page_target(source, base_path, v);
   http_result answer;
   if (source.method == "POST")
     answer = co_await client.query(std::move(target), page_body(source, v));
@@ -198,6 +208,28 @@ net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
     out.total_pages = (*total)->get_int64();
   }
   co_return out;
+}
+
+}  // namespace
+
+std::string page_body(const source_spec& source, const request_values& v) {
+  if (!source.body)
+    return source.method == "POST" ? "{}" : "";
+  return js::serialize(fill_body(*source.body, v));
+}
+
+net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
+    http_client& client, const source_spec& source, std::string_view base_path,
+    const request_values& v, const source_credentials* credentials) {
+  auto target = page_target(source, base_path, v);
+  if (credentials && !credentials->query.empty()) {
+    target += target.find('?') == std::string::npos ? '?' : '&';
+    target += query_encode(credentials->query) + "=" + query_encode(credentials->secret);
+  }
+  auto got = co_await fetch_page_at(client, source, std::move(target), v);
+  if (!got && credentials)
+    co_return redact_secret(std::move(got.error()), credentials->secret);
+  co_return std::move(got);
 }
 
 }  // namespace etl

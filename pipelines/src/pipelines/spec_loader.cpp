@@ -319,6 +319,46 @@ env_value read_env_value(const spec_node& n) {
   return v;
 }
 
+// source.auth: {env: NAME, header: H} or {env: NAME, query: P}. The secret itself never appears
+// in a spec: only the variable that holds it.
+source_auth read_source_auth(const spec_node& n) {
+  n.map_of({"env", "header", "query"});
+  source_auth a;
+  a.env = env_name(n.child("env"));
+  if (n.has("header") == n.has("query"))
+    n.fail("needs exactly one of 'header' and 'query'");
+  if (n.has("header")) {
+    const auto h = n.child("header");
+    a.header = h.scalar();
+    // An HTTP token (RFC 9110): no spaces, colons or separators.
+    if (a.header.empty() ||
+        a.header.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                   "0123456789!#$%&'*+-.^_`|~") != std::string::npos)
+      h.fail("'" + a.header + "' is not a header name");
+  } else {
+    const auto q = n.child("query");
+    a.query = q.scalar();
+    if (a.query.empty() || a.query.find_first_of("&=#?{} ") != std::string::npos)
+      q.fail("'" + a.query + "' is not a query parameter name");
+  }
+  return a;
+}
+
+// source.rate_limit: {requests: N, per_seconds: S}, for the whole worker pool.
+rate_limit_spec read_rate_limit(const spec_node& n) {
+  n.map_of({"requests", "per_seconds"});
+  rate_limit_spec r;
+  const auto requests = n.integer("requests");
+  if (requests < 1 || requests > 1'000'000)
+    n.child("requests").fail("must be 1..1000000");
+  const auto per = n.integer("per_seconds");
+  if (per < 1 || per > 86'400)
+    n.child("per_seconds").fail("must be 1..86400");
+  r.requests = static_cast<int>(requests);
+  r.per_seconds = static_cast<int>(per);
+  return r;
+}
+
 param_spec read_param(const std::string& name, const spec_node& n) {
   n.map_of({"type", "default", "min", "max", "description"});
   param_spec p;
@@ -417,7 +457,7 @@ boost::json::value yaml_to_json(const spec_node& n, const std::set<std::string>&
 source_spec read_source(const spec_node& n, const std::set<std::string>& param_names,
                         bool windowed) {
   n.map_of({"kind", "base_url", "method", "path", "query", "body", "records", "key", "paginator",
-            "detail"});
+            "detail", "auth", "rate_limit"});
   source_spec s;
   s.kind = n.choice<source_kind>("kind", {{"rest", source_kind::rest}});
   s.base_url = read_env_value(n.child("base_url"));
@@ -426,6 +466,10 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
                                      {{"GET", std::string("GET")}, {"POST", std::string("POST")}});
   s.records = n.str_or("records", "");
   s.key = snake_name(n.child("key"));
+  if (n.has("auth"))
+    s.auth = read_source_auth(n.child("auth"));
+  if (n.has("rate_limit"))
+    s.rate_limit = read_rate_limit(n.child("rate_limit"));
 
   const auto pager = n.child("paginator");
   s.paginator.kind = pager.choice<paginator_kind>(
@@ -474,6 +518,12 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
     for (const auto& [name, value] : n.child("query").entries()) {
       s.query.emplace_back(name, value.scalar());
       check_placeholders(value, s.query.back().second, request_names);
+    }
+  }
+  if (s.auth && !s.auth->query.empty()) {
+    for (const auto& [name, value] : s.query) {
+      if (name == s.auth->query)
+        n.child("auth").child("query").fail("'" + name + "' is also a key of source.query");
     }
   }
   if (n.has("detail")) {
@@ -1001,6 +1051,11 @@ pipeline_spec read_spec(const spec_node& root) {
                                 [](const sink_spec& s) { return s.kind == sink_kind::http_batch; });
   if (http && spec.sinks.size() > 1)
     root.child("sinks").fail("an http_batch sink is a pipeline's only sink");
+  // The http_batch path reads through the worker's own animals client (ETL_SOURCE_URL).
+  for (const char* key : {"auth", "rate_limit"}) {
+    if (http && root.child("source").has(key))
+      root.child("source").child(key).fail("not supported with an http_batch sink");
+  }
   if (root.has("migrations"))
     spec.migrations = read_migrations(root.child("migrations"));
   return spec;

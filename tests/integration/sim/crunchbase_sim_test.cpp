@@ -1,6 +1,7 @@
 // crunchbase-sim as a process: a full keyset-paged extraction as the original ran it, the
 // clock moving so that a second run sees only the changed organizations, keys, the 200
-// calls/min limit and the served report, over loopback.
+// calls/min limit (and a window of another length), the autocomplete GET and the served report,
+// over loopback.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -134,6 +135,56 @@ TEST(CrunchbaseSim, RateLimitIsCountedAtTheSimulator) {
   ASSERT_TRUE(report);
   EXPECT_EQ(report->at("calls_per_minute_max"), 25);
   EXPECT_EQ(report->at("rate_limited"), 5);
+}
+
+TEST(CrunchbaseSim, AutocompleteIsAKeyedRateLimitedGet) {
+  START_CRUNCHBASE(sim, "--seed", "12", "--key", "secret", "--orgs", "200", "--rate-limit", "6",
+                   "--rate-window", "3600");
+  const auto get = [&](const std::string& target, const std::string& key) {
+    return http_request(sim->port(), "GET", target, {}, default_http_timeout,
+                        {{"X-cb-user-key", key}});
+  };
+  auto reply = get("/api/v4/autocompletes?query=a", "guess");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 401);
+  reply = get("/api/v4/autocompletes?query=A&collection_ids=organizations&limit=3", "secret");
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  const auto page = bj::parse(reply->body);
+  EXPECT_GT(page.at("count").as_int64(), 3);
+  ASSERT_EQ(page.at("entities").as_array().size(), 3u);
+  for (const auto& e : page.at("entities").as_array()) {
+    const auto& id = e.at("identifier").as_object();
+    EXPECT_EQ(id.at("entity_def_id"), "organization");
+    // Case-insensitive: the name or the permalink holds an "a".
+    std::string text =
+        std::string(id.at("value").as_string()) + " " + std::string(id.at("permalink").as_string());
+    EXPECT_NE(text.find_first_of("aA"), std::string::npos) << text;
+  }
+  reply = http_get(sim->port(), "/api/v4/autocompletes?query=a&user_key=secret");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  reply = get("/api/v4/autocompletes?limit=3", "secret");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  reply = get("/api/v4/autocompletes?query=a&collection_ids=people", "secret");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  reply = get("/api/v4/autocompletes?query=a&limit=26", "secret");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  // Refused requests count too: the sixth call with the key fills the hour-long window's quota,
+  // the seventh is refused.
+  reply = get("/api/v4/autocompletes?query=a", "secret");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  reply = get("/api/v4/autocompletes?query=a", "secret");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 429);
+  const auto report = sim->report();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->at("calls_per_window_max"), 8);  // the bad key's call counts too
+  EXPECT_EQ(report->at("rate_limited"), 1);
 }
 
 }  // namespace

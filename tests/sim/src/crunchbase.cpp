@@ -1,6 +1,7 @@
 #include "etl/sim/crunchbase.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -16,6 +17,9 @@ namespace bj = boost::json;
 using std::chrono::sys_seconds;
 
 constexpr std::string_view search_path = "/api/v4/searches/organizations";
+constexpr std::string_view autocomplete_path = "/api/v4/autocompletes";
+constexpr std::int64_t autocomplete_default_limit = 10;
+constexpr std::int64_t autocomplete_max_limit = 25;
 constexpr std::int64_t default_limit = 50;
 constexpr std::int64_t max_limit = 1000;
 
@@ -304,12 +308,14 @@ result<crunchbase_options> parse_crunchbase_options(std::span<const std::string_
                             return std::string();
                           }};
   };
-  const std::array<sim_extra_flag, 4> extras = {
+  const std::array<sim_extra_flag, 5> extras = {
       sim_number_flag("--orgs", 0, 1'000'000, o.orgs, "an organization count 0..1000000"),
       text_flag("--key", o.key),
       text_flag("--basic-key", o.basic_key),
       sim_number_flag("--rate-limit", 0, 1'000'000, o.calls_per_minute,
                       "a number of calls per minute 0..1000000"),
+      sim_number_flag("--rate-window", 1, 86'400, o.rate_window_seconds,
+                      "a number of seconds 1..86400"),
   };
   if (const auto ec = parse_sim_upstream_flags(args, o.common, extras, why)) {
     return ec;
@@ -329,7 +335,8 @@ std::string crunchbase_usage() {
          "  --orgs N                 organizations, 0..1000000 (default 3000)\n"
          "  --key K                  the user key with every field (default test-key)\n"
          "  --basic-key K            a Basic key, refused the non-Basic fields (default none)\n"
-         "  --rate-limit N           calls per minute per key, then 429 (default 200; 0: off)\n\n" +
+         "  --rate-limit N           calls per minute per key, then 429 (default 200; 0: off)\n"
+         "  --rate-window S          the rate limit's window in seconds (default 60)\n\n" +
          sim_upstream_usage(crunchbase_default_port);
 }
 
@@ -338,7 +345,7 @@ crunchbase_sim::crunchbase_sim(const crunchbase_options& options)
                    options.common.seed ? *options.common.seed : sim_random_seed()),
       options_(options),
       data_(seed(), options.orgs),
-      limiter_(options.calls_per_minute, std::chrono::minutes{1}) {}
+      limiter_(options.calls_per_minute, std::chrono::seconds{options.rate_window_seconds}) {}
 
 std::shared_ptr<const std::vector<crunchbase_org>> crunchbase_sim::organizations() const {
   const auto offset = clock().offset();
@@ -355,6 +362,7 @@ void crunchbase_sim::config_extra(bj::object& config) const {
   config["orgs"] = data_.size();
   config["basic_key"] = !options_.basic_key.empty();
   config["rate_limit"] = options_.calls_per_minute;
+  config["rate_window_seconds"] = options_.rate_window_seconds;
   config["data_now"] = sim_iso_seconds(crunchbase_epoch +
                                        std::chrono::floor<std::chrono::seconds>(clock().offset()));
 }
@@ -366,6 +374,11 @@ void crunchbase_sim::report_extra(bj::object& report) const {
     most = std::max(most, calls);
   }
   report["calls_per_minute_max"] = most;
+  most = 0;
+  for (const auto& [window, calls] : calls_per_window_) {
+    most = std::max(most, calls);
+  }
+  report["calls_per_window_max"] = most;
   report["rate_limited"] = rate_limited_;
 }
 
@@ -373,17 +386,22 @@ void crunchbase_sim::reset_extra() {
   limiter_.reset();
   std::lock_guard lock(mutex_);
   calls_per_minute_.clear();
+  calls_per_window_.clear();
   rate_limited_ = 0;
 }
 
 sim_reply crunchbase_sim::route(const sim_request& request) {
-  if (request.path() != search_path || request.method != "POST") {
+  const bool searching = request.path() == search_path && request.method == "POST";
+  const bool completing = request.path() == autocomplete_path && request.method == "GET";
+  if (!searching && !completing) {
     return error_reply({{404, "LA404", "Not found"}});
   }
   const auto now = clock().now();
   {
     std::lock_guard lock(mutex_);
     ++calls_per_minute_[now.time_since_epoch().count() / 60'000];
+    ++calls_per_window_[now.time_since_epoch().count() /
+                        (std::int64_t{options_.rate_window_seconds} * 1000)];
   }
   std::string key(request.header("X-cb-user-key"));
   if (key.empty()) {
@@ -401,7 +419,61 @@ sim_reply crunchbase_sim::route(const sim_request& request) {
     ++rate_limited_;
     return error_reply({{429, "LA429", "Rate limit exceeded"}});
   }
-  return search(request, basic);
+  return searching ? search(request, basic) : autocomplete(request);
+}
+
+// GET /api/v4/autocompletes?query=Q[&collection_ids=organizations][&limit=N]: the organizations
+// whose name or permalink contains Q (case-insensitive), in the data's order, at most `limit`
+// (1..25, default 10), each as its identifier and short description.
+sim_reply crunchbase_sim::autocomplete(const sim_request& request) {
+  const auto query = sim_query_param(request.query(), "query").value_or("");
+  if (query.empty()) {
+    return error_reply({{400, "MD100", "query is required"}});
+  }
+  const auto collections = sim_query_param(request.query(), "collection_ids");
+  if (collections && collections->find("organizations") == std::string::npos) {
+    return error_reply({{400, "MD100", "collection_ids: only organizations are simulated"}});
+  }
+  std::int64_t limit = autocomplete_default_limit;
+  if (const auto l = sim_query_param(request.query(), "limit")) {
+    if (!sim_parse_number(*l, 1, autocomplete_max_limit, limit)) {
+      return error_reply({{400, "MD100", "limit must be an integer from 1 to 25"}});
+    }
+  }
+  const auto lower = [](std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+  };
+  const auto wanted = lower(query);
+  const auto orgs = organizations();
+  bj::array entities;
+  std::int64_t count = 0;
+  for (const auto& org : *orgs) {
+    bool match = false;
+    for (std::string_view key : {"name", "permalink"}) {
+      if (const auto* v = org.properties.if_contains(key); v && v->is_string()) {
+        match = match || lower(v->as_string()).find(wanted) != std::string::npos;
+      }
+    }
+    if (!match) {
+      continue;
+    }
+    ++count;
+    if (static_cast<std::int64_t>(entities.size()) < limit) {
+      bj::object entity{{"identifier", org.properties.at("identifier")}};
+      if (const auto* d = org.properties.if_contains("short_description")) {
+        entity["short_description"] = *d;
+      }
+      report().served("organizations", org.uuid);
+      entities.push_back(std::move(entity));
+    }
+  }
+  sim_reply reply;
+  reply.body = bj::serialize(bj::object{{"count", count}, {"entities", std::move(entities)}});
+  reply.headers = {{"Cache-Control", "no-cache, private"}};
+  return reply;
 }
 
 sim_reply crunchbase_sim::search(const sim_request& request, bool basic) {

@@ -214,5 +214,22 @@ TEST(percent_encode, keeps_letters_digits_and_the_safe_set_and_escapes_the_rest)
   EXPECT_EQ(percent_encode("", "-"), "");
 }
 
+TEST(redact_query, hides_the_values_of_the_named_parameters_only) {
+  const std::vector<std::string> names{"user_key"};
+  EXPECT_EQ(redact_query("/x?user_key=abc&a=1", names), "/x?user_key=***&a=1");
+  EXPECT_EQ(redact_query("/x?a=1&user_key=abc", names), "/x?a=1&user_key=***");
+  EXPECT_EQ(redact_query("/x?a=1&user_key=abc&user_key=def", names),
+            "/x?a=1&user_key=***&user_key=***");
+  // A parameter that only starts like it, or holds the name in its value, is not a secret.
+  EXPECT_EQ(redact_query("/x?user_keys=1&b=user_key", names), "/x?user_keys=1&b=user_key");
+  // A name without a value, an empty query, no query, no names.
+  EXPECT_EQ(redact_query("/x?user_key", names), "/x?user_key=***");
+  EXPECT_EQ(redact_query("/x?", names), "/x?");
+  EXPECT_EQ(redact_query("/x/user_key=abc", names), "/x/user_key=abc");
+  EXPECT_EQ(redact_query("/x?user_key=abc", {}), "/x?user_key=abc");
+  // The name as a query carries it, percent-encoded.
+  EXPECT_EQ(redact_query("/x?api%20key=abc", {"api key"}), "/x?api%20key=***");
+}
+
 }  // namespace
 }  // namespace etl

@@ -7,10 +7,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -50,6 +53,20 @@ struct http_client_options {
   double hedge_budget = 0.1;  // hedges sent at most this fraction of requests (plus a burst of 100)
   int max_hedges = 2;         // copies beyond the first, each after another hedge delay
   std::string user_agent = "animals-etl";
+
+  // Sent with every request of this client, after the standard ones: e.g. an upstream's API key
+  // ("X-cb-user-key"). The client never logs header values, so a secret may travel here.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Query parameters whose values the client's log lines show as "***" (a key sent as
+  // `?user_key=...`).
+  std::vector<std::string> redact_query;
+
+  // Called before every attempt, retries included, on the request's strand; the attempt waits
+  // for it. An error fails the request at once with that error (http_failure::error), without
+  // the attempt. A pool-wide rate limit hooks in here (etl::redis_rate_limiter). With `admit`
+  // set, GETs are not hedged: a hedged copy is one more request the upstream counts, and
+  // admitting it late would defeat the hedge's point.
+  std::function<net::awaitable<error_code>()> admit;
 };
 
 struct http_response {

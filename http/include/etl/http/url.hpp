@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "etl/core/aliases.hpp"
 
@@ -31,6 +32,11 @@ struct url {
 // `text` with every byte outside [A-Za-z0-9] and `safe` written as %XX (upper-case hex): a
 // query value (safe "-._~", RFC 3986's unreserved) or a folder name (safe "._-").
 std::string percent_encode(std::string_view text, std::string_view safe);
+
+// `target` (a path and query) with the value of every query parameter named in `secret_names`
+// replaced by "***" ("/x?user_key=abc&a=1" -> "/x?user_key=***&a=1"): a request target that
+// carries a secret, made fit for a log line or an error text.
+std::string redact_query(std::string_view target, const std::vector<std::string>& secret_names);
 
 // Parses an absolute URL "scheme://[user[:password]@]host[:port][/path][?query][#fragment]".
 // Default ports: http 80, redis 6379, postgresql/postgres 5432. Fails with errc::invalid_url for

@@ -19,6 +19,22 @@
 
 namespace etl {
 
+// The secret of a source's `auth`, as read from its environment variable, and where it goes.
+struct source_credentials {
+  std::string header;  // set: the secret is this header's value (the client sends it)
+  std::string query;   // set: the secret is this query parameter's value
+  std::string secret;  // never logged, never in an error text (see redact_secret)
+};
+
+// Reads the variable `auth.env` names. Fails when it is unset or empty, with a reason that names
+// the variable (never a value): a task of the pipeline fails at once with it, since no retry
+// can make the variable appear.
+boost::system::result<source_credentials, std::string> read_credentials(const source_auth& auth);
+
+// `text` with every occurrence of `secret`, as written and as percent-encoded in a query, replaced
+// by "***": for error texts that may echo a request (an upstream's error body may quote its URL).
+std::string redact_secret(std::string text, std::string_view secret);
+
 // The value of `v`: its environment variable when that is set and not empty, else its default.
 std::string resolve(const env_value& v);
 
@@ -55,8 +71,10 @@ struct rest_page {
 // Requests one page (GET, or POST with page_body) and reads its records. Fails with
 // "page N: <why>": the client's failure, a status other than 200, a body that is not JSON, no
 // array at the `records` path, or no integer at the paginator's `total_pages` path.
+// `credentials`, when given, adds a query secret to the target, and its secret is redacted from
+// the failure's text (a header secret travels in the client's own headers).
 net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
     http_client& client, const source_spec& source, std::string_view base_path,
-    const request_values& v);
+    const request_values& v, const source_credentials* credentials = nullptr);
 
 }  // namespace etl

@@ -73,6 +73,20 @@ struct detail_spec {
   unsigned bad_record_status = 0;
 };
 
+// How a source proves who calls: a secret read from an environment variable, never written in
+// the spec, sent in a header or a query parameter (exactly one of the two is set).
+struct source_auth {
+  std::string env;     // the variable holding the secret ([A-Z][A-Z0-9_]*)
+  std::string header;  // e.g. "X-cb-user-key"; empty when the secret goes in the query
+  std::string query;   // e.g. "user_key"; empty when the secret goes in a header
+};
+
+// The upstream's quota, for the whole worker pool: at most `requests` in any `per_seconds`.
+struct rate_limit_spec {
+  int requests = 0;
+  int per_seconds = 0;
+};
+
 enum class source_kind { rest };
 
 struct source_spec {
@@ -88,6 +102,8 @@ struct source_spec {
   std::string key;      // the record field that identifies it (one owner per key and task)
   paginator_spec paginator;
   std::optional<detail_spec> detail;
+  std::optional<source_auth> auth;
+  std::optional<rate_limit_spec> rate_limit;
 };
 
 enum class field_type {

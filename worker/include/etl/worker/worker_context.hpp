@@ -19,8 +19,10 @@
 #include "etl/db/tasks_repository.hpp"
 #include "etl/http/client.hpp"
 #include "etl/metrics/worker_metrics.hpp"
+#include "etl/pipelines/rest_source.hpp"
 #include "etl/pipelines/spec.hpp"
 #include "etl/queue/job_queue.hpp"
+#include "etl/queue/rate_limiter.hpp"
 #include "etl/worker/running_tasks.hpp"
 
 namespace etl {
@@ -30,6 +32,11 @@ namespace etl {
 struct upstream {
   http_client* client = nullptr;
   std::string base_path;
+  // The secret of the source's `auth` (null without one), for fetch_rest_page.
+  const source_credentials* credentials = nullptr;
+  // Set when the source's `auth` variable was missing at start-up: every task of the pipeline
+  // fails at once with this reason (it names the variable, never a value).
+  std::string access_error;
 };
 
 class worker_context {
@@ -66,8 +73,12 @@ class worker_context {
   settings cfg_;
   std::vector<pipeline_spec> pipelines_;
   http_client source_;
-  std::map<std::string, std::unique_ptr<http_client>> upstreams_;  // by origin
-  std::map<std::string, upstream> upstream_of_;                    // by pipeline name
+  // Before the clients that call them: a limiter outlives every request it admits.
+  std::map<std::string, std::unique_ptr<redis_rate_limiter>> limiters_;     // by origin
+  std::map<std::string, std::unique_ptr<source_credentials>> credentials_;  // by pipeline name
+  // By origin, plus what makes a client's requests differ: its auth and its rate limit.
+  std::map<std::string, std::unique_ptr<http_client>> upstreams_;
+  std::map<std::string, upstream> upstream_of_;  // by pipeline name
   std::unique_ptr<http_client> home_;
   std::string home_target_;
   db_pool db_;

@@ -21,6 +21,9 @@ struct crunchbase_options {
   std::string key = "test-key";                // --key: a key with every field
   std::string basic_key;                       // --basic-key: a Basic key ("" none)
   unsigned calls_per_minute = 200;             // --rate-limit: per key, then 429 (0: off)
+  // --rate-window: the window of --rate-limit in seconds (60: the real per-minute quota; a test
+  // shrinks it to see several windows in seconds).
+  unsigned rate_window_seconds = 60;
 };
 
 inline constexpr std::uint16_t crunchbase_default_port = 3126;
@@ -40,7 +43,8 @@ class crunchbase_sim : public sim_upstream {
   std::shared_ptr<const std::vector<crunchbase_org>> organizations() const;
 
  protected:
-  // POST /api/v4/searches/organizations; anything else 404 with an error array.
+  // POST /api/v4/searches/organizations, GET /api/v4/autocompletes; anything else 404 with an
+  // error array.
   sim_reply route(const sim_request& request) override;
   void config_extra(boost::json::object& config) const override;
   void report_extra(boost::json::object& report) const override;
@@ -48,6 +52,7 @@ class crunchbase_sim : public sim_upstream {
 
  private:
   sim_reply search(const sim_request& request, bool basic);
+  sim_reply autocomplete(const sim_request& request);
 
   crunchbase_options options_;
   crunchbase_dataset data_;
@@ -56,6 +61,7 @@ class crunchbase_sim : public sim_upstream {
   mutable std::chrono::milliseconds cached_offset_{-1};
   mutable std::shared_ptr<const std::vector<crunchbase_org>> cached_;
   std::map<std::int64_t, std::uint64_t> calls_per_minute_;  // minute -> calls answered or refused
+  std::map<std::int64_t, std::uint64_t> calls_per_window_;  // the same per --rate-window
   std::uint64_t rate_limited_ = 0;
 };
 
