@@ -157,12 +157,8 @@ net::awaitable<result<std::vector<output_file>>> write_files(worker_context& ctx
                                                              const pipeline_spec& spec,
                                                              const extracted& got) {
   // A version 2 message (queued before task_date existed) names its files by today's date.
-  const auto day = m.task_date.empty()
-                       ? date_text(static_cast<std::int32_t>(
-                             std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
-                                 .time_since_epoch()
-                                 .count()))
-                       : m.task_date;
+  const auto day =
+      m.task_date.empty() ? date_text(utc_day(std::chrono::system_clock::now())) : m.task_date;
   batch_naming naming{m.task_id, day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2),
                       m.batch_no};
   co_return co_await run_blocking(ctx.files(), [&]() -> result<std::vector<output_file>> {

@@ -130,8 +130,7 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
     spdlog::error("task {}: {}", task_id, secrets.error());
     co_return job_outcome::done();
   }
-  const auto task_date = date_text(static_cast<std::int32_t>(
-      std::chrono::floor<std::chrono::days>((*found)->created_at).time_since_epoch().count()));
+  const auto task_date = date_text(utc_day((*found)->created_at));
 
   // Not one ?: with a co_await on each side: GCC 12 destroys such a temporary twice.
   page_count count;

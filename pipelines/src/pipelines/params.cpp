@@ -70,11 +70,6 @@ boost::system::result<js::value, param_error> typed(const param_spec& p, const j
   return invalid(p, "has an unknown type");
 }
 
-std::int32_t current_day() {
-  const auto now = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-  return static_cast<std::int32_t>(now.time_since_epoch().count());
-}
-
 // `digits` random hex digits, from the system's random device (a seed nobody chose).
 std::string random_hex(int digits) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -158,7 +153,7 @@ boost::system::result<js::object, param_error> check_params(const pipeline_spec&
     if (p.random_hex > 0)
       out[p.name] = random_hex(p.random_hex);
     else if (p.default_value)
-      out[p.name] = default_of(p, today.value_or(current_day()));
+      out[p.name] = default_of(p, today.value_or(utc_day(std::chrono::system_clock::now())));
   }
   return out;
 }

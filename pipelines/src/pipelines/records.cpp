@@ -225,6 +225,11 @@ bool is_date_time(std::string_view s) noexcept {
          number_at(zone, 4, 2) <= 59;
 }
 
+std::int32_t utc_day(std::chrono::system_clock::time_point t) {
+  return static_cast<std::int32_t>(
+      std::chrono::floor<std::chrono::days>(t).time_since_epoch().count());
+}
+
 std::string date_text(std::int32_t days) {
   const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
   char out[16];
@@ -407,15 +412,15 @@ boost::system::result<std::vector<typed_record>, rejection> child_rows(
   const auto copied = c.parent_fields.size() + (c.index.empty() ? 0 : 1);
   const auto parent_at = field_indexes(parent_fields, c.parent_fields);
   const auto own = std::span(c.fields).subspan(copied);
+  const auto skip = std::find_if(own.begin(), own.end(),
+                                 [&](const field_spec& f) { return f.name == c.skip_null; });
   const auto& entries = (*at)->get_array();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto where = c.name + "[" + std::to_string(i) + "]";
     if (!entries[i].is_object())
       return rejection{where, "must be an object, got " + std::string(json_type(entries[i]))};
     const auto& entry = entries[i].get_object();
-    if (!c.skip_null.empty()) {
-      const auto skip = std::find_if(own.begin(), own.end(),
-                                     [&](const field_spec& f) { return f.name == c.skip_null; });
+    if (skip != own.end()) {
       auto v = value_at(entry, skip->from);
       if (v && (*v)->is_null()) {
         ++skipped;

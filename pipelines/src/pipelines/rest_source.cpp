@@ -1,6 +1,7 @@
 #include "etl/pipelines/rest_source.hpp"
 
 #include <cstdlib>
+#include <optional>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -24,6 +25,14 @@ std::string param_text(const js::value& v) {
   if (v.is_null())
     return {};
   return js::serialize(v);
+}
+
+// The parameter's name when `text` is exactly one "{params.NAME}" placeholder.
+std::optional<std::string_view> only_param(std::string_view text) {
+  if (!text.starts_with("{params.") || !text.ends_with('}') ||
+      text.find('{', 1) != std::string_view::npos)
+    return std::nullopt;
+  return text.substr(8, text.size() - 9);
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -108,9 +117,7 @@ std::string page_target(const source_spec& source, std::string_view base_path,
   char sep = target.find('?') == std::string::npos ? '?' : '&';
   for (const auto& [name, value] : source.query) {
     // A value that is only an optional parameter without a value leaves its name out too.
-    if (value.starts_with("{params.") && value.ends_with('}') &&
-        value.find('{', 1) == std::string::npos &&
-        !v.params.contains(std::string_view(value).substr(8, value.size() - 9)))
+    if (const auto name_only = only_param(value); name_only && !v.params.contains(*name_only))
       continue;
     target += sep;
     target += query_encode(name);
@@ -142,9 +149,8 @@ js::value fill_body(const js::value& t, const request_values& v) {
   const std::string_view text = t.get_string();
   if (text == "{page}")
     return v.page;
-  if (text.starts_with("{params.") && text.ends_with('}') &&
-      text.find('{', 1) == std::string_view::npos) {
-    const auto* p = v.params.if_contains(text.substr(8, text.size() - 9));
+  if (const auto name = only_param(text)) {
+    const auto* p = v.params.if_contains(*name);
     return p != nullptr ? *p : js::value(nullptr);
   }
   return js::value(fill_placeholders(text, v, false));

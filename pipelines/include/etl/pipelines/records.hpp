@@ -4,6 +4,7 @@
 // rejected with the field and the reason, never cast silently.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -84,6 +85,9 @@ bool is_date_time(std::string_view text) noexcept;
 
 // Days since 1970-01-01 of a YYYY-MM-DD date; nullopt unless is_date.
 std::optional<std::int32_t> date_days(std::string_view text) noexcept;
+
+// The day of `t`, UTC, counted from 1970-01-01.
+std::int32_t utc_day(std::chrono::system_clock::time_point t);
 
 // "YYYY-MM-DD" of a day counted from 1970-01-01 (the inverse of date_days).
 std::string date_text(std::int32_t days);
