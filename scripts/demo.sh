@@ -86,7 +86,7 @@ echo "$answer"
 task=$(sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p' <<<"$answer")
 [[ -n $task ]] || { echo "no task id in the answer" >&2; stack_stop; exit 1; }
 
-json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
+json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | sed -n 1p; }
 status=queued
 started_at=$SECONDS
 t0=$(date +%s.%N)

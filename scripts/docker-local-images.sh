@@ -81,10 +81,10 @@ apt_uri() {  # apt_uri SUITE
 
 # 3. debian:12 and debian:12-slim.
 if ! have_image debian:12; then
-  mirror=${DEBIAN_MIRROR:-$(apt_uri bookworm | head -n 1)}
+  mirror=${DEBIAN_MIRROR:-$(apt_uri bookworm | sed -n 1p)}
   [[ -n $mirror ]] || die "no apt source for bookworm in /etc/apt/sources.list*; set DEBIAN_MIRROR"
-  security=$(apt_uri bookworm-security | head -n 1)
-  updates=$(apt_uri bookworm-updates | head -n 1)
+  security=$(apt_uri bookworm-security | sed -n 1p)
+  updates=$(apt_uri bookworm-updates | sed -n 1p)
   root=$(mktemp -d /var/tmp/debian12-rootfs.XXXXXX)
   trap 'as_root rm -rf "$root"' EXIT
   say "debootstrap bookworm from $mirror"

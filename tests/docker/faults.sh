@@ -73,7 +73,8 @@ case $case_name in
     stack_up
     trigger
     mid_task 1
-    victim=$(compose ps -q etl-worker | head -n 1)
+    mapfile -t workers < <(compose ps -q etl-worker)
+    victim=${workers[0]:?no etl-worker container}
     host=$(docker inspect --format '{{.Config.Hostname}}' "$victim")
     network=$(docker inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$victim" | awk '{ print $1 }')
     # Cut it off while it holds jobs.

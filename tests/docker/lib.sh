@@ -57,6 +57,10 @@ stack_init() {
   sim=http://127.0.0.1:$ANIMALS_SIM_PORT
   : >"$tmp/override.yml"
   trap stack_cleanup EXIT
+  # A command that fails outside a condition ends the test (set -e): say which one, or the log
+  # shows only the stack's logs and no reason.
+  set -E
+  trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?" >&2' ERR
 }
 stack_cleanup() {
   local rc=$?

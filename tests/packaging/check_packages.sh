@@ -36,7 +36,7 @@ owner() {
   local f real
   real=$(readlink -f "$1")
   for f in "$1" "$real" "${real/#\/usr\/lib\//\/lib\/}"; do
-    dpkg -S "$f" 2>/dev/null | head -1 | cut -d: -f1 && return 0
+    dpkg -S "$f" 2>/dev/null | sed -n 1p | cut -d: -f1 && return 0
   done
   fail "no Debian package owns $1"
 }
