@@ -74,6 +74,11 @@ boost::json::object task_to_json(const task& t) {
   o["errors"] = t.errors;
   if (!t.quality.empty())
     o["quality"] = quality_json(t.quality);
+  if (t.cursor_start) {
+    o["cursor"] = {{"start", *t.cursor_start},
+                   {"advances", t.cursor_advances},
+                   {"after", t.cursor_after ? json::value(*t.cursor_after) : json::value(nullptr)}};
+  }
   o["status_url"] = "/extractor/tasks/" + t.id;
   return o;
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
@@ -32,6 +33,11 @@ struct extracted {
   std::vector<rejected_row> rejected;
   std::int64_t skipped_children = 0;
   task_counters counts;
+  // keyset: the key the chain's next batch starts after; none: this batch read the last page.
+  std::optional<std::string> next_key;
+  // Set: the batch cannot succeed however often it runs (the upstream handed a key back, a
+  // record without a key): it is recorded as failed with this reason.
+  std::string fatal;
 
   // The rows sink `s` takes.
   std::span<const typed_record> rows_of(const pipeline_spec& spec, const sink_spec& s) const {
@@ -94,11 +100,95 @@ void take_records(extracted& out, const pipeline_spec& spec, const json::array& 
   }
 }
 
+// "a.b" of a path, for messages.
+std::string join_path(const std::vector<std::string>& path) {
+  std::string out;
+  for (const auto& k : path)
+    out += (out.empty() ? "" : ".") + k;
+  return out;
+}
+
+// The position of field `name` among the spec's record fields (the loader checked it exists).
+std::size_t field_at(const pipeline_spec& spec, const std::string& name) {
+  return field_indexes(spec.fields, std::span(&name, 1)).front();
+}
+
+// A typed key as text (a string as is, a number as JSON writes it).
+std::string cell_key(const json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+}
+
+// Drops the records an earlier task delivered already: those at exactly the cursor's start
+// whose key the cursor lists (the upstream filters with >=, so the start is read again). They
+// count as duplicates.
+void skip_delivered(extracted& out, const pipeline_spec& spec, const incremental_start& cursor) {
+  if (cursor.skip.empty())
+    return;
+  const auto start = date_time_micros(cursor.start);
+  if (!start)
+    return;  // a date: nothing was delivered at exactly its midnight by an earlier run's cursor
+  const std::set<std::string> skip(cursor.skip.begin(), cursor.skip.end());
+  const auto at = field_at(spec, spec.incremental->field);
+  const auto key = field_at(spec, spec.source.key);
+  const auto before = out.records.size();
+  std::erase_if(out.records, [&](const typed_record& r) {
+    const auto& v = r.values[at];
+    return v.is_string() && date_time_micros(v.get_string()) == start &&
+           skip.contains(cell_key(r.values[key]));
+  });
+  out.counts.duplicates += static_cast<std::int64_t>(before - out.records.size());
+}
+
+// The highest cursor value among `records` (as written) and the keys of the records at it;
+// nullopt for no records.
+std::optional<std::pair<std::string, std::vector<std::string>>> batch_cursor(
+    const pipeline_spec& spec, std::span<const typed_record> records) {
+  const auto at = field_at(spec, spec.incremental->field);
+  const auto key = field_at(spec, spec.source.key);
+  std::optional<std::int64_t> best;
+  std::pair<std::string, std::vector<std::string>> out;
+  for (const auto& r : records) {
+    const auto& v = r.values[at];
+    const auto micros = v.is_string() ? date_time_micros(v.get_string()) : std::nullopt;
+    if (!micros || (best && *micros < *best))
+      continue;
+    if (!best || *micros > *best) {
+      best = micros;
+      out = {std::string(v.get_string()), {}};
+    }
+    out.second.push_back(cell_key(r.values[key]));
+  }
+  if (!best)
+    return std::nullopt;
+  return out;
+}
+
+// Where a batch's requests start besides its pages: an incremental task's cursor and a keyset
+// batch's key.
+struct batch_start {
+  std::optional<incremental_start> cursor;
+  chain_link link;
+};
+
+// The text of a record's keyset key (a string or an integer); empty when it has none.
+std::string key_text(const json::value& record, const std::vector<std::string>& path) {
+  if (!record.is_object())
+    return {};
+  auto at = value_at(record.get_object(), path);
+  if (!at)
+    return {};
+  if ((*at)->is_string())
+    return std::string((*at)->get_string());
+  if ((*at)->is_int64())
+    return std::to_string((*at)->get_int64());
+  return {};
+}
+
 // Phase 1: every page of the batch, its records typed. A page that cannot be read hands the
 // job back (the upstream's client has retried it already).
 net::awaitable<boost::system::result<extracted, std::string>> extract(
     worker_context& ctx, const batch_message& m, const pipeline_spec& spec,
-    const json::object& params, const transform_secrets* secrets) {
+    const json::object& params, const transform_secrets* secrets, const batch_start& from) {
   extracted out;
   out.children.resize(spec.children.size());
   const auto up = ctx.upstream_of(spec);
@@ -116,12 +206,54 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
   };
   const auto plan = requests_of(m, spec, params);
   const auto first = spec.source.paginator.first_page;
-  if (plan.windows.empty()) {
+  const auto cursor_start = from.cursor ? from.cursor->start : std::string();
+  const auto& pager = spec.source.paginator;
+  if (pager.kind == paginator_kind::keyset) {
+    // Up to pages_per_batch pages, each after the last key of the one before; a short page is
+    // the chain's last. A key seen twice in the batch is a loop (across batches: run_pipeline_
+    // batch asks the ledger).
+    std::optional<std::string> after = from.link.after_key;
+    std::set<std::string> seen;
+    if (after)
+      seen.insert(*after);
+    for (int n = 0; n < pager.pages_per_batch; ++n) {
+      request_values v{first, params, {}, {}, cursor_start, after};
+      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
+      if (!got && got.error().refused) {
+        out.fatal = got.error().what;
+        co_return out;
+      }
+      if (!got)
+        co_return got.error().what;
+      const auto size = got->records.size();
+      const auto last = size > 0 ? key_text(got->records.back(), pager.after_from) : std::string();
+      co_await take_page(*got);
+      out.next_key.reset();
+      if (size < static_cast<std::size_t>(pager.page_size))
+        break;
+      if (last.empty()) {
+        out.fatal = "keyset: the page's last record has no string or integer key at '" +
+                    join_path(pager.after_from) + "'";
+        break;
+      }
+      if (!seen.insert(last).second) {
+        out.fatal = "keyset loop: the upstream's page ends at key " + last +
+                    " again, which an earlier page of this task ended at";
+        break;
+      }
+      after = last;
+      out.next_key = last;
+    }
+  } else if (plan.windows.empty()) {
     for (int logical = m.first_page; logical <= m.last_page; ++logical) {
       request_values v{first + (logical - 1), params, {}, {}};
       auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
+      if (!got && got.error().refused) {
+        out.fatal = got.error().what;
+        co_return out;
+      }
       if (!got)
-        co_return got.error();
+        co_return got.error().what;
       co_await take_page(*got);
     }
   }
@@ -131,8 +263,12 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     for (std::int64_t n = 0; n < pages; ++n) {
       request_values v{first + n, params, w.start, w.end};
       auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
+      if (!got && got.error().refused) {
+        out.fatal = "window " + w.start + ": " + got.error().what;
+        co_return out;
+      }
       if (!got)
-        co_return "window " + w.start + ": " + got.error();
+        co_return "window " + w.start + ": " + got.error().what;
       if (n == 0 && got->total_pages)
         pages = std::max<std::int64_t>(1, *got->total_pages);
       if (pages > max_total_pages)
@@ -141,10 +277,12 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
       co_await take_page(*got);
     }
   }
+  if (from.cursor)
+    skip_delivered(out, spec, *from.cursor);
   // A record listed twice (a page boundary moved under the paginator) is delivered once.
   const auto listed = out.records.size();
   out.records = merge_by_key(spec.fields, std::span(&spec.source.key, 1), out.records);
-  out.counts.duplicates = static_cast<std::int64_t>(listed - out.records.size());
+  out.counts.duplicates += static_cast<std::int64_t>(listed - out.records.size());
   out.counts.rejected = static_cast<std::int64_t>(out.rejected.size());
   out.counts.posted = static_cast<std::int64_t>(out.records.size());
   co_return out;
@@ -159,8 +297,8 @@ net::awaitable<result<std::vector<output_file>>> write_files(worker_context& ctx
   // A version 2 message (queued before task_date existed) names its files by today's date.
   const auto day =
       m.task_date.empty() ? date_text(utc_day(std::chrono::system_clock::now())) : m.task_date;
-  batch_naming naming{m.task_id, day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2),
-                      m.batch_no};
+  batch_naming naming{m.task_id, day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2), m.batch_no,
+                      day};
   co_return co_await run_blocking(ctx.files(), [&]() -> result<std::vector<output_file>> {
     std::vector<output_file> all;
     for (std::size_t i = 0; i < spec.sinks.size(); ++i) {
@@ -266,6 +404,35 @@ bool fail_before_commit(const job& j) {
   return set && j.deliveries == 1;
 }
 
+// Enqueues the job of batch `batch_no` of the chain `m` belongs to (same task, parameters, day).
+net::awaitable<result<void>> enqueue_link(worker_context& ctx, const batch_message& m,
+                                          int batch_no) {
+  // Named, not a temporary in the co_await's arguments: GCC 12 frees such a temporary holding
+  // strings twice.
+  auto fields = encode(batch_message{m.task_id, batch_no, batch_no + 1, batch_no + 1, m.audit,
+                                     m.pipeline, m.params, m.task_date});
+  auto id = co_await ctx.queue().enqueue(std::move(fields));
+  if (!id)
+    co_return id.error();
+  co_return result<void>{};
+}
+
+// Records the batch as failed for `reason` (with what its checks found, if any): its task
+// fails once its other batches are done. The job is done either way.
+net::awaitable<job_outcome> record_failed(worker_context& ctx, const batch_message& m,
+                                          extracted& got, const std::string& reason,
+                                          const std::string& quality) {
+  const auto where = "task " + m.task_id + " batch " + std::to_string(m.batch_no);
+  batch_result failed{batch_outcome::failed, got.counts, std::move(got.rejected), reason};
+  failed.counts.posted = 0;
+  failed.in_transaction = [&](pqxx::work& tx) { record_quality(tx, m, quality); };
+  auto recorded = co_await ctx.ledger().finish_batch(m.task_id, m.batch_no, std::move(failed));
+  if (!recorded)
+    co_return job_outcome::db_failure(where + ": record", recorded.error());
+  spdlog::error("{}: {}", where, reason);
+  co_return job_outcome::done();
+}
+
 }  // namespace
 
 boost::system::result<std::optional<transform_secrets>, std::string> secrets_of(
@@ -302,8 +469,32 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   auto state = co_await ctx.ledger().state_of(m.task_id, m.batch_no);
   if (!state)
     co_return job_outcome::db_failure(where + ": batch state", state.error());
-  if (*state && is_finished(**state))
+  const bool keyset = spec.source.paginator.kind == paginator_kind::keyset;
+  batch_start from;
+  if (keyset) {
+    auto link = co_await ctx.cursors().link_of(m.task_id, m.batch_no);
+    if (!link)
+      co_return job_outcome::db_failure(where + ": chain", link.error());
+    from.link = std::move(*link);
+  }
+  if (*state && is_finished(**state)) {
+    // Its worker may have died between the commit that added the next batch and that batch's
+    // enqueue: a redelivery enqueues it again (a duplicate job finds it recorded and stops).
+    if (keyset && from.link.next_pending && j.deliveries > 1) {
+      if (auto queued = co_await enqueue_link(ctx, m, *from.link.next_pending); !queued)
+        co_return job_outcome::retry(where +
+                                     ": enqueue the next batch: " + queued.error().message());
+    }
     co_return job_outcome::done();
+  }
+  if (spec.incremental) {
+    auto cursor = co_await ctx.cursors().of_task(m.task_id);
+    if (!cursor)
+      co_return job_outcome::db_failure(where + ": cursor", cursor.error());
+    if (!*cursor)
+      co_return job_outcome::retry(where + ": the task has no cursor start (its plan sets it)");
+    from.cursor = std::move(*cursor);
+  }
 
   // A worker whose environment lacks the source's secret fails the task, as its plan job does:
   // the batch could come to a worker of the pool started without it.
@@ -323,10 +514,22 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
     spdlog::error("{}: {}", where, secrets.error());
     co_return job_outcome::done();
   }
-  auto got = co_await extract(ctx, m, spec, params, *secrets ? &**secrets : nullptr);
+  auto got = co_await extract(ctx, m, spec, params, *secrets ? &**secrets : nullptr, from);
   if (!got)
     co_return job_outcome::retry(where + ": " + got.error());
   ctx.counters().animals_fetched += static_cast<std::uint64_t>(got->counts.fetched);
+  if (got->next_key && got->fatal.empty()) {
+    auto seen = co_await ctx.cursors().key_seen(m.task_id, *got->next_key);
+    if (!seen)
+      co_return job_outcome::db_failure(where + ": chain", seen.error());
+    if (*seen)
+      got->fatal = "keyset loop: the upstream's page ends at key " + *got->next_key +
+                   ", which started an earlier batch of this task";
+  }
+  if (!got->fatal.empty()) {
+    const std::string no_quality;
+    co_return co_await record_failed(ctx, m, *got, got->fatal, no_quality);
+  }
 
   // Phase 2: the spec's data-quality checks; a failed blocking one fails the batch (and its
   // task) before anything is written, with what it found recorded.
@@ -334,16 +537,8 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   if (!spec.checks.empty()) {
     const auto q = check_batch(spec, got->records);
     quality = json::serialize(q.to_json());
-    if (auto failure = q.blocking_failure(); !failure.empty()) {
-      batch_result failed{batch_outcome::failed, got->counts, std::move(got->rejected), failure};
-      failed.counts.posted = 0;
-      failed.in_transaction = [&](pqxx::work& tx) { record_quality(tx, m, quality); };
-      auto recorded = co_await ctx.ledger().finish_batch(m.task_id, m.batch_no, std::move(failed));
-      if (!recorded)
-        co_return job_outcome::db_failure(where + ": record", recorded.error());
-      spdlog::error("{}: {}", where, failure);
-      co_return job_outcome::done();
-    }
+    if (const auto failure = q.blocking_failure(); !failure.empty())
+      co_return co_await record_failed(ctx, m, *got, failure, quality);
   }
 
   auto files = co_await write_files(ctx, m, spec, *got);
@@ -361,7 +556,12 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   const auto& written = *files;
   const auto parts = replaced_partitions(spec, requests_of(m, spec, params));
   std::vector<std::string> replaced;
+  const auto reached = spec.incremental ? batch_cursor(spec, data.records) : std::nullopt;
   result.in_transaction = [&](pqxx::work& tx) {
+    if (data.next_key)
+      append_chain_batch(tx, m.task_id, m.batch_no, *data.next_key);
+    if (reached)
+      record_batch_cursor(tx, m.task_id, m.batch_no, reached->first, reached->second);
     for (const auto& sink : spec.sinks) {
       if (sink.kind == sink_kind::postgres)
         upsert_records(tx, sink, spec.fields_of(sink), data.rows_of(spec, sink));
@@ -382,6 +582,12 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
         where, data.records.size(), written.size(), replaced.size(), data.skipped_children, j.id);
     if (!replaced.empty()) {
       co_await run_blocking(ctx.files(), [&] { delete_replaced(ctx.cfg().output_dir, replaced); });
+    }
+    if (data.next_key) {
+      // Lost if this worker dies now: the batch's redelivery enqueues it (see above).
+      if (auto queued = co_await enqueue_link(ctx, m, m.batch_no + 1); !queued)
+        co_return job_outcome::retry(where +
+                                     ": enqueue the next batch: " + queued.error().message());
     }
   }
   if (finished->finalized)

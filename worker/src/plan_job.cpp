@@ -37,6 +37,7 @@ struct page_count {
   std::int64_t total_pages = 0;
   int page_size = 0;
   std::string failure;
+  bool refused = false;  // the upstream refused the credentials: no retry will do
 };
 
 // The animals listing: page 1 gives total_pages; its length gives the page size.
@@ -61,6 +62,10 @@ net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_
   }
   if (spec.source.paginator.kind == paginator_kind::single)
     co_return page_count{1, 1, {}};
+  if (spec.source.paginator.kind == paginator_kind::keyset) {
+    // A chain: the first batch is planned, each batch adds the next while pages remain.
+    co_return page_count{1, spec.source.paginator.page_size, {}};
+  }
   if (!spec.source.paginator.pages_param.empty()) {
     // The trigger's parameter says how many pages (checked against its min and max).
     const auto* pages = params.if_contains(spec.source.paginator.pages_param);
@@ -75,8 +80,26 @@ net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_
   auto first =
       co_await fetch_rest_page(*up.client, spec.source, up.base_path, first_page, up.credentials);
   if (!first)
-    co_return page_count{0, 0, "plan: " + first.error()};
+    co_return page_count{0, 0, "plan: " + first.error().what, first.error().refused};
   co_return page_count{first->total_pages.value_or(0), spec.source.paginator.page_size, {}};
+}
+
+// An incremental task's start: the trigger's start parameter (a backfill, which leaves the
+// cursor alone), else the pipeline's stored cursor with the keys delivered at it, else the
+// spec's initial value.
+net::awaitable<result<incremental_start>> cursor_for(worker_context& ctx, const pipeline_spec& spec,
+                                                     const json::object& params) {
+  const auto& inc = *spec.incremental;
+  if (!inc.start_param.empty()) {
+    if (const auto* given = params.if_contains(inc.start_param); given && given->is_string())
+      co_return incremental_start{std::string(given->get_string()), {}, false};
+  }
+  auto stored = co_await ctx.cursors().load(spec.name);
+  if (!stored)
+    co_return stored.error();
+  if (!*stored)
+    co_return incremental_start{inc.initial, {}, true};
+  co_return incremental_start{std::move((*stored)->value), std::move((*stored)->keys), true};
 }
 
 // Records a batch holds at most: what one POST takes for an http_batch sink; for the others a
@@ -131,6 +154,17 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
     co_return job_outcome::done();
   }
   const auto task_date = date_text(utc_day((*found)->created_at));
+  if (spec->incremental) {
+    // Fixed once, before any batch runs: every batch of the task reads from the same start.
+    auto start = co_await cursor_for(ctx, *spec, params);
+    if (!start)
+      co_return job_outcome::db_failure("plan: read cursor", start.error());
+    auto fixed = co_await ctx.cursors().fix_for_task(task_id, std::move(*start));
+    if (!fixed)
+      co_return job_outcome::db_failure("plan: fix cursor", fixed.error());
+    spdlog::info("task {}: reads {} from {}{}", task_id, spec->name, fixed->start,
+                 fixed->advances ? "" : " (a backfill: the cursor stays)");
+  }
 
   // Not one ?: with a co_await on each side: GCC 12 destroys such a temporary twice.
   page_count count;
@@ -138,6 +172,13 @@ net::awaitable<job_outcome> run_plan_job(worker_context& ctx, const job& j) {
     count = co_await count_listing_pages(ctx);
   else
     count = co_await count_rest_pages(ctx, *spec, params);
+  if (count.refused) {
+    auto failed = co_await ctx.tasks().fail_task(task_id, count.failure);
+    if (!failed)
+      co_return job_outcome::db_failure("plan: fail task", failed.error());
+    spdlog::error("task {}: {}", task_id, count.failure);
+    co_return job_outcome::done();
+  }
   if (!count.failure.empty())
     co_return job_outcome::retry(count.failure);
   if (count.total_pages > max_total_pages) {

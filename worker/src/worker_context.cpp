@@ -53,6 +53,7 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg,
       db_(database_options(cfg_)),
       tasks_(db_),
       ledger_(db_),
+      cursors_(db_),
       queue_(redis_options_for(cfg_), std::move(queue_opts)) {
   const auto home = must_parse(cfg_.home_url, "ETL_HOME_URL");
   home_target_ = home.target;

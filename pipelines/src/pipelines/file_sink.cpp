@@ -194,6 +194,8 @@ std::string batch_file_name(const sink_spec& sink, const batch_naming& naming) {
       out += naming.task_id;
     else if (name == "task.date")
       out += naming.task_date;
+    else if (name == "task.day")
+      out += naming.task_day;
     else if (name == "batch")
       out += std::to_string(naming.batch_no);
     rest = close == std::string_view::npos ? std::string_view{} : rest.substr(close + 1);

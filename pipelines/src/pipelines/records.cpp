@@ -358,6 +358,27 @@ boost::system::result<js::value, rejection> secret_of(const field_spec& f, const
   return js::value(secret_hash(text, secrets->salt, secrets->iterations));
 }
 
+// A pick field's value: in the array at `v`, the first object whose where_key holds
+// where_value, its value at the pick's path; null when no entry matches (or `v` is null).
+boost::system::result<const js::value*, rejection> picked(const field_spec& f, const js::value& v) {
+  static const js::value null_value;
+  if (v.is_null())
+    return &null_value;
+  if (!v.is_array())
+    return rejection{f.name, "is " + std::string(json_type(v)) + ", not an array to pick from"};
+  for (const auto& entry : v.get_array()) {
+    const auto* o = entry.if_object();
+    const auto* key = o != nullptr ? o->if_contains(f.pick->where_key) : nullptr;
+    if (key == nullptr || !key->is_string() || key->get_string() != f.pick->where_value)
+      continue;
+    auto at = value_at(*o, f.pick->value);
+    if (!at)
+      return rejection{f.name, at.error()};
+    return *at;
+  }
+  return &null_value;
+}
+
 }  // namespace
 
 record_result type_record(const js::object& record, std::span<const field_spec> fields,
@@ -375,7 +396,14 @@ record_result type_record(const js::object& record, std::span<const field_spec> 
     auto at = value_at(record, f.from);
     if (!at)
       return rejection{f.name, at.error()};
-    const js::value& v = **at;
+    const js::value* found = *at;
+    if (f.pick) {
+      auto entry = picked(f, *found);
+      if (!entry)
+        return entry.error();
+      found = *entry;
+    }
+    const js::value& v = *found;
     if (v.is_null()) {
       if (!f.nullable)
         return rejection{f.name, "is missing or null"};

@@ -100,6 +100,8 @@ std::string fill_placeholders(std::string_view text, const request_values& v, bo
       value = v.window_start;
     } else if (name == "window.end") {
       value = v.window_end;
+    } else if (name == "cursor.start") {
+      value = v.cursor_start;
     } else if (name.starts_with("params.")) {
       if (const auto* p = v.params.if_contains(name.substr(7)))
         value = param_text(*p);
@@ -124,6 +126,10 @@ std::string page_target(const source_spec& source, std::string_view base_path,
     target += '=';
     target += fill_placeholders(value, v, true);
     sep = '&';
+  }
+  if (v.after && source.method != "POST") {
+    target += sep;
+    target += query_encode(source.paginator.after_param) + "=" + query_encode(*v.after);
   }
   return target;
 }
@@ -168,7 +174,7 @@ std::string one_line(std::string body) {
 
 // Requests `target` (one page, GET or POST with page_body) and reads its records:
 // fetch_rest_page's work.
-net::awaitable<boost::system::result<rest_page, std::string>> fetch_page_at(
+net::awaitable<boost::system::result<rest_page, page_failure>> fetch_page_at(
     http_client& client, const source_spec& source, std::string target, const request_values& v) {
   const auto where = "page " + std::to_string(v.page) + ": ";
   http_result answer;
@@ -182,8 +188,11 @@ net::awaitable<boost::system::result<rest_page, std::string>> fetch_page_at(
   out.retries = answer->attempts > 0 ? answer->attempts - 1 : 0;
   out.hedges = answer->hedges;
   if (answer->status != 200) {
-    co_return where + "status " + std::to_string(answer->status) + " from " + client.origin() +
-        ": " + answer->body.substr(0, 200);
+    const bool refused = answer->status == 401 || answer->status == 403;
+    co_return page_failure(where + "status " + std::to_string(answer->status) + " from " +
+                               client.origin() + ": " + answer->body.substr(0, 200) +
+                               (refused ? " (the upstream refuses the credentials)" : ""),
+                           refused);
   }
   boost::system::error_code ec;
   auto body = js::parse(answer->body, ec);
@@ -219,12 +228,15 @@ net::awaitable<boost::system::result<rest_page, std::string>> fetch_page_at(
 }  // namespace
 
 std::string page_body(const source_spec& source, const request_values& v) {
-  if (!source.body)
-    return source.method == "POST" ? "{}" : "";
-  return js::serialize(fill_body(*source.body, v));
+  if (source.method != "POST")
+    return "";
+  auto body = source.body ? fill_body(*source.body, v) : js::value(js::object{});
+  if (v.after && body.is_object())
+    body.get_object()[source.paginator.after_param] = *v.after;
+  return js::serialize(body);
 }
 
-net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
+net::awaitable<boost::system::result<rest_page, page_failure>> fetch_rest_page(
     http_client& client, const source_spec& source, std::string_view base_path,
     const request_values& v, const source_credentials* credentials) {
   auto target = page_target(source, base_path, v);
@@ -233,8 +245,11 @@ net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
     target += query_encode(credentials->query) + "=" + query_encode(credentials->secret);
   }
   auto got = co_await fetch_page_at(client, source, std::move(target), v);
-  if (!got && credentials)
-    co_return redact_secret(std::move(got.error()), credentials->secret);
+  if (!got && credentials) {
+    auto failure = got.error();
+    failure.what = redact_secret(std::move(failure.what), credentials->secret);
+    co_return failure;
+  }
   co_return std::move(got);
 }
 

@@ -454,8 +454,10 @@ boost::json::value yaml_to_json(const spec_node& n, const std::set<std::string>&
   return boost::json::value(boost::json::string_view(text));
 }
 
-source_spec read_source(const spec_node& n, const std::set<std::string>& param_names,
-                        bool windowed) {
+std::vector<std::string> read_path(const spec_node& n);
+
+source_spec read_source(const spec_node& n, const std::set<std::string>& param_names, bool windowed,
+                        bool incremental) {
   n.map_of({"kind", "base_url", "method", "path", "query", "body", "records", "key", "paginator",
             "detail", "auth", "rate_limit"});
   source_spec s;
@@ -472,12 +474,28 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
     s.rate_limit = read_rate_limit(n.child("rate_limit"));
 
   const auto pager = n.child("paginator");
-  s.paginator.kind = pager.choice<paginator_kind>(
-      "kind", {{"page_number", paginator_kind::page_number}, {"single", paginator_kind::single}});
+  s.paginator.kind =
+      pager.choice<paginator_kind>("kind", {{"page_number", paginator_kind::page_number},
+                                            {"single", paginator_kind::single},
+                                            {"keyset", paginator_kind::keyset}});
   if (s.paginator.kind == paginator_kind::single) {
     // One request: no page count to read; a batch is that one page.
     pager.map_of({"kind"});
     s.paginator.page_size = 1;
+  } else if (s.paginator.kind == paginator_kind::keyset) {
+    pager.map_of({"kind", "after_param", "after_from", "page_size", "pages_per_batch"});
+    s.paginator.after_param = pager.str("after_param");
+    if (s.paginator.after_param.empty())
+      pager.child("after_param").fail("must name the body member or query parameter");
+    s.paginator.after_from = read_path(pager.child("after_from"));
+    const auto size = pager.integer("page_size");
+    if (size < 1 || size > 10'000)
+      pager.child("page_size").fail("must be 1..10000 (the upstream's limit, sent with each page)");
+    s.paginator.page_size = static_cast<int>(size);
+    const auto per_batch = pager.integer_or("pages_per_batch", 1);
+    if (per_batch < 1 || per_batch > 1'000)
+      pager.child("pages_per_batch").fail("must be 1..1000");
+    s.paginator.pages_per_batch = static_cast<int>(per_batch);
   } else {
     pager.map_of({"kind", "page_param", "first_page", "total_pages", "pages_param", "page_size"});
     s.paginator.page_param = pager.str_or("page_param", "page");
@@ -507,6 +525,8 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
     request_names.insert("window.start");
     request_names.insert("window.end");
   }
+  if (incremental)
+    request_names.insert("cursor.start");
   if (n.has("body")) {
     if (s.method != "POST")
       n.child("body").fail("a body is for method POST");
@@ -519,6 +539,21 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
       s.query.emplace_back(name, value.scalar());
       check_placeholders(value, s.query.back().second, request_names);
     }
+  }
+  if (s.paginator.kind == paginator_kind::keyset) {
+    // The key goes where the request carries its other values: the body of a POST (a member
+    // the spec's body must leave to it), the query of a GET.
+    const bool taken = s.method == "POST"
+                           ? s.body && s.body->is_object() &&
+                                 s.body->get_object().contains(s.paginator.after_param)
+                           : std::any_of(s.query.begin(), s.query.end(), [&](const auto& q) {
+                               return q.first == s.paginator.after_param;
+                             });
+    if (taken)
+      pager.child("after_param")
+          .fail("'" + s.paginator.after_param + "' is set by the request already");
+    if (s.method == "POST" && s.body && !s.body->is_object())
+      n.child("body").fail("must be an object: the keyset paginator adds its key to it");
   }
   if (s.auth && !s.auth->query.empty()) {
     for (const auto& [name, value] : s.query) {
@@ -560,7 +595,7 @@ std::vector<std::string> read_path(const spec_node& n) {
 
 field_spec read_field(const std::string& name, const spec_node& n) {
   n.map_of({"type", "from", "nullable", "min", "separator", "values", "pattern", "derive", "of",
-            "accept_text"});
+            "accept_text", "pick"});
   field_spec f;
   f.name = name;
   f.from = n.has("from") ? read_path(n.child("from")) : std::vector<std::string>{name};
@@ -598,6 +633,18 @@ field_spec read_field(const std::string& name, const spec_node& n) {
       n.child("of").fail("must list at least one path");
   } else if (n.has("of")) {
     n.child("of").fail("`of` is for derive: stable_key");
+  }
+  if (n.has("pick")) {
+    // pick: {where: {location_type: city}, value: value}
+    const auto pick = n.child("pick");
+    pick.map_of({"where", "value"});
+    if (f.derive != field_derive::none)
+      pick.fail("a field either picks from an array or is derived, not both");
+    const auto where = pick.child("where").entries();
+    if (where.size() != 1)
+      pick.child("where").fail("must hold one key: the entry's field and the text it must hold");
+    f.pick = pick_spec{where.front().first, where.front().second.scalar(),
+                       read_path(pick.child("value"))};
   }
   if (n.has("min")) {
     if (f.type != field_type::integer)
@@ -713,11 +760,12 @@ sink_spec read_postgres_sink(const spec_node& n, sink_spec s, const sink_fields&
   return s;
 }
 
-// A files sink's `file_name`: placeholders of the task and batch, names of [A-Za-z0-9_.-] and
-// {...} between '/', no '.' or '..' part.
+// A files sink's `file_name`: placeholders of the task and batch, names of [A-Za-z0-9_.=-] and
+// {...} between '/' ('=' for Hive-style folders such as `_extraction_date={task.day}`), no '.'
+// or '..' part.
 std::string read_file_name(const spec_node& n) {
   auto name = n.scalar();
-  check_placeholders(n, name, {"task.id", "task.date", "batch"});
+  check_placeholders(n, name, {"task.id", "task.date", "task.day", "batch"});
   std::filesystem::path p(name);
   if (p.is_absolute() || name.empty() || name.back() == '/')
     n.fail("must be a relative name (folders allowed), not ending in '/'");
@@ -726,8 +774,8 @@ std::string read_file_name(const spec_node& n) {
     if (text == "." || text == ".." || text.empty())
       n.fail("must not contain '.' or '..' parts");
     if (text.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
-                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-{}") != std::string::npos)
-      n.fail("'" + text + "' holds a character outside [A-Za-z0-9_.-] and placeholders");
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.=-{}") != std::string::npos)
+      n.fail("'" + text + "' holds a character outside [A-Za-z0-9_.=-] and placeholders");
   }
   return name;
 }
@@ -766,9 +814,9 @@ sink_spec read_files_sink(const spec_node& n, sink_spec s, const sink_fields& fi
   for (const auto& part : p) {
     if (part == ".." || part == ".")
       folder.fail("must not contain '.' or '..'");
-    if (part.string().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+    if (part.string().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_=-") !=
         std::string::npos)
-      folder.fail("'" + part.string() + "' is not a folder name of [a-z0-9_-]");
+      folder.fail("'" + part.string() + "' is not a folder name of [a-z0-9_=-]");
   }
   if (n.has("partition_by")) {
     const auto by = n.child("partition_by");
@@ -974,6 +1022,32 @@ void check_derived(const spec_node& transform, const pipeline_spec& spec) {
     check(c.fields, "children." + c.name + ".fields");
 }
 
+const field_spec* find_field(const std::vector<field_spec>& fields, std::string_view name) {
+  const auto it = std::find_if(fields.begin(), fields.end(),
+                               [&](const field_spec& f) { return f.name == name; });
+  return it == fields.end() ? nullptr : &*it;
+}
+
+incremental_spec read_incremental(const spec_node& n, const pipeline_spec& spec) {
+  n.map_of({"field", "start_param", "initial"});
+  incremental_spec inc;
+  inc.field = n.str("field");
+  inc.initial = n.str("initial");
+  if (!is_date(inc.initial) && !is_date_time(inc.initial))
+    n.child("initial").fail("'" + inc.initial + "' is not a date or an ISO 8601 date-time");
+  if (n.has("start_param")) {
+    inc.start_param = n.str("start_param");
+    const auto* p = spec.param(inc.start_param);
+    if (p == nullptr || p->type != param_type::date)
+      n.child("start_param")
+          .fail("'" + inc.start_param + "' is not a date parameter of this pipeline");
+    if (p->default_value)
+      n.child("start_param")
+          .fail("'" + inc.start_param + "' must have no default: without it a task is incremental");
+  }
+  return inc;
+}
+
 window_spec read_windows(const spec_node& n, const pipeline_spec& spec) {
   n.map_of({"start", "end"});
   window_spec w{n.str("start"), n.str("end")};
@@ -991,8 +1065,8 @@ window_spec read_windows(const spec_node& n, const pipeline_spec& spec) {
 }
 
 pipeline_spec read_spec(const spec_node& root) {
-  root.map_of({"name", "description", "parameters", "windows", "secrets", "schedule", "source",
-               "transform", "checks", "sinks", "migrations"});
+  root.map_of({"name", "description", "parameters", "windows", "incremental", "secrets", "schedule",
+               "source", "transform", "checks", "sinks", "migrations"});
   pipeline_spec spec;
   const auto name = root.child("name");
   spec.name = name.scalar();
@@ -1015,7 +1089,10 @@ pipeline_spec read_spec(const spec_node& root) {
     spec.secrets = read_secrets(root.child("secrets"));
   if (root.has("schedule"))
     spec.schedule = read_schedule(root.child("schedule"));
-  spec.source = read_source(root.child("source"), param_names, spec.windows.has_value());
+  if (root.has("incremental"))
+    spec.incremental = read_incremental(root.child("incremental"), spec);
+  spec.source = read_source(root.child("source"), param_names, spec.windows.has_value(),
+                            spec.incremental.has_value());
 
   const auto transform = root.child("transform");
   transform.map_of({"fields", "children"});
@@ -1029,6 +1106,18 @@ pipeline_spec read_spec(const spec_node& root) {
       spec.children.push_back(read_child(child, value, spec.fields));
   }
   check_derived(transform, spec);
+  if (spec.incremental) {
+    const auto* f = find_field(spec.fields, spec.incremental->field);
+    if (f == nullptr || f->type != field_type::date_time || f->nullable)
+      root.child("incremental")
+          .child("field")
+          .fail("'" + spec.incremental->field +
+                "' must be a date_time field of transform.fields, not nullable");
+    if (spec.source.paginator.kind != paginator_kind::keyset)
+      root.child("incremental").fail("needs a source with a keyset paginator");
+  }
+  if (spec.source.paginator.kind == paginator_kind::keyset && spec.windows)
+    root.child("windows").fail("a keyset source reads its pages in one chain, not in day windows");
   if (!spec.source.paginator.pages_param.empty()) {
     const auto* p = spec.param(spec.source.paginator.pages_param);
     if (p->type != param_type::integer || !p->default_value || !p->min || *p->min < 1)

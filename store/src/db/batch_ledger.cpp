@@ -15,6 +15,7 @@
 #include <pqxx/result>
 
 #include "etl/core/error.hpp"
+#include "etl/db/cursor_store.hpp"
 
 namespace etl {
 namespace {
@@ -308,6 +309,8 @@ void add_to_task(pqxx::work& tx, const batch_result& outcome, const std::string&
         "errors = CASE WHEN $2 = 'failed' THEN etl_append_error(errors, NULL, $3::text) "
         "ELSE errors END WHERE id = $1",
         task_id, std::string(to_string(out.status)), summary);
+    if (out.status == task_status::succeeded)
+      finish_task_cursor(tx, task_id);
   }
 }
 

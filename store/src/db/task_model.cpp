@@ -78,7 +78,10 @@ const char* const task_columns =
                                                            "t.in_doubt, t.errors::text, t.duplicates, "
                                                            "t.pipeline, t.params::text, "
     "(SELECT jsonb_agg(b.quality ORDER BY b.batch_no) FROM batches b "
-    "WHERE b.task_id = t.id AND b.quality IS NOT NULL)::text";
+    "WHERE b.task_id = t.id AND b.quality IS NOT NULL)::text, t.cursor_start, t.cursor_advances, "
+    "to_char(t.cursor_after AT TIME ZONE 'UTC', CASE WHEN extract(microseconds FROM "
+    "t.cursor_after)::bigint % 1000000 = 0 THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"' "
+    "ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"' END)";
 
 const char* const batch_columns =
     "b.task_id, b.batch_no, b.first_page, b.last_page, b.state, b.attempts, b.posted_count, "
@@ -142,6 +145,12 @@ task read_task(const pqxx::row& row) {
       throw pqxx::conversion_error("batches.quality is not a JSON array");
     t.quality = std::move(quality.as_array());
   }
+  if (!row[25].is_null()) {
+    t.cursor_start = row[25].as<std::string>();
+    t.cursor_advances = row[26].as<bool>();
+  }
+  if (!row[27].is_null())
+    t.cursor_after = row[27].as<std::string>();
   return t;
 }
 

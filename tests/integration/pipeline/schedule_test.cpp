@@ -63,13 +63,17 @@ TEST(schedules, an_enabled_schedule_starts_one_task_at_its_next_minute) {
                                      "ETL_SCHEDULES=crew-every-minute"}});
 
   const auto listed = stack.get_json("/extractor/schedules").at("schedules").as_array();
-  ASSERT_EQ(listed.size(), 2u) << json::serialize(listed);
-  // The shipped specs first: spacex-launches (daily, left off by the setting), then the test's.
-  EXPECT_EQ(listed[0].at("pipeline").as_string(), "spacex-launches");
+  ASSERT_EQ(listed.size(), 3u) << json::serialize(listed);
+  // The shipped specs first: crunchbase-orgs and spacex-launches (daily, left off by the
+  // setting), then the test's.
+  EXPECT_EQ(listed[0].at("pipeline").as_string(), "crunchbase-orgs");
   EXPECT_FALSE(listed[0].at("enabled").as_bool());
-  EXPECT_TRUE(listed[0].at("next_run").as_string().ends_with("T02:30:00Z"));
-  EXPECT_EQ(listed[1].at("pipeline").as_string(), "crew-every-minute");
-  EXPECT_TRUE(listed[1].at("enabled").as_bool());
+  EXPECT_TRUE(listed[0].at("next_run").as_string().ends_with("T03:00:00Z"));
+  EXPECT_EQ(listed[1].at("pipeline").as_string(), "spacex-launches");
+  EXPECT_FALSE(listed[1].at("enabled").as_bool());
+  EXPECT_TRUE(listed[1].at("next_run").as_string().ends_with("T02:30:00Z"));
+  EXPECT_EQ(listed[2].at("pipeline").as_string(), "crew-every-minute");
+  EXPECT_TRUE(listed[2].at("enabled").as_bool());
   // Nothing at start-up.
   EXPECT_TRUE(tasks_of(stack, "crew-every-minute").empty());
 
@@ -87,14 +91,14 @@ TEST(schedules, an_enabled_schedule_starts_one_task_at_its_next_minute) {
   EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 30);
 
   const auto after = stack.get_json("/extractor/schedules").at("schedules").as_array();
-  ASSERT_EQ(after.size(), 2u);
-  ASSERT_TRUE(after[1].at("last_run").is_object()) << json::serialize(after);
-  const auto& last = after[1].at("last_run").as_object();
+  ASSERT_EQ(after.size(), 3u);
+  ASSERT_TRUE(after[2].at("last_run").is_object()) << json::serialize(after);
+  const auto& last = after[2].at("last_run").as_object();
   EXPECT_EQ(last.at("task_id").as_string(), id) << json::serialize(after);
   // The run's time is a whole minute, and the next run the minute after it.
   const auto at = std::string(last.at("at").as_string());
   EXPECT_TRUE(at.ends_with(":00Z")) << at;
-  EXPECT_GT(std::string(after[1].at("next_run").as_string()), at);
+  EXPECT_GT(std::string(after[2].at("next_run").as_string()), at);
   fs::remove_all(dir);
 }
 

@@ -42,7 +42,7 @@ parameters:
   query: {type: string, default: a}
 source:
   kind: rest
-  base_url: {env: ETL_CRUNCHBASE_URL, default: "http://127.0.0.1:3126"}
+  base_url: {env: ETL_CB_ACCESS_URL, default: "http://127.0.0.1:3126"}
   path: /api/v4/autocompletes
   query: {query: "{params.query}", collection_ids: organizations, limit: "25"}
   records: entities
@@ -124,7 +124,7 @@ TEST(source_access, an_api_key_from_the_environment_reaches_the_upstream_and_not
                                       10s, &why);
   ASSERT_TRUE(cb) << why;
   auto env = dirs.env();
-  env.insert(env.end(), {"ETL_CRUNCHBASE_URL=" + cb->base_url(), "CB_API_KEY=" + right_key,
+  env.insert(env.end(), {"ETL_CB_ACCESS_URL=" + cb->base_url(), "CB_API_KEY=" + right_key,
                          "CB_QUERY_KEY=" + right_key, "CB_WRONG_KEY=" + wrong_key,
                          // Every line the client may write, targets included.
                          "ETL_LOG_LEVEL=debug",
@@ -216,7 +216,7 @@ limited_run run_forty_tasks(const std::string& limit) {
   if (!cb)
     return out;
   auto env = dirs.env();
-  env.insert(env.end(), {"ETL_CRUNCHBASE_URL=" + cb->base_url(), "CB_API_KEY=" + right_key,
+  env.insert(env.end(), {"ETL_CB_ACCESS_URL=" + cb->base_url(), "CB_API_KEY=" + right_key,
                          "ETL_WORKER_PROCESSES=2", "ETL_JOBS=8"});
   service_stack stack({.sim_args = {"--chaos-percent", "0"}, .extra_env = env});
   // Both worker processes are up before the tasks come.

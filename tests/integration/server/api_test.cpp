@@ -382,12 +382,13 @@ TEST_F(api, pipelines_are_listed_with_their_parameters) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   const auto list = json::parse(r->body).at("pipelines").as_array();
-  ASSERT_EQ(list.size(), 4u) << r->body;
-  EXPECT_EQ(list[1].at("name"), "randomuser");
-  EXPECT_EQ(list[2].at("name"), "spacex-crew");
-  EXPECT_EQ(list[3].at("name"), "spacex-launches");
+  ASSERT_EQ(list.size(), 5u) << r->body;
+  EXPECT_EQ(list[1].at("name"), "crunchbase-orgs");
+  EXPECT_EQ(list[2].at("name"), "randomuser");
+  EXPECT_EQ(list[3].at("name"), "spacex-crew");
+  EXPECT_EQ(list[4].at("name"), "spacex-launches");
   // A relative date default is listed as written: it becomes a date when a task is triggered.
-  EXPECT_EQ(list[3].at("parameters").at(0).at("default"), "yesterday");
+  EXPECT_EQ(list[4].at("parameters").at(0).at("default"), "yesterday");
   const auto& animals = list[0].as_object();
   EXPECT_EQ(animals.at("name"), "animals");
   EXPECT_EQ(animals.at("url"), "/extractor/pipelines/animals");
@@ -402,7 +403,8 @@ TEST_F(api, pipelines_are_listed_with_their_parameters) {
   EXPECT_EQ(json::parse(one->body).at("name"), "animals");
   auto unknown = expect_error(request("GET", "/extractor/pipelines/spacex-rockets"), 404,
                               "pipeline_not_found");
-  EXPECT_NE(detail_of(unknown).find("known: animals, randomuser, spacex-crew, spacex-launches"),
+  EXPECT_NE(detail_of(unknown).find(
+                "known: animals, crunchbase-orgs, randomuser, spacex-crew, spacex-launches"),
             std::string::npos);
   expect_error(request("GET", "/extractor/pipelines/Bad_Name"), 400, "invalid_pipeline_name");
   auto post = request("POST", "/extractor/pipelines");

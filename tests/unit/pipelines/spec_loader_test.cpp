@@ -19,7 +19,7 @@ const fs::path specs_dir = fs::path(test::source_dir) / "pipelines" / "specs";
 TEST(pipeline_spec, the_animals_spec_loads_with_its_kinds_and_parameters) {
   auto all = load_pipeline_specs({specs_dir});
   ASSERT_TRUE(all) << all.error().describe();
-  ASSERT_EQ(all->size(), 4u);
+  ASSERT_EQ(all->size(), 5u);
   const auto& a = all->front();
   EXPECT_EQ(a.name, "animals");
   ASSERT_NE(a.param("audit_mode"), nullptr);
@@ -91,7 +91,7 @@ TEST(pipeline_spec, an_unknown_kind_names_its_file_line_and_field) {
   EXPECT_EQ(e.file, "specs/small.yaml");
   EXPECT_EQ(e.line, 11);
   EXPECT_EQ(e.field, "source.paginator.kind");
-  EXPECT_NE(e.message.find("unknown value 'next_link' (known: page_number, single)"),
+  EXPECT_NE(e.message.find("unknown value 'next_link' (known: page_number, single, keyset)"),
             std::string::npos)
       << e.describe();
   EXPECT_EQ(e.describe().rfind("specs/small.yaml:11:", 0), 0u) << e.describe();
@@ -159,11 +159,12 @@ TEST(pipeline_spec, broken_yaml_and_json_specs) {
 TEST(pipeline_spec, the_binaries_carry_the_shipped_specs_and_add_the_users) {
   auto shipped = load_pipelines({});
   ASSERT_TRUE(shipped) << shipped.error().describe();
-  ASSERT_EQ(shipped->size(), 4u);
+  ASSERT_EQ(shipped->size(), 5u);
   EXPECT_EQ(shipped->front().file, "pipelines/specs/animals.yaml");
-  EXPECT_EQ(shipped->at(1).file, "pipelines/specs/randomuser.yaml");
-  EXPECT_EQ(shipped->at(2).file, "pipelines/specs/spacex-crew.yaml");
-  EXPECT_EQ(shipped->at(3).file, "pipelines/specs/spacex-launches.yaml");
+  EXPECT_EQ(shipped->at(1).file, "pipelines/specs/crunchbase-orgs.yaml");
+  EXPECT_EQ(shipped->at(2).file, "pipelines/specs/randomuser.yaml");
+  EXPECT_EQ(shipped->at(3).file, "pipelines/specs/spacex-crew.yaml");
+  EXPECT_EQ(shipped->at(4).file, "pipelines/specs/spacex-launches.yaml");
   const auto dir = fs::temp_directory_path() / ("etl-user-specs-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "small.yaml") << good;
@@ -173,8 +174,8 @@ TEST(pipeline_spec, the_binaries_carry_the_shipped_specs_and_add_the_users) {
   auto taken = load_pipelines({dir});
   fs::remove_all(dir);
   ASSERT_TRUE(with_user) << with_user.error().describe();
-  ASSERT_EQ(with_user->size(), 5u);
-  EXPECT_EQ(with_user->at(4).name, "small");
+  ASSERT_EQ(with_user->size(), 6u);
+  EXPECT_EQ(with_user->at(5).name, "small");
   ASSERT_FALSE(taken);
   EXPECT_NE(taken.error().message.find("also the name of pipelines/specs/animals.yaml"),
             std::string::npos)

@@ -46,6 +46,7 @@ struct batch_naming {
   std::string task_id;
   std::string task_date;  // the task's UTC day, YYYYMMDD
   int batch_no = 0;
+  std::string task_day;  // the same day as YYYY-MM-DD ({task.day})
 };
 
 // `sink`'s file_name with its placeholders filled in, and the format's extension.

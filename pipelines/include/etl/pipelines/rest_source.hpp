@@ -1,6 +1,7 @@
 // The `rest` source kind for pipelines without a hand-written model: the request of one page
 // built from the spec (path, query and a POST's JSON body with {page}, {params.NAME},
-// {window.start} and {window.end} filled in), the records found at the spec's `records` path of
+// {window.start}, {window.end} and {cursor.start} filled in, and a keyset paginator's key to
+// start after), the records found at the spec's `records` path of
 // the answer, and the page count where the paginator says an answer holds it. The HTTP client
 // underneath retries (and hedges GETs) as for every upstream.
 #pragma once
@@ -44,20 +45,25 @@ struct request_values {
   const boost::json::object& params;
   std::string window_start;  // YYYY-MM-DD; empty outside a windowed pipeline
   std::string window_end;
+  std::string cursor_start;          // an incremental task's start ({cursor.start})
+  std::optional<std::string> after;  // keyset: the key this page starts after; none: the first
 };
 
-// `text` with {page}, {params.NAME}, {window.start} and {window.end} replaced; `encode`
+// `text` with {page}, {params.NAME}, {window.start}, {window.end} and {cursor.start} replaced;
+// `encode`
 // percent-encodes each replacement (for a query value). A parameter without a value becomes "".
 std::string fill_placeholders(std::string_view text, const request_values& v, bool encode);
 
 // The request target (base URL path + spec path + query) of one page. A query entry whose
-// value is just "{params.NAME}" of a parameter without a value is left out.
+// value is just "{params.NAME}" of a parameter without a value is left out. A GET's keyset key
+// is the paginator's after_param, last.
 // `base_path` is the path part of the base URL ("" or "/api", no trailing '/').
 std::string page_target(const source_spec& source, std::string_view base_path,
                         const request_values& v);
 
 // The JSON body of one page's POST: the spec's body with its placeholders filled in; a string
-// that is exactly one placeholder becomes the value itself ({page}: a number). "" for a GET.
+// that is exactly one placeholder becomes the value itself ({page}: a number); a keyset key is
+// the member after_param. "" for a GET.
 std::string page_body(const source_spec& source, const request_values& v);
 
 struct rest_page {
@@ -68,12 +74,23 @@ struct rest_page {
   std::int64_t hedges = 0;                  // hedged copies sent
 };
 
+// Why a page could not be read. `refused`: the upstream turned the credentials down (401 or
+// 403), which no retry mends: the task fails at once with `what`.
+struct page_failure {
+  page_failure() = default;
+  // Implicit: most failures are only their text.
+  page_failure(std::string why, bool refusal = false) : what(std::move(why)), refused(refusal) {}
+
+  std::string what;
+  bool refused = false;
+};
+
 // Requests one page (GET, or POST with page_body) and reads its records. Fails with
 // "page N: <why>": the client's failure, a status other than 200, a body that is not JSON, no
 // array at the `records` path, or no integer at the paginator's `total_pages` path.
 // `credentials`, when given, adds a query secret to the target, and its secret is redacted from
 // the failure's text (a header secret travels in the client's own headers).
-net::awaitable<boost::system::result<rest_page, std::string>> fetch_rest_page(
+net::awaitable<boost::system::result<rest_page, page_failure>> fetch_rest_page(
     http_client& client, const source_spec& source, std::string_view base_path,
     const request_values& v, const source_credentials* credentials = nullptr);
 

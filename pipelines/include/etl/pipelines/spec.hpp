@@ -47,6 +47,9 @@ struct env_value {
 enum class paginator_kind {
   page_number,  // ?page=N from `first_page`; page 1 says how many there are (`total_pages`)
   single,       // one request holds every record (a bare array, say): one page
+  // Each next page starts after the last record's key (`after_id`): pages read one after the
+  // other, a batch at a time, each batch handing the next key to the next through the ledger.
+  keyset,
 };
 
 struct paginator_spec {
@@ -62,6 +65,12 @@ struct paginator_spec {
   // how many pages it has: randomuser reads `pages` pages of `results` users).
   std::string pages_param;
   int page_size = 0;  // records a full page holds (batches are planned with it)
+  // keyset: the member of the POST body (or the query parameter of a GET) that carries the key
+  // to start after, absent from the first request; the path in each record to its key; and how
+  // many pages one batch reads (its files' size). A page shorter than page_size is the last.
+  std::string after_param;
+  std::vector<std::string> after_from;
+  int pages_per_batch = 1;
 };
 
 // A request for each record's details, by a key of the listed record.
@@ -129,6 +138,14 @@ enum class field_derive {
   secret_hash,  // hashing.hpp's secret_hash of the value at `from` with the spec's secrets
 };
 
+// A value picked from an array of objects: the first entry whose `where_key` holds the text
+// `where_value`, its value at `value` (a city among a company's locations, by location_type).
+struct pick_spec {
+  std::string where_key;
+  std::string where_value;
+  std::vector<std::string> value;
+};
+
 struct field_spec {
   std::string name;  // in the output
   // Where the value is in the record: dotted keys into nested objects ("location.city");
@@ -137,6 +154,8 @@ struct field_spec {
   field_type type = field_type::string;
   field_derive derive = field_derive::none;
   std::vector<std::vector<std::string>> key_of;  // stable_key: the paths whose values it hashes
+  // Set: `from` is an array of objects and the value is picked from one entry (none: null).
+  std::optional<pick_spec> pick;
   bool nullable = false;
   std::optional<std::int64_t> min;  // integers only
   // number only: a string holding a decimal number ("78.4705") is accepted as that number.
@@ -198,8 +217,9 @@ struct sink_spec {
   std::string folder;
   std::string partition_by;
   // files: the file's name under its folder (and partition), without the extension; '/' makes
-  // sub-folders. Placeholders {task.id}, {task.date} (the task's UTC day, YYYYMMDD) and
-  // {batch}. Without {batch} the pipeline runs as one batch per task: one file per task.
+  // sub-folders. Placeholders {task.id}, {task.date} (the task's UTC day, YYYYMMDD), {task.day}
+  // (the same day as YYYY-MM-DD) and {batch}. Without {batch} the pipeline runs as one batch
+  // per task: one file per task.
   std::string file_name = "{task.id}-{batch}";
 };
 
@@ -209,6 +229,17 @@ struct sink_spec {
 struct window_spec {
   std::string start_param;
   std::string end_param;
+};
+
+// An incremental pipeline (docs/pipelines.md, "Incremental runs"): each task reads what changed
+// since the pipeline's cursor, the highest `field` value a succeeded task delivered. The
+// request's {cursor.start} is that value (inclusive: records at it are read again, and those
+// already delivered skipped by key), or `initial` when no cursor is stored, or the date in
+// `start_param` when a trigger gives one: a backfill, which leaves the cursor where it is.
+struct incremental_spec {
+  std::string field;        // a date_time field of the transform
+  std::string start_param;  // a date parameter; empty: none
+  std::string initial;      // {cursor.start} of the first run, as the upstream takes it
 };
 
 // When etl-server starts a task of the pipeline by itself (with its default parameters), if the
@@ -258,6 +289,7 @@ struct pipeline_spec {
   std::vector<field_spec> fields;    // the transform: the record's fields, validated and typed
   std::vector<child_spec> children;  // tables exploded from arrays of each record
   std::optional<window_spec> windows;
+  std::optional<incremental_spec> incremental;
   std::optional<secrets_spec> secrets;
   std::optional<schedule_spec> schedule;
   std::vector<check_spec> checks;

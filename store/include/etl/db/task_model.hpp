@@ -60,6 +60,12 @@ struct task {
   // What each batch's data-quality checks found (batches.quality, by batch number), for a
   // pipeline that declares checks; empty otherwise.
   json::array quality;
+  // An incremental pipeline's task: where it read from (as sent upstream), whether it moves the
+  // pipeline's cursor when it succeeds (a backfill does not), and the highest cursor value it
+  // delivered (ISO 8601 UTC), once it succeeded.
+  std::optional<std::string> cursor_start;
+  bool cursor_advances = false;
+  std::optional<std::string> cursor_after;
   db_time created_at;
   std::optional<db_time> started_at;
   std::optional<db_time> finished_at;

@@ -15,6 +15,7 @@
 
 #include "etl/config/settings.hpp"
 #include "etl/db/batch_ledger.hpp"
+#include "etl/db/cursor_store.hpp"
 #include "etl/db/db_pool.hpp"
 #include "etl/db/tasks_repository.hpp"
 #include "etl/http/client.hpp"
@@ -59,6 +60,7 @@ class worker_context {
   db_pool& db() noexcept { return db_; }
   tasks_repository& tasks() noexcept { return tasks_; }
   batch_ledger& ledger() noexcept { return ledger_; }
+  cursor_store& cursors() noexcept { return cursors_; }
   job_queue& queue() noexcept { return queue_; }
   worker_counters& counters() noexcept { return counters_; }
   // The tasks seen running a moment ago: a batch job's status check (see running_tasks.hpp).
@@ -84,6 +86,7 @@ class worker_context {
   db_pool db_;
   tasks_repository tasks_;
   batch_ledger ledger_;
+  cursor_store cursors_;
   job_queue queue_;
   worker_counters counters_;
   running_tasks running_;
