@@ -69,7 +69,9 @@ case $case_name in
 
   partition)
     lease=3
-    override 800 700 'ETL_WORKER_PROCESSES: "1"' 'ETL_JOBS: "2"' "ETL_JOB_LEASE: \"${lease}s\""
+    # Home holds each POST 1.5 s: the task lasts a minute, long enough to cut a worker off for
+    # twice its lease and bring it back while the task still runs.
+    override 800 1500 'ETL_WORKER_PROCESSES: "1"' 'ETL_JOBS: "2"' "ETL_JOB_LEASE: \"${lease}s\""
     stack_up
     trigger
     mid_task 1
