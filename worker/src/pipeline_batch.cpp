@@ -8,6 +8,9 @@
 #include <string_view>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -204,6 +207,25 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     if (keep_pages)
       out.pages.push_back(std::move(got.raw));
   };
+  // A page, its spent quota waited out (source.quota_reset_seconds, up to quota_waits times):
+  // the wait holds the job (its lease is renewed) and is not a failure.
+  auto fetch = [&](const request_values& v)
+      -> net::awaitable<boost::system::result<rest_page, page_failure>> {
+    for (int waits = 0;; ++waits) {
+      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
+      const auto reset = spec.source.quota_reset_seconds;
+      if (got || got.error().status != 429 || reset == 0 || waits == quota_waits)
+        co_return got;
+      spdlog::warn(
+          "task {} batch {}: the upstream's quota is spent (429): waiting {} s for it to "
+          "reset",
+          m.task_id, m.batch_no, reset);
+      ++out.counts.retries;
+      net::steady_timer timer(co_await net::this_coro::executor);
+      timer.expires_after(std::chrono::seconds(reset));
+      co_await timer.async_wait(net::use_awaitable);
+    }
+  };
   const auto plan = requests_of(m, spec, params);
   const auto first = spec.source.paginator.first_page;
   const auto cursor_start = from.cursor ? from.cursor->start : std::string();
@@ -218,7 +240,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
       seen.insert(*after);
     for (int n = 0; n < pager.pages_per_batch; ++n) {
       request_values v{first, params, {}, {}, cursor_start, after};
-      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
+      auto got = co_await fetch(v);
       if (!got && got.error().refused) {
         out.fatal = got.error().what;
         co_return out;
@@ -247,7 +269,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
   } else if (plan.windows.empty()) {
     for (int logical = m.first_page; logical <= m.last_page; ++logical) {
       request_values v{first + (logical - 1), params, {}, {}};
-      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
+      auto got = co_await fetch(v);
       if (!got && got.error().refused) {
         out.fatal = got.error().what;
         co_return out;
@@ -262,7 +284,7 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     std::int64_t pages = 1;
     for (std::int64_t n = 0; n < pages; ++n) {
       request_values v{first + n, params, w.start, w.end};
-      auto got = co_await fetch_rest_page(*up.client, spec.source, up.base_path, v, up.credentials);
+      auto got = co_await fetch(v);
       if (!got && got.error().refused) {
         out.fatal = "window " + w.start + ": " + got.error().what;
         co_return out;

@@ -182,17 +182,22 @@ net::awaitable<boost::system::result<rest_page, page_failure>> fetch_page_at(
     answer = co_await client.query(std::move(target), page_body(source, v));
   else
     answer = co_await client.get(std::move(target));
-  if (!answer)
-    co_return where + answer.error().describe();
+  if (!answer) {
+    page_failure failure(where + answer.error().describe());
+    failure.status = answer.error().last_status;
+    co_return failure;
+  }
   rest_page out;
   out.retries = answer->attempts > 0 ? answer->attempts - 1 : 0;
   out.hedges = answer->hedges;
   if (answer->status != 200) {
     const bool refused = answer->status == 401 || answer->status == 403;
-    co_return page_failure(where + "status " + std::to_string(answer->status) + " from " +
-                               client.origin() + ": " + answer->body.substr(0, 200) +
-                               (refused ? " (the upstream refuses the credentials)" : ""),
-                           refused);
+    page_failure failure(where + "status " + std::to_string(answer->status) + " from " +
+                             client.origin() + ": " + answer->body.substr(0, 200) +
+                             (refused ? " (the upstream refuses the credentials)" : ""),
+                         refused);
+    failure.status = answer->status;
+    co_return failure;
   }
   boost::system::error_code ec;
   auto body = js::parse(answer->body, ec);

@@ -459,7 +459,7 @@ std::vector<std::string> read_path(const spec_node& n);
 source_spec read_source(const spec_node& n, const std::set<std::string>& param_names, bool windowed,
                         bool incremental) {
   n.map_of({"kind", "base_url", "method", "path", "query", "body", "records", "key", "paginator",
-            "detail", "auth", "rate_limit"});
+            "detail", "auth", "rate_limit", "quota_reset_seconds"});
   source_spec s;
   s.kind = n.choice<source_kind>("kind", {{"rest", source_kind::rest}});
   s.base_url = read_env_value(n.child("base_url"));
@@ -472,6 +472,12 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
     s.auth = read_source_auth(n.child("auth"));
   if (n.has("rate_limit"))
     s.rate_limit = read_rate_limit(n.child("rate_limit"));
+  if (n.has("quota_reset_seconds")) {
+    const auto seconds = n.integer("quota_reset_seconds");
+    if (seconds < 1 || seconds > 3600)
+      n.child("quota_reset_seconds").fail("must be 1..3600 (seconds)");
+    s.quota_reset_seconds = static_cast<int>(seconds);
+  }
 
   const auto pager = n.child("paginator");
   s.paginator.kind =
@@ -1141,7 +1147,7 @@ pipeline_spec read_spec(const spec_node& root) {
   if (http && spec.sinks.size() > 1)
     root.child("sinks").fail("an http_batch sink is a pipeline's only sink");
   // The http_batch path reads through the worker's own animals client (ETL_SOURCE_URL).
-  for (const char* key : {"auth", "rate_limit"}) {
+  for (const char* key : {"auth", "rate_limit", "quota_reset_seconds"}) {
     if (http && root.child("source").has(key))
       root.child("source").child(key).fail("not supported with an http_batch sink");
   }

@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -76,6 +78,41 @@ fs::path task_folder(const fs::path& root, const std::string& task) {
   return root / "randomuser" / task;
 }
 
+// What DuckDB (npm) makes of a task's CSV files: "<users> <addresses> <logins> <users whose
+// address_id is an address's>".
+std::string duckdb_summary(const fs::path& folder) {
+  const auto csv = [&](const std::string& table) {
+    return "read_csv('" + (folder / ("*_" + table + ".csv")).string() + "', header = true)";
+  };
+  const auto reader = fs::path(source_dir) / "tests/parquet/read.mjs";
+  const auto out =
+      command_output("node '" + reader.string() + "' sql \"SELECT (SELECT count(*) FROM " +
+                     csv("users") + ")::INTEGER AS u, (SELECT count(*) FROM " + csv("addresses") +
+                     ")::INTEGER AS a, (SELECT count(*) FROM " + csv("logins") +
+                     ")::INTEGER AS l, (SELECT count(*) FROM " + csv("users") + " u JOIN " +
+                     csv("addresses") + " a ON a.address_id = u.address_id)::INTEGER AS j\"");
+  std::istringstream lines(out);
+  std::string first;
+  std::getline(lines, first);
+  if (first.empty())
+    return "no answer: " + out;
+  const auto row = json::parse(first).as_object();
+  return std::to_string(num(row, "u")) + " " + std::to_string(num(row, "a")) + " " +
+         std::to_string(num(row, "l")) + " " + std::to_string(num(row, "j"));
+}
+
+// Each file of a task's folder by name, with its bytes.
+std::map<std::string, std::string> files_in(const fs::path& folder) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(folder)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    out[e.path().filename().string()] = bytes.str();
+  }
+  return out;
+}
+
 TEST(randomuser, users_addresses_and_logins_as_csv_with_stable_keys_and_hashed_secrets) {
   std::string why;
   auto upstream = sim_process::start_binary(
@@ -92,6 +129,7 @@ TEST(randomuser, users_addresses_and_logins_as_csv_with_stable_keys_and_hashed_s
   const std::string query =
       "results=500&seed=etl-test-1&page=1&nat=CA%2CNO%2CGB%2CNL%2CIR%2CUA%2CUS";
   std::string first_ids;
+  std::map<std::string, std::string> first_files;
   for (int run = 0; run < 2; ++run) {
     const auto id = stack.trigger_json(body);
     ASSERT_FALSE(id.empty());
@@ -108,6 +146,9 @@ TEST(randomuser, users_addresses_and_logins_as_csv_with_stable_keys_and_hashed_s
         << summary;
     EXPECT_NE(facts.substr(facts.rfind(' ') + 1), "0") << summary;
     const auto ids = summary.substr(newline + 1);
+    // DuckDB reads the same tables: 500 users, each with its address, and 500 logins.
+    const auto duck = duckdb_summary(task_folder(out.path, id));
+    EXPECT_TRUE(duck.starts_with("500 ") && duck.ends_with(" 500 500")) << duck;
     // The data-quality checks ran and are on the task: ages and postcodes fit, keys unique.
     const auto& quality = t.at("quality").as_object();
     EXPECT_EQ(num(quality, "records"), 500) << json::serialize(quality);
@@ -119,10 +160,16 @@ TEST(randomuser, users_addresses_and_logins_as_csv_with_stable_keys_and_hashed_s
       }
     }
     EXPECT_EQ(quality.at("checks").as_array().size(), 5u);
-    if (run == 0)
+    const auto files = files_in(task_folder(out.path, id));
+    EXPECT_EQ(files.size(), 3u);
+    if (run == 0) {
       first_ids = ids;
-    else
+      first_files = files;
+    } else {
       EXPECT_EQ(ids, first_ids) << "the same users got other keys on a second run";
+      // The same seed on the same day: the same three files, byte for byte.
+      EXPECT_TRUE(files == first_files) << "a second run of the same seed wrote other bytes";
+    }
   }
   // The salt never reaches a log line.
   EXPECT_EQ(stack.log_tail().find(salt), std::string::npos);
@@ -168,6 +215,54 @@ TEST(randomuser, a_failed_blocking_check_fails_the_task_before_any_file) {
       << json::serialize(t);
   EXPECT_EQ(num(t.at("quality").as_object(), "records"), 50);
   EXPECT_FALSE(fs::exists(task_folder(out.path, id)));
+}
+
+// The upstream's quota (here 1,000 users in fixed one-hour windows) spent halfway through a task:
+// the page refused with 429 after the client's retries waits for the window to reset (a copy of
+// the spec waits 5 s, not 300), asks again, waits again; the test moves the simulator's clock to
+// the next window once the worker says it waits, and the task succeeds with every user, no
+// error recorded.
+TEST(randomuser, a_spent_quota_is_waited_out_not_counted_as_a_failure) {
+  std::string why;
+  auto upstream = sim_process::start_binary(
+      "randomuser-sim", {"--seed", "5", "--quota", "1000", "--quota-window", "3600"}, 10s, &why);
+  ASSERT_TRUE(upstream) << why;
+  output_dir out;
+  const auto specs = out.path / "specs";
+  fs::create_directories(specs);
+  std::ifstream in(fs::path(source_dir) / "pipelines/specs/randomuser.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto spec = text.str();
+  for (auto [from, to] : {std::pair<std::string, std::string>{"name: randomuser", "name: quota"},
+                          {"quota_reset_seconds: 300", "quota_reset_seconds: 5"}}) {
+    ASSERT_NE(spec.find(from), std::string::npos) << from;
+    spec.replace(spec.find(from), from.size(), to);
+  }
+  std::ofstream(specs / "quota.yaml") << spec;
+  service_stack stack(
+      {.sim_args = {"--chaos-percent", "0"},
+       .extra_env = {"ETL_RANDOMUSER_URL=" + upstream->base_url(),
+                     "ETL_OUTPUT_DIR=" + out.path.string(), "ETL_PIPELINES_DIR=" + specs.string(),
+                     "ETL_HASH_SALT=" + salt}});
+  // Four pages of 500: the third crosses the quota.
+  const auto id = stack.trigger_json(
+      R"({"pipeline": "quota", "params": {"results": 500, "pages": 4, "seed": "quota-1"}})");
+  const std::string waiting = "the upstream's quota is spent (429): waiting 5 s";
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (stack.log_tail().find(waiting) == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(200ms);  // polling the log, not a synchronization
+  ASSERT_NE(stack.log_tail().find(waiting), std::string::npos)
+      << json::serialize(stack.task(id)) << stack.log_tail();
+  EXPECT_EQ(stack.task(id).at("status").as_string(), "running");
+  ASSERT_TRUE(http_post(upstream->port(), "/sim/clock", R"({"advance_seconds": 3600})"));
+  const auto t = stack.wait_finished(id, 120s);
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 2000) << json::serialize(t);
+  EXPECT_TRUE(t.at("errors").as_array().empty()) << json::serialize(t);
+  const auto report = upstream->report().value().as_object();
+  EXPECT_GT(num(report.at("statuses").as_object(), "429"), 0) << json::serialize(report);
 }
 
 TEST(randomuser, without_the_salt_the_task_fails_at_once_and_writes_nothing) {

@@ -83,6 +83,8 @@ struct page_failure {
 
   std::string what;
   bool refused = false;
+  unsigned status = 0;  // the upstream's last status when it was not 200 (after the client's
+                        // retries too); 0: no answer
 };
 
 // Requests one page (GET, or POST with page_body) and reads its records. Fails with

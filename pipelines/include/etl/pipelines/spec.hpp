@@ -113,7 +113,14 @@ struct source_spec {
   std::optional<detail_spec> detail;
   std::optional<source_auth> auth;
   std::optional<rate_limit_spec> rate_limit;
+  // An upstream whose quota, once spent, answers 429 until its counters reset (randomuser's, every
+  // 300 s): a page still refused with 429 after the client's retries waits this many seconds
+  // and is asked again, up to quota_waits times, before its batch gives up. 0: no such wait.
+  int quota_reset_seconds = 0;
 };
+
+// How many times a page waits out a spent quota before its batch fails.
+inline constexpr int quota_waits = 3;
 
 enum class field_type {
   integer,       // a JSON integer (floats and strings refused)
