@@ -129,9 +129,13 @@ net::awaitable<result<bool>> cursor_store::key_seen(std::string task_id, std::st
 
 void append_chain_batch(pqxx::work& tx, const std::string& task_id, int batch_no,
                         const std::string& key) {
+  // A task cancelled or failed meanwhile gets its next batch skipped: nothing will run it, and a
+  // pending row would keep the task from ever looking settled.
   tx.exec_params(
-      "INSERT INTO batches (task_id, batch_no, first_page, last_page, after_key) "
-      "VALUES ($1, $2 + 1, $2 + 2, $2 + 2, $3)",
+      "INSERT INTO batches (task_id, batch_no, first_page, last_page, after_key, state) "
+      "SELECT $1, $2 + 1, $2 + 2, $2 + 2, $3, "
+      "CASE WHEN t.status = 'running' THEN 'pending' ELSE 'skipped' END FROM tasks t "
+      "WHERE t.id = $1",
       task_id, batch_no, key);
   tx.exec_params(
       "UPDATE tasks SET batches_total = batches_total + 1, "

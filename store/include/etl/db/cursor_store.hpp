@@ -67,10 +67,11 @@ class cursor_store {
   db_pool* db_;
 };
 
-// In the transaction that records batch `batch_no`: adds batch batch_no + 1, pending, starting
-// after `key`, and counts it in the task's batches_total and total_pages (so the task is not
-// finished by this batch's record). A key the task has started a batch with already violates
-// batches_after_key_idx: the transaction fails (check key_seen first).
+// In the transaction that records batch `batch_no`: adds batch batch_no + 1, pending (skipped
+// when the task is no longer running), starting after `key`, and counts it in the task's
+// batches_total and total_pages (so the task is not finished by this batch's record). A key the
+// task has started a batch with already violates batches_after_key_idx: the transaction fails
+// (check key_seen first).
 void append_chain_batch(pqxx::work& tx, const std::string& task_id, int batch_no,
                         const std::string& key);
 
