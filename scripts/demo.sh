@@ -9,7 +9,8 @@
 #
 # Environment: DEMO_PIPELINE (animals; or spacex-crew or spacex-launches, which also start
 # spacex-sim; spacex-launches loads the whole history, 2006-03-01 to 2022-12-05, in day windows;
-# or randomuser, which starts randomuser-sim and hashes with ETL_HASH_SALT, a random one if unset),
+# or randomuser, which starts randomuser-sim and hashes with ETL_HASH_SALT, a random one if unset;
+# or crunchbase-orgs, which starts crunchbase-sim with CB_API_KEY as its key, a random one if unset),
 # DEMO_PAGES (default: the simulator's random 500-600), DEMO_SEED (random), DEMO_CHAOS (2),
 # DEMO_TIMEOUT seconds for the task (600), ETL_BUILD_DIR (build).
 set -euo pipefail
@@ -38,9 +39,10 @@ case $pipeline in
   animals) upstream= ;;
   spacex-crew | spacex-launches) upstream=spacex-sim ;;
   randomuser) upstream=randomuser-sim ;;
+  crunchbase-orgs) upstream=crunchbase-sim ;;
   *)
-    echo "demo.sh: DEMO_PIPELINE must be animals, spacex-crew, spacex-launches or randomuser," \
-      "not '$pipeline'" >&2
+    echo "demo.sh: DEMO_PIPELINE must be animals, spacex-crew, spacex-launches, randomuser or" \
+      "crunchbase-orgs, not '$pipeline'" >&2
     exit 2
     ;;
 esac
@@ -67,6 +69,12 @@ elif [[ $upstream == randomuser-sim ]]; then
   log "randomuser-sim on $ETL_RANDOMUSER_URL"
   # The salt of the hashed passwords and identity numbers: kept out of the repository and logs.
   export ETL_HASH_SALT=${ETL_HASH_SALT:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+elif [[ $upstream == crunchbase-sim ]]; then
+  # The API key the simulator accepts and the worker sends (from the environment, never a log).
+  export CB_API_KEY=${CB_API_KEY:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+  start_upstream crunchbase-sim ETL_CRUNCHBASE_URL --chaos-percent "${DEMO_CHAOS:-2}" \
+    --key "$CB_API_KEY"
+  log "crunchbase-sim on $ETL_CRUNCHBASE_URL (3,000 organizations)"
 fi
 start_etl
 log "migrations applied; etl-server on http://127.0.0.1:$server_port, etl-worker with 2 processes"
@@ -120,6 +128,14 @@ elif [[ $pipeline == randomuser ]]; then
   log "$folder holds $users users; the task delivered $posted"
   head -3 "$folder"/*_logins.csv
   [[ $status == succeeded && $users == "$posted" && $users -gt 0 ]] || verify_rc=1
+elif [[ $pipeline == crunchbase-orgs ]]; then
+  # Every organization the task delivered is a row of the Parquet files the manifest lists.
+  posted=$(json_field posted "$body")
+  listed=$(psql -X -At -h 127.0.0.1 -p "$pg_port" -U etl -d etl \
+    -c "SELECT coalesce(sum(rows), 0) FROM output_files WHERE task_id = '$task'")
+  find "$ETL_OUTPUT_DIR/crunchbase" -name '*.parquet' -exec ls -l {} +
+  log "the Parquet files hold $listed organizations; the task delivered $posted"
+  [[ $status == succeeded && $listed == "$posted" && $listed -gt 0 ]] || verify_rc=1
 elif [[ $pipeline == spacex-launches ]]; then
   # Every launch the task delivered is a row of spacex.launches and of the Parquet manifest's
   # files, read back by psql.
@@ -146,6 +162,11 @@ if [[ $pipeline == animals ]]; then
 elif [[ $pipeline == randomuser ]]; then
   report_url=$ETL_RANDOMUSER_URL/sim/report
   output_line="tables:       $ETL_OUTPUT_DIR/randomuser/$task/"
+elif [[ $pipeline == crunchbase-orgs ]]; then
+  report_url=$ETL_CRUNCHBASE_URL/sim/report
+  output_line="files:        $ETL_OUTPUT_DIR/crunchbase/context=org/
+  changes:      curl -X POST '$ETL_CRUNCHBASE_URL/sim/clock' -d '{\"advance_seconds\": 10800}'
+                (three hours pass upstream; trigger again: only the changed organizations)"
 elif [[ $pipeline == spacex-launches ]]; then
   report_url=$ETL_SPACEX_URL/sim/report
   output_line="tables:       psql -h 127.0.0.1 -p $pg_port -U etl etl -c 'SELECT count(*) FROM spacex.cores'
