@@ -1,5 +1,7 @@
 #include "etl/server/metrics_api.hpp"
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,7 +21,7 @@
 namespace etl {
 namespace {
 
-using task_counts = std::map<task_status, std::int64_t>;
+using task_counts = std::map<std::string, std::map<task_status, std::int64_t>>;
 
 struct redis_snapshot {
   queue_stats queue;
@@ -63,15 +65,41 @@ metric_family source_up(bool postgres, bool redis) {
   return f;
 }
 
-metric_family tasks_family(const task_counts& counts) {
-  metric_family f{"etl_tasks", "Tasks recorded in Postgres, by status.", metric_type::gauge, {}};
-  for (auto st : {task_status::queued, task_status::running, task_status::succeeded,
-                  task_status::failed, task_status::cancelled}) {
-    const auto it = counts.find(st);
-    f.samples.push_back({{{"status", std::string(to_string(st))}},
-                         it == counts.end() ? 0.0 : static_cast<double>(it->second),
-                         {}});
+// Every pipeline of `pipelines` with every status (0 when no task has it), so a series exists
+// before its first task; tasks of pipelines not listed are summed under "other", shown only
+// when there are some.
+metric_family tasks_family(const task_counts& counts, const std::vector<std::string>& pipelines) {
+  metric_family f{
+      "etl_tasks", "Tasks recorded in Postgres, by pipeline and status.", metric_type::gauge, {}};
+  constexpr std::array statuses{task_status::queued, task_status::running, task_status::succeeded,
+                                task_status::failed, task_status::cancelled};
+  std::map<task_status, std::int64_t> other;
+  bool any_other = false;
+  for (const auto& [pipeline, by_status] : counts) {
+    if (std::find(pipelines.begin(), pipelines.end(), pipeline) != pipelines.end())
+      continue;
+    any_other = true;
+    for (const auto& [st, n] : by_status)
+      other[st] += n;
   }
+  const auto add = [&](const std::string& pipeline,
+                       const std::map<task_status, std::int64_t>* by_status) {
+    for (auto st : statuses) {
+      double n = 0;
+      if (by_status != nullptr) {
+        const auto it = by_status->find(st);
+        n = it == by_status->end() ? 0.0 : static_cast<double>(it->second);
+      }
+      f.samples.push_back(
+          {{{"pipeline", pipeline}, {"status", std::string(to_string(st))}}, n, {}});
+    }
+  };
+  for (const auto& pipeline : pipelines) {
+    const auto it = counts.find(pipeline);
+    add(pipeline, it == counts.end() ? nullptr : &it->second);
+  }
+  if (any_other)
+    add("other", &other);
   return f;
 }
 
@@ -127,7 +155,7 @@ metrics_endpoint::metrics_endpoint(tasks_repository& tasks, job_queue& queue, re
     : tasks_(tasks),
       queue_(queue),
       workers_conn_(std::move(redis)),
-      opts_(opts),
+      opts_(std::move(opts)),
       requests_(registry_) {}
 
 metrics_endpoint::~metrics_endpoint() {
@@ -141,7 +169,7 @@ void metrics_endpoint::read_postgres(std::shared_ptr<scrape> s) {
   }
   ++s->remaining;
   // Spawned on the endpoint's pool, not on the connection: the read may outlive the request.
-  net::co_spawn(pool_, tasks_.count_by_status(),
+  net::co_spawn(pool_, tasks_.count_by_pipeline(),
                 [this, s](std::exception_ptr e, result<task_counts> r) {
                   if (e) {
                     try {
@@ -203,7 +231,7 @@ net::awaitable<server_reply> metrics_endpoint::handle() {
   auto families = registry_.collect();
   families.push_back(source_up(postgres_ok, redis_ok));
   if (postgres_ok)
-    families.push_back(tasks_family(**s->tasks));
+    families.push_back(tasks_family(**s->tasks, opts_.pipelines));
   if (redis_ok) {
     const auto& snap = **s->redis;
     add_queue_families(families, snap.queue);

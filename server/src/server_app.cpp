@@ -124,8 +124,13 @@ int run_server(const settings& cfg, const server_app_options& opts) {
   auto metrics_redis = redis_options_for(cfg);
   metrics_redis.connect_timeout = std::chrono::milliseconds{1'000};
   metrics_redis.command_timeout = std::chrono::milliseconds{1'000};
-  metrics_endpoint metrics(tasks, queue, metrics_redis);
   static const std::vector<pipeline_spec> no_pipelines;
+  metrics_endpoint_options metrics_opts;
+  for (const auto& p : opts.pipelines ? *opts.pipelines : no_pipelines)
+    metrics_opts.pipelines.push_back(p.name);
+  if (metrics_opts.pipelines.empty())
+    metrics_opts.pipelines.push_back("animals");
+  metrics_endpoint metrics(tasks, queue, metrics_redis, std::move(metrics_opts));
   schedule_store schedule_runs(db);
   task_api* api_for_schedules = nullptr;
   scheduler schedules(

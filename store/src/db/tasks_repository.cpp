@@ -319,11 +319,13 @@ net::awaitable<result<std::vector<batch>>> tasks_repository::list_batches(std::s
   co_return co_await db_->run([&](pqxx::work& tx) { return read_batches(tx, id); });
 }
 
-net::awaitable<result<std::map<task_status, std::int64_t>>> tasks_repository::count_by_status() {
+net::awaitable<result<std::map<std::string, std::map<task_status, std::int64_t>>>>
+tasks_repository::count_by_pipeline() {
   co_return co_await db_->run([](pqxx::work& tx) {
-    std::map<task_status, std::int64_t> counts;
-    for (const auto& row : tx.exec("SELECT status, count(*) FROM tasks GROUP BY status"))
-      counts[detail::status_from_db(row[0])] = row[1].as<std::int64_t>();
+    std::map<std::string, std::map<task_status, std::int64_t>> counts;
+    for (const auto& row :
+         tx.exec("SELECT pipeline, status, count(*) FROM tasks GROUP BY pipeline, status"))
+      counts[row[0].as<std::string>()][detail::status_from_db(row[1])] = row[2].as<std::int64_t>();
     return counts;
   });
 }

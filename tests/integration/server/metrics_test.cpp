@@ -145,9 +145,13 @@ TEST_F(metrics_test, a_finished_task_shows_in_one_scrape_with_the_same_counts) {
   EXPECT_GT(value_or(m, "etl_worker_http_request_duration_seconds_count"), 0);
 
   // The server's own view: tasks by status from Postgres, the queue from Redis.
-  EXPECT_EQ(value_or(m, "etl_tasks{status=\"succeeded\"}"), 1);
-  EXPECT_EQ(value_or(m, "etl_tasks{status=\"running\"}"), 0);
-  EXPECT_EQ(value_or(m, "etl_tasks{status=\"failed\"}"), 0);
+  EXPECT_EQ(value_or(m, "etl_tasks{pipeline=\"animals\",status=\"succeeded\"}"), 1);
+  EXPECT_EQ(value_or(m, "etl_tasks{pipeline=\"animals\",status=\"running\"}"), 0);
+  EXPECT_EQ(value_or(m, "etl_tasks{pipeline=\"animals\",status=\"failed\"}"), 0);
+  // Every shipped pipeline has its series from the start, at 0 until it runs (not absent).
+  EXPECT_EQ(value_or(m, "etl_tasks{pipeline=\"crunchbase-orgs\",status=\"succeeded\"}"), 0);
+  EXPECT_EQ(value_or(m, "etl_tasks{pipeline=\"other\",status=\"succeeded\"}"), -1)
+      << "no task of an unknown pipeline: no other series";
   EXPECT_EQ(value_or(m, "etl_metrics_source_up{source=\"postgres\"}"), 1);
   EXPECT_EQ(value_or(m, "etl_metrics_source_up{source=\"redis\"}"), 1);
   EXPECT_EQ(value_or(m, "etl_queue_length"), 0);
@@ -301,7 +305,7 @@ TEST(metrics_outage, a_scrape_during_a_redis_outage_answers_within_its_timeout) 
   EXPECT_LT(took, 5s);
   EXPECT_EQ(value_or(m, "etl_metrics_source_up{source=\"redis\"}"), 0);
   EXPECT_EQ(value_or(m, "etl_metrics_source_up{source=\"postgres\"}"), 1);
-  EXPECT_EQ(value_or(m, "etl_tasks{status=\"queued\"}"), 0);
+  EXPECT_EQ(value_or(m, "etl_tasks{pipeline=\"animals\",status=\"queued\"}"), 0);
   EXPECT_FALSE(m.contains("etl_queue_length"));
   EXPECT_FALSE(m.contains("etl_worker_animals_posted_total"));
   // Scrapes in a row do not pile up reads: each answers within the timeout.

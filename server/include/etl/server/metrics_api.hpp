@@ -1,7 +1,7 @@
 // GET /metrics: one scrape shows the whole system, in the Prometheus text format. It gathers,
 // at scrape time and in parallel:
 // - etl-server's own request counters (request_metrics.hpp);
-// - tasks by status from Postgres (one grouped query);
+// - tasks by pipeline and status from Postgres (one grouped query);
 // - the job queue from Redis: stream length, pending jobs, the oldest pending job's age and
 //   idle time, dead letters;
 // - the workers' counters, which every worker process adds to one Redis hash
@@ -16,6 +16,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -31,6 +33,9 @@ namespace etl {
 
 struct metrics_endpoint_options {
   std::chrono::milliseconds timeout{2'000};  // the longest a scrape waits for Postgres and Redis
+  // The pipelines etl_tasks is labelled with (the specs' names: a bounded set); tasks of another
+  // pipeline (a spec since removed) count as pipeline="other". Empty: only "animals".
+  std::vector<std::string> pipelines;
 };
 
 class metrics_endpoint {

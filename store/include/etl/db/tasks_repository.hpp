@@ -160,9 +160,10 @@ class tasks_repository {
   // Every batch of the task, by batch_no (empty for an unknown task or one not started).
   net::awaitable<result<std::vector<batch>>> list_batches(std::string id);
 
-  // How many tasks are in each status, in one grouped query (for /metrics); a status no task
-  // has is absent.
-  net::awaitable<result<std::map<task_status, std::int64_t>>> count_by_status();
+  // How many tasks each pipeline has in each status, in one grouped query (for /metrics); a
+  // pipeline or status no task has is absent.
+  net::awaitable<result<std::map<std::string, std::map<task_status, std::int64_t>>>>
+  count_by_pipeline();
 
  private:
   db_pool* db_;
