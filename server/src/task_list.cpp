@@ -30,7 +30,7 @@ server_reply page_reply(const task_page& page) {
 }  // namespace
 
 net::awaitable<server_reply> list_tasks_reply(tasks_repository& tasks, task_list_params p) {
-  auto page = co_await tasks.list_tasks(p.limit, std::move(p.after));
+  auto page = co_await tasks.list_tasks(p.limit, std::move(p.after), std::move(p.pipeline));
   if (!page) {
     spdlog::error("list tasks: {}", page.error().message());
     co_return json_error(503, "database_unavailable", "could not list the tasks; try again");

@@ -1,5 +1,7 @@
 #include "etl/server/task_list_query.hpp"
 
+#include "etl/pipelines/names.hpp"
+
 #include <charconv>
 #include <cstdint>
 
@@ -48,7 +50,14 @@ std::optional<std::string> base64url_decode(std::string_view in) {
   return out;
 }
 
-// limit and cursor from a query string; `decode` turns the cursor's text into Params::after.
+// Whether a list takes ?pipeline= (the task list does, a task's rejected records do not).
+template <class Params>
+constexpr bool filters_by_pipeline = requires(Params p) {
+  p.pipeline;
+};
+
+// limit and cursor (and a pipeline, where the list takes one) from a query string; `decode`
+// turns the cursor's text into Params::after.
 template <class Params, class Decode>
 std::variant<Params, server_reply> read_page_params(std::string_view q, Decode decode) {
   Params p;
@@ -79,10 +88,21 @@ std::variant<Params, server_reply> read_page_params(std::string_view q, Decode d
                           "cursor must be a next_cursor value from an earlier page, unchanged");
       }
       p.after = std::move(*after);
+    } else if (filters_by_pipeline<Params> && name == "pipeline") {
+      if (!is_pipeline_name(value)) {
+        return json_error(400, "invalid_parameter",
+                          "pipeline must be a pipeline's name ([a-z][a-z0-9-]*, at most 63 "
+                          "bytes), got '" +
+                              std::string(value) + "'");
+      }
+      if constexpr (filters_by_pipeline<Params>)
+        p.pipeline = std::string(value);
     } else {
       return json_error(
           400, "unknown_parameter",
-          "unknown query parameter '" + std::string(name) + "'; the known ones are limit, cursor");
+          "unknown query parameter '" + std::string(name) +
+              (filters_by_pipeline<Params> ? "'; the known ones are limit, cursor, pipeline"
+                                           : "'; the known ones are limit, cursor"));
     }
   }
   return p;

@@ -133,20 +133,25 @@ net::awaitable<result<std::optional<task_snapshot>>> tasks_repository::get_task_
   });
 }
 
-net::awaitable<result<task_page>> tasks_repository::list_tasks(int limit,
-                                                               std::optional<task_cursor> after) {
+net::awaitable<result<task_page>> tasks_repository::list_tasks(
+    int limit, std::optional<task_cursor> after, std::optional<std::string> pipeline) {
   if (limit < 1 || limit > max_list_limit || (after && !is_uuid(after->id)))
     co_return make_error_code(errc::invalid_argument);
   co_return co_await db_->run([&](pqxx::work& tx) {
+    // A null filter: every pipeline's tasks (planned for the value given, so the unfiltered
+    // index then).
+    const char* filter = pipeline ? pipeline->c_str() : nullptr;
     const pqxx::result rows =
-        after
-            ? tx.exec_params(
-                  select_tasks("WHERE (t.created_at, t.id) < (timestamptz 'epoch' + $2::bigint "
-                               "* interval '1 microsecond', $3::uuid) "
-                               "ORDER BY t.created_at DESC, t.id DESC LIMIT $1"),
-                  limit, static_cast<std::int64_t>(after->created_at.time_since_epoch().count()),
-                  after->id)
-            : tx.exec_params(select_tasks("ORDER BY t.created_at DESC, t.id DESC LIMIT $1"), limit);
+        after ? tx.exec_params(
+                    select_tasks("WHERE (t.created_at, t.id) < (timestamptz 'epoch' + $2::bigint "
+                                 "* interval '1 microsecond', $3::uuid) "
+                                 "AND ($4::text IS NULL OR t.pipeline = $4) "
+                                 "ORDER BY t.created_at DESC, t.id DESC LIMIT $1"),
+                    limit, static_cast<std::int64_t>(after->created_at.time_since_epoch().count()),
+                    after->id, filter)
+              : tx.exec_params(select_tasks("WHERE ($2::text IS NULL OR t.pipeline = $2) "
+                                            "ORDER BY t.created_at DESC, t.id DESC LIMIT $1"),
+                               limit, filter);
     task_page page;
     for (const auto& row : rows)
       page.tasks.push_back(detail::read_task(row));

@@ -64,6 +64,39 @@ TEST(task_list, pages_through_every_task_newest_first_without_repeats) {
   EXPECT_EQ(stack.get_json("/extractor/tasks/?limit=100", 200).at("tasks").as_array().size(), 25u);
 }
 
+TEST(task_list, filters_by_pipeline_across_pages) {
+  service_stack stack(api_only());
+  std::set<std::string> crew;
+  for (int i = 0; i < 5; ++i) {
+    stack.trigger(false);
+    if (i < 3)
+      crew.insert(stack.trigger_json(R"({"pipeline": "spacex-crew"})"));
+  }
+  // Three spacex-crew tasks among eight, two a page: every one once, none of another pipeline.
+  std::set<std::string> listed;
+  std::string target = "/extractor/tasks?pipeline=spacex-crew&limit=2";
+  for (int pages = 0; pages < 5; ++pages) {
+    const auto page = stack.get_json(target, 200);
+    for (const auto& t : page.at("tasks").as_array()) {
+      EXPECT_EQ(t.at("pipeline").as_string(), "spacex-crew");
+      listed.insert(std::string(t.at("task_id").as_string()));
+    }
+    if (page.at("next_cursor").is_null())
+      break;
+    target = "/extractor/tasks?pipeline=spacex-crew&limit=2&cursor=" +
+             std::string(page.at("next_cursor").as_string());
+  }
+  EXPECT_EQ(listed, crew);
+  EXPECT_EQ(stack.get_json("/extractor/tasks?pipeline=animals", 200).at("tasks").as_array().size(),
+            5u);
+  // A pipeline without tasks lists none; a name that cannot be one is a 400 naming it.
+  EXPECT_TRUE(
+      stack.get_json("/extractor/tasks?pipeline=randomuser", 200).at("tasks").as_array().empty());
+  const auto e = stack.get_json("/extractor/tasks?pipeline=Spacex%20Crew", 400);
+  EXPECT_EQ(e.at("error").as_string(), "invalid_parameter");
+  EXPECT_NE(std::string(e.at("detail").as_string()).find("pipeline"), std::string::npos);
+}
+
 TEST(task_list, a_bad_limit_or_cursor_or_parameter_is_a_400_naming_it) {
   service_stack stack(api_only());
   for (const char* limit : {"0", "101", "-1", "ten", "", "1.5", "99999999999"}) {

@@ -21,6 +21,7 @@ inline constexpr int max_task_list_limit = 100;
 struct task_list_params {
   int limit = default_task_list_limit;  // 1 to max_task_list_limit
   std::optional<task_cursor> after;
+  std::optional<std::string> pipeline;  // only this pipeline's tasks
 };
 
 struct rejected_list_params {

@@ -103,9 +103,11 @@ class tasks_repository {
   // Errors: invalid_argument (not a uuid).
   net::awaitable<result<std::optional<task_snapshot>>> get_task_snapshot(std::string id);
 
-  // Up to `limit` tasks, newest first (created_at, then id), after `after` when given.
-  // Errors: invalid_argument (limit outside 1..1000, cursor id not a uuid).
-  net::awaitable<result<task_page>> list_tasks(int limit, std::optional<task_cursor> after = {});
+  // Up to `limit` tasks, newest first (created_at, then id), after `after` when given, only
+  // `pipeline`'s when given. Errors: invalid_argument (limit outside 1..1000, cursor id not a
+  // uuid).
+  net::awaitable<result<task_page>> list_tasks(int limit, std::optional<task_cursor> after = {},
+                                               std::optional<std::string> pipeline = {});
 
   // Up to `limit` of the task's rejected records, in the order recorded, after row `after`
   // (0: from the start); nullopt when no task has this id.
