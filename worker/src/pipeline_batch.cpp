@@ -226,6 +226,15 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
       co_await timer.async_wait(net::use_awaitable);
     }
   };
+  // What a page that could not be read makes of the extract: a refusal of the credentials ends
+  // the batch for good (out.fatal); any other failure hands the job back.
+  auto give_up = [&](const page_failure& f,
+                     const std::string& where) -> boost::system::result<extracted, std::string> {
+    if (!f.refused)
+      return where + f.what;
+    out.fatal = where + f.what;
+    return std::move(out);
+  };
   const auto plan = requests_of(m, spec, params);
   const auto first = spec.source.paginator.first_page;
   const auto cursor_start = from.cursor ? from.cursor->start : std::string();
@@ -241,12 +250,8 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     for (int n = 0; n < pager.pages_per_batch; ++n) {
       request_values v{first, params, {}, {}, cursor_start, after};
       auto got = co_await fetch(v);
-      if (!got && got.error().refused) {
-        out.fatal = got.error().what;
-        co_return out;
-      }
       if (!got)
-        co_return got.error().what;
+        co_return give_up(got.error(), "");
       const auto size = got->records.size();
       const auto last = size > 0 ? key_text(got->records.back(), pager.after_from) : std::string();
       co_await take_page(*got);
@@ -270,12 +275,8 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     for (int logical = m.first_page; logical <= m.last_page; ++logical) {
       request_values v{first + (logical - 1), params, {}, {}};
       auto got = co_await fetch(v);
-      if (!got && got.error().refused) {
-        out.fatal = got.error().what;
-        co_return out;
-      }
       if (!got)
-        co_return got.error().what;
+        co_return give_up(got.error(), "");
       co_await take_page(*got);
     }
   }
@@ -285,12 +286,8 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     for (std::int64_t n = 0; n < pages; ++n) {
       request_values v{first + n, params, w.start, w.end};
       auto got = co_await fetch(v);
-      if (!got && got.error().refused) {
-        out.fatal = "window " + w.start + ": " + got.error().what;
-        co_return out;
-      }
       if (!got)
-        co_return "window " + w.start + ": " + got.error().what;
+        co_return give_up(got.error(), "window " + w.start + ": ");
       if (n == 0 && got->total_pages)
         pages = std::max<std::int64_t>(1, *got->total_pages);
       if (pages > max_total_pages)

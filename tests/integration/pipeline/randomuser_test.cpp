@@ -78,6 +78,25 @@ fs::path task_folder(const fs::path& root, const std::string& task) {
   return root / "randomuser" / task;
 }
 
+// A copy of the shipped spec named `name` in `dir`, with `from` replaced by `to` (a replacement
+// that finds nothing fails the test).
+void write_spec_copy(const fs::path& dir, const std::string& name, const std::string& from,
+                     const std::string& to) {
+  fs::create_directories(dir);
+  std::ifstream in(fs::path(source_dir) / "pipelines/specs/randomuser.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto spec = text.str();
+  for (const auto& [a, b] :
+       {std::pair<std::string, std::string>{"name: randomuser", "name: " + name}, {from, to}}) {
+    const auto at = spec.find(a);
+    EXPECT_NE(at, std::string::npos) << a;
+    if (at != std::string::npos)
+      spec.replace(at, a.size(), b);
+  }
+  std::ofstream(dir / (name + ".yaml")) << spec;
+}
+
 // What DuckDB (npm) makes of a task's CSV files: "<users> <addresses> <logins> <users whose
 // address_id is an address's>".
 std::string duckdb_summary(const fs::path& folder) {
@@ -191,17 +210,8 @@ TEST(randomuser, a_failed_blocking_check_fails_the_task_before_any_file) {
   ASSERT_TRUE(upstream) << why;
   output_dir out;
   const auto specs = out.path / "specs";
-  fs::create_directories(specs);
-  std::ifstream in(fs::path(source_dir) / "pipelines/specs/randomuser.yaml");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto spec = text.str();
-  for (auto [from, to] : {std::pair<std::string, std::string>{"name: randomuser", "name: strict"},
-                          {"field: dob_age, min: 0, max: 120", "field: dob_age, min: 0, max: 5"}}) {
-    ASSERT_NE(spec.find(from), std::string::npos) << from;
-    spec.replace(spec.find(from), from.size(), to);
-  }
-  std::ofstream(specs / "strict.yaml") << spec;
+  write_spec_copy(specs, "strict", "field: dob_age, min: 0, max: 120",
+                  "field: dob_age, min: 0, max: 5");
   service_stack stack(
       {.sim_args = {"--chaos-percent", "0"},
        .extra_env = {"ETL_RANDOMUSER_URL=" + upstream->base_url(),
@@ -229,17 +239,7 @@ TEST(randomuser, a_spent_quota_is_waited_out_not_counted_as_a_failure) {
   ASSERT_TRUE(upstream) << why;
   output_dir out;
   const auto specs = out.path / "specs";
-  fs::create_directories(specs);
-  std::ifstream in(fs::path(source_dir) / "pipelines/specs/randomuser.yaml");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto spec = text.str();
-  for (auto [from, to] : {std::pair<std::string, std::string>{"name: randomuser", "name: quota"},
-                          {"quota_reset_seconds: 300", "quota_reset_seconds: 5"}}) {
-    ASSERT_NE(spec.find(from), std::string::npos) << from;
-    spec.replace(spec.find(from), from.size(), to);
-  }
-  std::ofstream(specs / "quota.yaml") << spec;
+  write_spec_copy(specs, "quota", "quota_reset_seconds: 300", "quota_reset_seconds: 5");
   service_stack stack(
       {.sim_args = {"--chaos-percent", "0"},
        .extra_env = {"ETL_RANDOMUSER_URL=" + upstream->base_url(),
