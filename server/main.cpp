@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   options.add(
       bool_option("ETL_MIGRATE_ONLY", false, "apply the pending database migrations and exit"));
   options.add(int_option("ETL_SERVER_THREADS", 2, 1, 64, "event loop threads"));
+  options.add(string_option("ETL_COMPACT", std::nullopt,
+                            "merge the pipeline of this name's Parquet files into one per folder "
+                            "and exit (docs/pipelines.md, Compaction)"));
   const auto values = parse_or_exit(options, argc, argv,
                                     "Serves the ETL's HTTP API: trigger tasks, read their status.");
   const auto cfg = load_settings_or_exit(values, "etl-server");
@@ -25,6 +28,8 @@ int main(int argc, char** argv) {
     return 2;
   if (migrate_only)
     return run_migrations(cfg, *pipelines);
+  if (const auto compact = values.find<std::string>("ETL_COMPACT"))
+    return run_compaction(cfg, *pipelines, *compact);
   server_app_options opts;
   opts.pipelines = &*pipelines;
   opts.threads = static_cast<std::size_t>(values.get<std::int64_t>("ETL_SERVER_THREADS"));

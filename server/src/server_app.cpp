@@ -20,6 +20,7 @@
 #include "etl/db/db_pool.hpp"
 #include "etl/db/migrations.hpp"
 #include "etl/db/tasks_repository.hpp"
+#include "etl/pipelines/compaction.hpp"
 #include "etl/pipelines/postgres_sink.hpp"
 #include "etl/queue/job_queue.hpp"
 #include "etl/server/api_auth.hpp"
@@ -98,6 +99,35 @@ int run_migrations(const settings& cfg, const std::vector<pipeline_spec>& pipeli
     std::printf("pipeline %s at version %d (%zu migration(s) applied now)\n", p.name.c_str(),
                 own->schema_version, own->applied.size());
   }
+  return 0;
+}
+
+int run_compaction(const settings& cfg, const std::vector<pipeline_spec>& pipelines,
+                   const std::string& name) {
+  const auto spec = std::find_if(pipelines.begin(), pipelines.end(),
+                                 [&](const pipeline_spec& p) { return p.name == name; });
+  if (spec == pipelines.end()) {
+    spdlog::critical("compaction: no pipeline named {}", name);
+    return 2;
+  }
+  db_pool db(database_options(cfg, 1));
+  auto done = db.run_connection_sync<boost::system::result<compaction_report, std::string>>(
+      [&](pqxx::connection& c) { return compact_pipeline(c, *spec, cfg.output_dir); });
+  if (!done) {
+    spdlog::critical("compaction of {}: {}", name, done.error().message());
+    return 1;
+  }
+  if (!*done) {
+    spdlog::critical("compaction of {}: {}", name, done->error());
+    return 1;
+  }
+  const auto& r = **done;
+  std::printf("%s: %lld files in %d folder(s) merged into %d (%lld rows)%s%s\n", name.c_str(),
+              static_cast<long long>(r.files_in), r.folders, r.folders,
+              static_cast<long long>(r.rows), r.task_id.empty() ? "" : ", task ",
+              r.task_id.c_str());
+  for (const auto& path : r.written)
+    std::printf("  %s\n", path.c_str());
   return 0;
 }
 

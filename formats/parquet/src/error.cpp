@@ -35,6 +35,8 @@ class category final : public boost::system::error_category {
         return "page or footer too large for the format";
       case errc::writer_closed:
         return "Parquet writer is closed or broken";
+      case errc::not_mergeable:
+        return "not a Parquet file of the expected schema and codec";
     }
     return "unknown parquet error " + std::to_string(ev);
   }

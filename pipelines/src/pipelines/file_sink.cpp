@@ -10,6 +10,7 @@
 #include "etl/core/error.hpp"
 #include "etl/http/url.hpp"
 #include "etl/parquet/file_writer.hpp"
+#include "parquet_table.hpp"
 
 namespace etl {
 namespace {
@@ -62,6 +63,10 @@ parquet::column_type parquet_type(field_type t) {
   return parquet::column_type::string;
 }
 
+}  // namespace
+
+namespace detail {
+
 parquet::schema parquet_schema(std::span<const field_spec> columns) {
   parquet::schema s;
   for (const auto& f : columns) {
@@ -87,6 +92,13 @@ parquet::writer_options parquet_options(const sink_spec& sink) {
   }
   return o;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::parquet_options;
+using detail::parquet_schema;
 
 // A typed value as the cell of its column. `text` keeps the bytes a string cell points to (a
 // list's JSON text) alive until the row is written.

@@ -251,7 +251,8 @@ TEST(crunchbase, each_change_once_across_runs_and_a_backfill_leaves_the_cursor) 
   EXPECT_EQ(row.at("day").as_string(), today_utc()) << lake;
 }
 
-TEST(crunchbase, a_chain_of_batches_whose_worker_dies_before_each_commit_delivers_each_once) {
+TEST(crunchbase,
+     a_chain_of_batches_whose_worker_dies_before_each_commit_delivers_each_once_and_compacts) {
   auto upstream = start_sim("3000", "3");
   ASSERT_TRUE(upstream);
   scratch_dir out("etl-crunchbase-chain");
@@ -279,12 +280,49 @@ TEST(crunchbase, a_chain_of_batches_whose_worker_dies_before_each_commit_deliver
   EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 3000) << json::serialize(t);
   // Only the files the manifest lists count (a killed run's file is rewritten by the next).
   pqxx::connection c(stack.database_url());
-  pqxx::read_transaction tx(c);
   std::string list;
-  for (const auto& row :
-       tx.exec_params("SELECT path FROM output_files WHERE task_id = $1 ORDER BY path", id))
-    list += (list.empty() ? "['" : "', '") + (out.path / row[0].as<std::string>()).string();
-  EXPECT_EQ(delivered_versions(list + "']"), as_delivered(expected_versions(before, "")));
+  {
+    pqxx::read_transaction tx(c);
+    for (const auto& row :
+         tx.exec_params("SELECT path FROM output_files WHERE task_id = $1 ORDER BY path", id))
+      list += (list.empty() ? "['" : "', '") + (out.path / row[0].as<std::string>()).string();
+  }
+  const auto expected = as_delivered(expected_versions(before, ""));
+  EXPECT_EQ(delivered_versions(list + "']"), expected);
+  const auto folder = out.path / "crunchbase/context=org" / ("_extraction_date=" + today_utc());
+  const auto files_on_disk = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(folder))
+      names.push_back(e.path().filename().string());
+    return names;
+  };
+  ASSERT_GE(files_on_disk().size(), 15u);
+
+  // Compaction: the folder's 15 files become one, the same rows, swapped in the manifest.
+  ASSERT_EQ(stack.run_to_end("etl-server", {"--compact", "crunchbase-small"}), 0)
+      << stack.log_tail();
+  const auto listed = [&] {
+    pqxx::read_transaction rtx(c);
+    std::vector<std::string> paths;
+    for (const auto& row :
+         rtx.exec("SELECT o.path FROM output_files o JOIN tasks t ON t.id = o.task_id "
+                  "WHERE t.pipeline = 'crunchbase-small' ORDER BY o.path"))
+      paths.push_back(row[0].as<std::string>());
+    return paths;
+  };
+  const auto after = listed();
+  ASSERT_EQ(after.size(), 1u) << ::testing::PrintToString(after);
+  EXPECT_TRUE(after[0].find("/compacted-") != std::string::npos) << after[0];
+  EXPECT_EQ(files_on_disk(), std::vector<std::string>{fs::path(after[0]).filename().string()});
+  EXPECT_EQ(delivered_versions("'" + (out.path / after[0]).string() + "'"), expected);
+  // The compaction is a task of the pipeline; a second run has nothing to merge.
+  const auto tasks = stack.get_json("/extractor/tasks?pipeline=crunchbase-small").at("tasks");
+  ASSERT_EQ(tasks.as_array().size(), 2u);
+  EXPECT_EQ(tasks.at(0).at("status"), "succeeded") << json::serialize(tasks);
+  EXPECT_EQ(tasks.at(0).at("params").at("compaction"), true) << json::serialize(tasks);
+  EXPECT_EQ(num(tasks.at(0).at("counts").as_object(), "posted"), 3000);
+  ASSERT_EQ(stack.run_to_end("etl-server", {"--compact", "crunchbase-small"}), 0);
+  EXPECT_EQ(listed(), after);
 }
 
 TEST(crunchbase, a_wrong_or_missing_key_fails_the_task_at_once_saying_why) {

@@ -2,6 +2,7 @@
 // a graceful stop on SIGTERM or SIGINT (stop accepting, finish requests in flight, exit).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "etl/config/settings.hpp"
@@ -23,5 +24,11 @@ int run_server(const settings& cfg, const server_app_options& opts);
 // Applies the service's pending migrations, then each pipeline's own (its tables), and prints
 // what it did. Returns the exit code.
 int run_migrations(const settings& cfg, const std::vector<pipeline_spec>& pipelines);
+
+// Compacts the Parquet output of the pipeline named `name` (pipelines/compaction.hpp) under
+// ETL_OUTPUT_DIR, printing what it merged. Returns the exit code: 0 done (or nothing to merge),
+// 1 failed (the reason logged), 2 no such pipeline.
+int run_compaction(const settings& cfg, const std::vector<pipeline_spec>& pipelines,
+                   const std::string& name);
 
 }  // namespace etl
