@@ -10,6 +10,7 @@
 #include "etl/pipelines/hashing.hpp"
 #include "etl/pipelines/records.hpp"
 #include "etl/pipelines/spec_loader.hpp"
+#include "shipped_spec.hpp"
 
 namespace etl {
 namespace {
@@ -44,21 +45,17 @@ const char* user =
   "id":{"name":"","value":null},"picture":{"large":"l","medium":"m","thumbnail":"t"},"nat":"UA"})";
 
 TEST(hashing, randomuser_keys_are_stable_and_its_secrets_hashed) {
-  auto all = load_pipelines({});
-  ASSERT_TRUE(all) << all.error().describe();
-  const auto it = std::find_if(all->begin(), all->end(),
-                               [](const pipeline_spec& p) { return p.name == "randomuser"; });
-  ASSERT_NE(it, all->end());
-  ASSERT_TRUE(it->secrets);
-  EXPECT_EQ(it->secrets->salt_env, "ETL_HASH_SALT");
+  const auto spec = shipped_spec("randomuser");
+  ASSERT_TRUE(spec.secrets);
+  EXPECT_EQ(spec.secrets->salt_env, "ETL_HASH_SALT");
   const transform_secrets secrets{"pepper", 1000};
   auto value = [&](const js::object& record, const std::string& field) {
-    auto r = type_record(record, it->fields, &secrets);
+    auto r = type_record(record, spec.fields, &secrets);
     if (!r)
       return js::value(r.error().describe());
-    const auto at = std::find_if(it->fields.begin(), it->fields.end(),
+    const auto at = std::find_if(spec.fields.begin(), spec.fields.end(),
                                  [&](const field_spec& f) { return f.name == field; });
-    return r->values.at(static_cast<std::size_t>(at - it->fields.begin()));
+    return r->values.at(static_cast<std::size_t>(at - spec.fields.begin()));
   };
   const auto record = js::parse(user).as_object();
   EXPECT_EQ(value(record, "password_hash"), js::value(secret_hash("hunter2", "pepper", 1000)));

@@ -11,6 +11,7 @@
 #include "etl/pipelines/records.hpp"
 #include "etl/pipelines/rest_source.hpp"
 #include "etl/pipelines/spec_loader.hpp"
+#include "shipped_spec.hpp"
 
 namespace etl {
 namespace {
@@ -18,14 +19,7 @@ namespace {
 namespace js = boost::json;
 
 pipeline_spec crunchbase_spec() {
-  auto all = load_pipelines({});
-  if (!all)
-    throw std::runtime_error(all.error().describe());
-  const auto it = std::find_if(all->begin(), all->end(),
-                               [](const pipeline_spec& p) { return p.name == "crunchbase-orgs"; });
-  if (it == all->end())
-    throw std::runtime_error("no crunchbase-orgs spec");
-  return *it;
+  return shipped_spec("crunchbase-orgs");
 }
 
 TEST(keyset_kinds, the_body_carries_the_cursor_and_after_the_first_page_the_key) {

@@ -16,6 +16,7 @@
 #include "etl/pipelines/records.hpp"
 #include "etl/pipelines/rest_source.hpp"
 #include "etl/pipelines/spec_loader.hpp"
+#include "shipped_spec.hpp"
 
 namespace etl {
 namespace {
@@ -24,14 +25,7 @@ namespace fs = std::filesystem;
 namespace js = boost::json;
 
 pipeline_spec launches_spec() {
-  auto all = load_pipelines({});
-  if (!all)
-    throw std::runtime_error(all.error().describe());
-  const auto it = std::find_if(all->begin(), all->end(),
-                               [](const pipeline_spec& p) { return p.name == "spacex-launches"; });
-  if (it == all->end())
-    throw std::runtime_error("no spacex-launches spec");
-  return *it;
+  return shipped_spec("spacex-launches");
 }
 
 // A Falcon Heavy launch as the v5 API gives it (the fields the spec reads), its third core
