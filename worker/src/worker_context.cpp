@@ -94,6 +94,11 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg,
         client_key += "\nauth " + auth->env + " " + auth->header + " " + auth->query;
       }
     }
+    if (p.source.quota_reset_seconds > 0) {
+      // An upstream that counts what it serves against a quota: a hedged copy spends it twice.
+      opts.hedge = false;
+      client_key += "\nno hedge";
+    }
     if (const auto& limit = p.source.rate_limit) {
       const auto origin = base.origin();
       auto [at, added] = limit_of.try_emplace(origin, *limit, p.name);

@@ -115,7 +115,8 @@ struct source_spec {
   std::optional<rate_limit_spec> rate_limit;
   // An upstream whose quota, once spent, answers 429 until its counters reset (randomuser's, every
   // 300 s): a page still refused with 429 after the client's retries waits this many seconds
-  // and is asked again, up to quota_waits times, before its batch gives up. 0: no such wait.
+  // and is asked again, up to quota_waits times, before its batch gives up. Such a source is
+  // not hedged (a hedged copy spends the quota twice). 0: no such wait.
   int quota_reset_seconds = 0;
 };
 
