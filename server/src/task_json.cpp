@@ -74,6 +74,8 @@ boost::json::object task_to_json(const task& t) {
   o["errors"] = t.errors;
   if (!t.quality.empty())
     o["quality"] = quality_json(t.quality);
+  if (!t.sinks.empty())
+    o["sinks"] = t.sinks;
   if (t.cursor_start) {
     o["cursor"] = {{"start", *t.cursor_start},
                    {"advances", t.cursor_advances},

@@ -412,6 +412,42 @@ void record_quality(pqxx::work& tx, const batch_message& m, const std::string& q
                  m.task_id, m.batch_no, quality);
 }
 
+// What the batch delivered to each sink, in the spec's order (batches.sinks): the rows upserted
+// into a postgres sink's table (`upserted`, by sink index), the files and rows of a files sink.
+std::string sink_deliveries(const pipeline_spec& spec, const std::vector<std::int64_t>& upserted,
+                            const std::vector<output_file>& written) {
+  json::array out;
+  for (std::size_t i = 0; i < spec.sinks.size(); ++i) {
+    const auto& sink = spec.sinks[i];
+    json::object o;
+    o["kind"] = to_string(sink.kind);
+    if (sink.kind == sink_kind::postgres) {
+      o["target"] = sink.table;
+      o["rows"] = upserted[i];
+    } else if (sink.kind == sink_kind::files) {
+      std::int64_t files = 0, rows = 0;
+      for (const auto& f : written) {
+        if (f.sink != static_cast<int>(i))
+          continue;
+        ++files;
+        rows += f.rows;
+      }
+      o["target"] = sink.folder;
+      o["rows"] = rows;
+      o["files"] = files;
+    } else {
+      continue;  // http_batch: the task's counts say what was posted
+    }
+    out.push_back(std::move(o));
+  }
+  return json::serialize(out);
+}
+
+void record_sinks(pqxx::work& tx, const batch_message& m, const std::string& sinks) {
+  tx.exec_params("UPDATE batches SET sinks = $3::jsonb WHERE task_id = $1 AND batch_no = $2",
+                 m.task_id, m.batch_no, sinks);
+}
+
 // ETL_TEST_FAILPOINT=pipeline_batch.before_commit, for the sinks' exactly-once test only: the
 // first delivery of every batch job ends its worker process after the files are written and
 // before the transaction that records them.
@@ -581,13 +617,16 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
       append_chain_batch(tx, m.task_id, m.batch_no, *data.next_key);
     if (reached)
       record_batch_cursor(tx, m.task_id, m.batch_no, reached->first, reached->second);
-    for (const auto& sink : spec.sinks) {
+    std::vector<std::int64_t> upserted(spec.sinks.size(), 0);
+    for (std::size_t i = 0; i < spec.sinks.size(); ++i) {
+      const auto& sink = spec.sinks[i];
       if (sink.kind == sink_kind::postgres)
-        upsert_records(tx, sink, spec.fields_of(sink), data.rows_of(spec, sink));
+        upserted[i] = upsert_records(tx, sink, spec.fields_of(sink), data.rows_of(spec, sink));
     }
     replaced = replace_partitions(tx, m, parts);
     list_files(tx, m, written);
     record_quality(tx, m, quality);
+    record_sinks(tx, m, sink_deliveries(spec, upserted, written));
   };
   auto finished = co_await ctx.ledger().finish_batch(m.task_id, m.batch_no, std::move(result));
   if (!finished)

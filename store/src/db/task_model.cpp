@@ -81,7 +81,14 @@ const char* const task_columns =
     "WHERE b.task_id = t.id AND b.quality IS NOT NULL)::text, t.cursor_start, t.cursor_advances, "
     "to_char(t.cursor_after AT TIME ZONE 'UTC', CASE WHEN extract(microseconds FROM "
     "t.cursor_after)::bigint % 1000000 = 0 THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"' "
-    "ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"' END)";
+    "ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"' END), "
+    // Each sink's deliveries summed over the task's batches, in the spec's order.
+    "(SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('kind', x.kind, 'target', x.target, "
+    "'rows', x.rows, 'files', x.files)) ORDER BY x.i) FROM (SELECT e.i, e.v->>'kind' AS kind, "
+    "e.v->>'target' AS target, sum((e.v->>'rows')::bigint) AS rows, "
+    "sum((e.v->>'files')::bigint) AS files FROM batches b, jsonb_array_elements(b.sinks) "
+    "WITH ORDINALITY AS e(v, i) WHERE b.task_id = t.id AND b.sinks IS NOT NULL "
+    "GROUP BY e.i, e.v->>'kind', e.v->>'target') x)::text";
 
 const char* const batch_columns =
     "b.task_id, b.batch_no, b.first_page, b.last_page, b.state, b.attempts, b.posted_count, "
@@ -151,6 +158,12 @@ task read_task(const pqxx::row& row) {
   }
   if (!row[27].is_null())
     t.cursor_after = row[27].as<std::string>();
+  if (!row[28].is_null()) {
+    auto sinks = json_from(row[28]);
+    if (!sinks.is_array())
+      throw pqxx::conversion_error("batches.sinks is not a JSON array");
+    t.sinks = std::move(sinks.as_array());
+  }
   return t;
 }
 

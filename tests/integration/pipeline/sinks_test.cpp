@@ -5,6 +5,7 @@
 // batch's files and committing its record must leave the same output as a clean run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -121,6 +122,37 @@ std::int64_t scalar(service_stack& stack, const std::string& sql) {
   return tx.exec1(sql)[0].as<std::int64_t>();
 }
 
+// The task's per-sink counts (its `sinks`) against the table and the manifest: each sink took
+// every row once, and a files sink counts the files the manifest lists under its folder.
+void expect_sink_counts(const json::object& t, const std::vector<std::string>& files) {
+  ASSERT_TRUE(t.contains("sinks")) << json::serialize(t);
+  const auto& sinks = t.at("sinks").as_array();
+  ASSERT_EQ(sinks.size(), 4u) << json::serialize(sinks);
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"postgres", "fixture.animal_rows"},
+      {"files", "fixture/animal_rows"},
+      {"files", "fixture/animal_rows_by_name"},
+      {"files", "fixture/animal_rows_parquet"}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& s = sinks[i].as_object();
+    EXPECT_EQ(s.at("kind").as_string(), expected[i].first) << json::serialize(s);
+    EXPECT_EQ(s.at("target").as_string(), expected[i].second) << json::serialize(s);
+    EXPECT_EQ(num(s, "rows"), pages * 10) << json::serialize(s);
+    if (expected[i].first == "files") {
+      const auto folder = expected[i].second + "/";
+      const auto listed = std::count_if(files.begin(), files.end(), [&](const std::string& p) {
+        return p.starts_with(folder) && p.find('/', folder.size()) == std::string::npos;
+      });
+      const auto partitioned = std::count_if(files.begin(), files.end(), [&](const std::string& p) {
+        return p.starts_with(folder + "species=");
+      });
+      EXPECT_EQ(num(s, "files"), listed + partitioned) << json::serialize(s);
+    } else {
+      EXPECT_FALSE(s.contains("files")) << json::serialize(s);
+    }
+  }
+}
+
 // Files under `root` that the manifest does not list (temporaries included).
 std::vector<std::string> unlisted(const fs::path& root, const std::vector<std::string>& listed) {
   const std::set<std::string> known(listed.begin(), listed.end());
@@ -160,6 +192,7 @@ TEST(sinks, a_pipeline_fills_its_table_and_files_once_each) {
   EXPECT_EQ(duckdb_summary(dirs.output, files),
             "300 id:BIGINT name:VARCHAR born_at:TIMESTAMP WITH TIME ZONE");
   EXPECT_TRUE(unlisted(dirs.output, files).empty());
+  expect_sink_counts(t, files);
 }
 
 TEST(sinks, a_worker_killed_before_the_commit_leaves_the_output_of_a_clean_run) {
@@ -182,6 +215,7 @@ TEST(sinks, a_worker_killed_before_the_commit_leaves_the_output_of_a_clean_run) 
   EXPECT_EQ(duckdb_summary(dirs.output, files),
             "300 id:BIGINT name:VARCHAR born_at:TIMESTAMP WITH TIME ZONE");
   EXPECT_TRUE(unlisted(dirs.output, files).empty());
+  expect_sink_counts(t, files);
 }
 
 TEST(sinks, a_bad_parameter_or_pipeline_is_refused_before_a_task_exists) {

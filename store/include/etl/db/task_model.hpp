@@ -66,6 +66,9 @@ struct task {
   std::optional<std::string> cursor_start;
   bool cursor_advances = false;
   std::optional<std::string> cursor_after;
+  // What the task delivered to each sink of its pipeline, in the spec's order: {"kind",
+  // "target" (a table or a folder), "rows", and "files" for a files sink}; empty for animals.
+  json::array sinks;
   db_time created_at;
   std::optional<db_time> started_at;
   std::optional<db_time> finished_at;
