@@ -239,37 +239,57 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
   const auto first = spec.source.paginator.first_page;
   const auto cursor_start = from.cursor ? from.cursor->start : std::string();
   const auto& pager = spec.source.paginator;
-  if (pager.kind == paginator_kind::keyset) {
-    // Up to pages_per_batch pages, each after the last key of the one before; a short page is
-    // the chain's last. A key seen twice in the batch is a loop (across batches: run_pipeline_
-    // batch asks the ledger).
+  if (pager.chained()) {
+    // Up to pages_per_batch pages, each from where the one before ended (keyset: after its last
+    // key; next_link: at its link; offset: the next page); a short page (or one without a link)
+    // is the chain's last. A start seen twice in the batch is a loop (across batches:
+    // run_pipeline_batch asks the ledger).
     std::optional<std::string> after = from.link.after_key;
     std::set<std::string> seen;
     if (after)
       seen.insert(*after);
+    // An offset chain's start is its page number; the first batch starts at first_page.
+    std::int64_t page = first;
+    if (pager.kind == paginator_kind::offset && after)
+      page = std::stoll(*after);
     for (int n = 0; n < pager.pages_per_batch; ++n) {
-      request_values v{first, params, {}, {}, cursor_start, after};
+      request_values v{page, params, {}, {}, cursor_start};
+      if (pager.kind == paginator_kind::keyset)
+        v.after = after;
+      else if (pager.kind == paginator_kind::next_link)
+        v.link = after;
       auto got = co_await fetch(v);
       if (!got)
         co_return give_up(got.error(), "");
       const auto size = got->records.size();
-      const auto last = size > 0 ? key_text(got->records.back(), pager.after_from) : std::string();
+      const bool full = size >= static_cast<std::size_t>(pager.page_size);
+      std::string next;
+      if (pager.kind == paginator_kind::keyset) {
+        next = full && size > 0 ? key_text(got->records.back(), pager.after_from) : std::string();
+        if (full && next.empty()) {
+          out.fatal = "keyset: the page's last record has no string or integer key at '" +
+                      join_path(pager.after_from) + "'";
+        }
+      } else if (pager.kind == paginator_kind::next_link) {
+        next = got->next_link.value_or("");
+      } else if (full) {
+        next = std::to_string(page + 1);
+      }
       co_await take_page(*got);
       out.next_key.reset();
-      if (size < static_cast<std::size_t>(pager.page_size))
+      if (!out.fatal.empty() || next.empty())
         break;
-      if (last.empty()) {
-        out.fatal = "keyset: the page's last record has no string or integer key at '" +
-                    join_path(pager.after_from) + "'";
-        break;
-      }
-      if (!seen.insert(last).second) {
-        out.fatal = "keyset loop: the upstream's page ends at key " + last +
-                    " again, which an earlier page of this task ended at";
+      if (!seen.insert(next).second) {
+        out.fatal = pager.kind == paginator_kind::next_link
+                        ? "next-link loop: the upstream links to " + next +
+                              " again, which an earlier page of this task was read from"
+                        : "keyset loop: the upstream's page ends at key " + next +
+                              " again, which an earlier page of this task ended at";
         break;
       }
-      after = last;
-      out.next_key = last;
+      after = next;
+      ++page;
+      out.next_key = next;
     }
   } else if (plan.windows.empty()) {
     for (int logical = m.first_page; logical <= m.last_page; ++logical) {
@@ -524,9 +544,9 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   auto state = co_await ctx.ledger().state_of(m.task_id, m.batch_no);
   if (!state)
     co_return job_outcome::db_failure(where + ": batch state", state.error());
-  const bool keyset = spec.source.paginator.kind == paginator_kind::keyset;
+  const bool chained = spec.source.paginator.chained();
   batch_start from;
-  if (keyset) {
+  if (chained) {
     auto link = co_await ctx.cursors().link_of(m.task_id, m.batch_no);
     if (!link)
       co_return job_outcome::db_failure(where + ": chain", link.error());
@@ -535,7 +555,7 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   if (*state && is_finished(**state)) {
     // Its worker may have died between the commit that added the next batch and that batch's
     // enqueue: a redelivery enqueues it again (a duplicate job finds it recorded and stops).
-    if (keyset && from.link.next_pending && j.deliveries > 1) {
+    if (chained && from.link.next_pending && j.deliveries > 1) {
       if (auto queued = co_await enqueue_link(ctx, m, *from.link.next_pending); !queued)
         co_return job_outcome::retry(where +
                                      ": enqueue the next batch: " + queued.error().message());
@@ -577,9 +597,13 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
     auto seen = co_await ctx.cursors().key_seen(m.task_id, *got->next_key);
     if (!seen)
       co_return job_outcome::db_failure(where + ": chain", seen.error());
-    if (*seen)
-      got->fatal = "keyset loop: the upstream's page ends at key " + *got->next_key +
-                   ", which started an earlier batch of this task";
+    if (*seen) {
+      got->fatal = spec.source.paginator.kind == paginator_kind::next_link
+                       ? "next-link loop: the upstream links to " + *got->next_key +
+                             ", which an earlier batch of this task started at"
+                       : "keyset loop: the upstream's page ends at key " + *got->next_key +
+                             ", which started an earlier batch of this task";
+    }
   }
   if (!got->fatal.empty()) {
     const std::string no_quality;

@@ -62,7 +62,7 @@ net::awaitable<page_count> count_rest_pages(worker_context& ctx, const pipeline_
   }
   if (spec.source.paginator.kind == paginator_kind::single)
     co_return page_count{1, 1, {}};
-  if (spec.source.paginator.kind == paginator_kind::keyset) {
+  if (spec.source.paginator.chained()) {
     // A chain: the first batch is planned, each batch adds the next while pages remain.
     co_return page_count{1, spec.source.paginator.page_size, {}};
   }

@@ -1,7 +1,10 @@
 #include "etl/pipelines/rest_source.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <optional>
+#include <span>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -96,6 +99,10 @@ std::string fill_placeholders(std::string_view text, const request_values& v, bo
     std::string value;
     if (name == "page") {
       value = std::to_string(v.page);
+    } else if (name == "offset") {
+      value = std::to_string(v.offset);
+    } else if (name == "limit") {
+      value = std::to_string(v.limit);
     } else if (name == "window.start") {
       value = v.window_start;
     } else if (name == "window.end") {
@@ -112,8 +119,22 @@ std::string fill_placeholders(std::string_view text, const request_values& v, bo
   return out;
 }
 
+namespace {
+
+// `v` with an offset paginator's {offset} and {limit} set from its page.
+request_values with_offset(const source_spec& source, const request_values& v) {
+  auto out = v;
+  const auto& pager = source.paginator;
+  out.offset = std::max<std::int64_t>(0, v.page - pager.first_page) * pager.page_size;
+  out.limit = pager.page_size;
+  return out;
+}
+
+}  // namespace
+
 std::string page_target(const source_spec& source, std::string_view base_path,
-                        const request_values& v) {
+                        const request_values& given) {
+  const auto v = with_offset(source, given);
   std::string target(base_path);
   target += fill_placeholders(source.path, v, false);
   char sep = target.find('?') == std::string::npos ? '?' : '&';
@@ -155,6 +176,10 @@ js::value fill_body(const js::value& t, const request_values& v) {
   const std::string_view text = t.get_string();
   if (text == "{page}")
     return v.page;
+  if (text == "{offset}")
+    return v.offset;
+  if (text == "{limit}")
+    return v.limit;
   if (const auto name = only_param(text)) {
     const auto* p = v.params.if_contains(*name);
     return p != nullptr ? *p : js::value(nullptr);
@@ -170,6 +195,43 @@ std::string one_line(std::string body) {
       c = ' ';
   }
   return body;
+}
+
+// The next page's target from an answer's link at `path`: none for null, absent or "". A link
+// is a path from the origin's root, or an absolute URL on `origin` (compared without regard to
+// case); anything else is refused, since the request would carry the source's credentials.
+boost::system::result<std::optional<std::string>, std::string> next_link_of(
+    const js::value& body, std::span<const std::string> path, std::string_view origin) {
+  using outcome = boost::system::result<std::optional<std::string>, std::string>;
+  if (!body.is_object())
+    return outcome(boost::system::in_place_error, "the body is not an object holding a next link");
+  auto at = value_at(body.get_object(), path);
+  if (!at)
+    return outcome(boost::system::in_place_error, at.error());
+  if ((*at)->is_null())
+    return std::optional<std::string>();
+  if (!(*at)->is_string())
+    return outcome(boost::system::in_place_error,
+                   "the next link is neither a string nor null: " + js::serialize(**at));
+  const std::string_view link = (*at)->get_string();
+  if (link.empty())
+    return std::optional<std::string>();
+  if (link.starts_with('/') && !link.starts_with("//"))
+    return std::optional<std::string>(link);
+  const auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  if (link.size() > origin.size() && same(link.substr(0, origin.size()), origin) &&
+      (link[origin.size()] == '/' || link[origin.size()] == '?')) {
+    auto rest = std::string(link.substr(origin.size()));
+    return std::optional<std::string>(rest.front() == '?' ? "/" + rest : rest);
+  }
+  return outcome(boost::system::in_place_error,
+                 "the next link '" + std::string(link.substr(0, 200)) +
+                     "' is not on the source's origin " + std::string(origin));
 }
 
 // Requests `target` (one page, GET or POST with page_body) and reads its records:
@@ -227,14 +289,32 @@ net::awaitable<boost::system::result<rest_page, page_failure>> fetch_page_at(
           source.paginator.total_pages + "'";
     out.total_pages = (*total)->get_int64();
   }
+  if (!source.paginator.total_records.empty()) {
+    const auto& path = source.paginator.total_records;
+    auto total = body.is_object() ? value_at(body.get_object(), split_path(path))
+                                  : boost::system::result<const js::value*, std::string>(
+                                        boost::system::in_place_error, "not an object");
+    if (!total || !(*total)->is_int64() || (*total)->get_int64() < 0)
+      co_return where + "no record count (a non-negative integer) at '" + path + "'";
+    const auto size = std::max(1, source.paginator.page_size);
+    out.total_pages = ((*total)->get_int64() + size - 1) / size;
+  }
+  if (!source.paginator.next.empty()) {
+    const auto origin = client.origin();
+    auto next = next_link_of(body, source.paginator.next, origin);
+    if (!next)  // no retry mends a link: the upstream would give it again
+      co_return page_failure(where + next.error(), true);
+    out.next_link = std::move(*next);
+  }
   co_return out;
 }
 
 }  // namespace
 
-std::string page_body(const source_spec& source, const request_values& v) {
+std::string page_body(const source_spec& source, const request_values& given) {
   if (source.method != "POST")
     return "";
+  const auto v = with_offset(source, given);
   auto body = source.body ? fill_body(*source.body, v) : js::value(js::object{});
   if (v.after && body.is_object())
     body.get_object()[source.paginator.after_param] = *v.after;
@@ -244,8 +324,13 @@ std::string page_body(const source_spec& source, const request_values& v) {
 net::awaitable<boost::system::result<rest_page, page_failure>> fetch_rest_page(
     http_client& client, const source_spec& source, std::string_view base_path,
     const request_values& v, const source_credentials* credentials) {
-  auto target = page_target(source, base_path, v);
-  if (credentials && !credentials->query.empty()) {
+  // A linked page's target is the link itself, which may already carry the query secret.
+  auto target = v.link ? *v.link : page_target(source, base_path, v);
+  const bool has_secret =
+      v.link && credentials && !credentials->query.empty() &&
+      (target.find("?" + query_encode(credentials->query) + "=") != std::string::npos ||
+       target.find("&" + query_encode(credentials->query) + "=") != std::string::npos);
+  if (credentials && !credentials->query.empty() && !has_secret) {
     target += target.find('?') == std::string::npos ? '?' : '&';
     target += query_encode(credentials->query) + "=" + query_encode(credentials->secret);
   }

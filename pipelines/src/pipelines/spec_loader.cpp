@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "etl/pipelines/names.hpp"
 #include "etl/pipelines/records.hpp"
@@ -483,7 +484,16 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
   s.paginator.kind =
       pager.choice<paginator_kind>("kind", {{"page_number", paginator_kind::page_number},
                                             {"single", paginator_kind::single},
-                                            {"keyset", paginator_kind::keyset}});
+                                            {"keyset", paginator_kind::keyset},
+                                            {"offset", paginator_kind::offset},
+                                            {"next_link", paginator_kind::next_link}});
+  // How many pages one batch of a chain reads (its files' size).
+  const auto read_pages_per_batch = [&] {
+    const auto per_batch = pager.integer_or("pages_per_batch", 1);
+    if (per_batch < 1 || per_batch > 1'000)
+      pager.child("pages_per_batch").fail("must be 1..1000");
+    s.paginator.pages_per_batch = static_cast<int>(per_batch);
+  };
   if (s.paginator.kind == paginator_kind::single) {
     // One request: no page count to read; a batch is that one page.
     pager.map_of({"kind"});
@@ -498,10 +508,25 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
     if (size < 1 || size > 10'000)
       pager.child("page_size").fail("must be 1..10000 (the upstream's limit, sent with each page)");
     s.paginator.page_size = static_cast<int>(size);
-    const auto per_batch = pager.integer_or("pages_per_batch", 1);
-    if (per_batch < 1 || per_batch > 1'000)
-      pager.child("pages_per_batch").fail("must be 1..1000");
-    s.paginator.pages_per_batch = static_cast<int>(per_batch);
+    read_pages_per_batch();
+  } else if (s.paginator.kind == paginator_kind::offset) {
+    pager.map_of({"kind", "page_size", "total_records", "pages_per_batch"});
+    const auto size = pager.integer("page_size");
+    if (size < 1 || size > 10'000)
+      pager.child("page_size").fail("must be 1..10000 (the {limit} of each request)");
+    s.paginator.page_size = static_cast<int>(size);
+    s.paginator.total_records = pager.str_or("total_records", "");
+    if (pager.has("total_records") && pager.has("pages_per_batch"))
+      pager.child("pages_per_batch")
+          .fail("is for a chain; with total_records every page is planned up front");
+    read_pages_per_batch();
+  } else if (s.paginator.kind == paginator_kind::next_link) {
+    pager.map_of({"kind", "next", "pages_per_batch"});
+    s.paginator.next = read_path(pager.child("next"));
+    if (s.method != "GET")
+      pager.child("kind").fail("a next link is followed with GET; this source's method is " +
+                               s.method);
+    read_pages_per_batch();
   } else {
     pager.map_of({"kind", "page_param", "first_page", "total_pages", "pages_param", "page_size"});
     s.paginator.page_param = pager.str_or("page_param", "page");
@@ -525,6 +550,10 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
   }
 
   std::set<std::string> request_names{"page"};
+  if (s.paginator.kind == paginator_kind::offset) {
+    request_names.insert("offset");
+    request_names.insert("limit");
+  }
   for (const auto& p : param_names)
     request_names.insert("params." + p);
   if (windowed) {
@@ -560,6 +589,18 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
           .fail("'" + s.paginator.after_param + "' is set by the request already");
     if (s.method == "POST" && s.body && !s.body->is_object())
       n.child("body").fail("must be an object: the keyset paginator adds its key to it");
+  }
+  if (s.paginator.kind == paginator_kind::offset) {
+    const auto mentions = [](const std::string& text) {
+      return text.find("{offset}") != std::string::npos;
+    };
+    const bool sent = mentions(s.path) ||
+                      std::any_of(s.query.begin(), s.query.end(),
+                                  [&](const auto& q) { return mentions(q.second); }) ||
+                      (s.body && mentions(boost::json::serialize(*s.body)));
+    if (!sent)
+      pager.child("kind").fail(
+          "an offset paginator needs {offset} in the request's path, query or body");
   }
   if (s.auth && !s.auth->query.empty()) {
     for (const auto& [name, value] : s.query) {
@@ -1122,8 +1163,10 @@ pipeline_spec read_spec(const spec_node& root) {
     if (spec.source.paginator.kind != paginator_kind::keyset)
       root.child("incremental").fail("needs a source with a keyset paginator");
   }
-  if (spec.source.paginator.kind == paginator_kind::keyset && spec.windows)
-    root.child("windows").fail("a keyset source reads its pages in one chain, not in day windows");
+  if (spec.source.paginator.chained() && spec.windows)
+    root.child("windows").fail(
+        "a source whose pages chain (keyset, next_link, offset without total_records) reads "
+        "them in one chain, not in day windows");
   if (!spec.source.paginator.pages_param.empty()) {
     const auto* p = spec.param(spec.source.paginator.pages_param);
     if (p->type != param_type::integer || !p->default_value || !p->min || *p->min < 1)

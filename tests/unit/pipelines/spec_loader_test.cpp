@@ -87,11 +87,12 @@ TEST(pipeline_spec, a_good_spec_parses) {
 }
 
 TEST(pipeline_spec, an_unknown_kind_names_its_file_line_and_field) {
-  const auto e = refused(replaced("kind: page_number", "kind: next_link"));
+  const auto e = refused(replaced("kind: page_number", "kind: link_header"));
   EXPECT_EQ(e.file, "specs/small.yaml");
   EXPECT_EQ(e.line, 11);
   EXPECT_EQ(e.field, "source.paginator.kind");
-  EXPECT_NE(e.message.find("unknown value 'next_link' (known: page_number, single, keyset)"),
+  EXPECT_NE(e.message.find("unknown value 'link_header' (known: page_number, single, keyset, "
+                           "offset, next_link)"),
             std::string::npos)
       << e.describe();
   EXPECT_EQ(e.describe().rfind("specs/small.yaml:11:", 0), 0u) << e.describe();

@@ -47,16 +47,23 @@ struct request_values {
   std::string window_end;
   std::string cursor_start;          // an incremental task's start ({cursor.start})
   std::optional<std::string> after;  // keyset: the key this page starts after; none: the first
+  // next_link: the page's target as the previous answer linked it (checked by fetch_rest_page);
+  // none: the spec's request.
+  std::optional<std::string> link;
+  // {offset} and {limit}: set by page_target and page_body from the page and the paginator.
+  std::int64_t offset = 0;
+  std::int64_t limit = 0;
 };
 
 // `text` with {page}, {params.NAME}, {window.start}, {window.end} and {cursor.start} replaced;
-// `encode`
-// percent-encodes each replacement (for a query value). A parameter without a value becomes "".
+// `encode` percent-encodes each replacement (for a query value). A parameter without a value
+// becomes "". {offset} and {limit} are an offset paginator's: see page_target.
 std::string fill_placeholders(std::string_view text, const request_values& v, bool encode);
 
 // The request target (base URL path + spec path + query) of one page. A query entry whose
 // value is just "{params.NAME}" of a parameter without a value is left out. A GET's keyset key
-// is the paginator's after_param, last.
+// is the paginator's after_param, last. {offset} is (page - first_page) * page_size and
+// {limit} the page size (here and in page_body).
 // `base_path` is the path part of the base URL ("" or "/api", no trailing '/').
 std::string page_target(const source_spec& source, std::string_view base_path,
                         const request_values& v);
@@ -72,10 +79,14 @@ struct rest_page {
   std::optional<std::int64_t> total_pages;  // when the paginator reads it from this answer
   std::int64_t retries = 0;                 // HTTP attempts beyond the first
   std::int64_t hedges = 0;                  // hedged copies sent
+  // next_link: the next page's target (a path with its query) on the source's origin; none at
+  // the last page.
+  std::optional<std::string> next_link;
 };
 
-// Why a page could not be read. `refused`: the upstream turned the credentials down (401 or
-// 403), which no retry mends: the task fails at once with `what`.
+// Why a page could not be read. `refused`: no retry mends it (the upstream turned the
+// credentials down with 401 or 403, or linked to another origin): the task fails at once with
+// `what`.
 struct page_failure {
   page_failure() = default;
   // Implicit: most failures are only their text.
@@ -87,9 +98,11 @@ struct page_failure {
                         // retries too); 0: no answer
 };
 
-// Requests one page (GET, or POST with page_body) and reads its records. Fails with
-// "page N: <why>": the client's failure, a status other than 200, a body that is not JSON, no
-// array at the `records` path, or no integer at the paginator's `total_pages` path.
+// Requests one page (GET, or POST with page_body; `v.link` when set) and reads its records.
+// Fails with "page N: <why>": the client's failure, a status other than 200, a body that is not
+// JSON, no array at the `records` path, no integer at the paginator's `total_pages` or
+// `total_records` path, a next link that is not a string or null, or one to another origin
+// (which would carry the source's credentials elsewhere).
 // `credentials`, when given, adds a query secret to the target, and its secret is redacted from
 // the failure's text (a header secret travels in the client's own headers).
 net::awaitable<boost::system::result<rest_page, page_failure>> fetch_rest_page(

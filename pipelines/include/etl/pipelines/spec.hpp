@@ -50,6 +50,13 @@ enum class paginator_kind {
   // Each next page starts after the last record's key (`after_id`): pages read one after the
   // other, a batch at a time, each batch handing the next key to the next through the ledger.
   keyset,
+  // ?offset=N&limit=M ({offset} and {limit} placeholders): with `total_records` the first
+  // answer's total plans every page up front; without, pages chain as keyset's do until one is
+  // shorter than page_size.
+  offset,
+  // Each answer holds the URL of the next page (`next`); null, absent or "" ends the chain.
+  // Pages chain as keyset's do; a link seen twice in a task fails it (the loop guard).
+  next_link,
 };
 
 struct paginator_spec {
@@ -70,7 +77,19 @@ struct paginator_spec {
   // many pages one batch reads (its files' size). A page shorter than page_size is the last.
   std::string after_param;
   std::vector<std::string> after_from;
-  int pages_per_batch = 1;
+  int pages_per_batch = 1;  // keyset, next_link and a chained offset paginator
+  // offset: the path in an answer to the total number of records; empty: pages chain.
+  std::string total_records;
+  // next_link: the path in an answer to the next page's URL, absolute on the source's origin
+  // or a path from its root.
+  std::vector<std::string> next;
+
+  // Whether pages are read one batch after another, each batch handing the next its start
+  // through the ledger (the page count is not known up front).
+  bool chained() const noexcept {
+    return kind == paginator_kind::keyset || kind == paginator_kind::next_link ||
+           (kind == paginator_kind::offset && total_records.empty());
+  }
 };
 
 // A request for each record's details, by a key of the listed record.
