@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   options.add(string_option("ETL_COMPACT", std::nullopt,
                             "merge the pipeline of this name's Parquet files into one per folder "
                             "and exit (docs/pipelines.md, Compaction)"));
+  options.add(string_option("ETL_SWEEP", std::nullopt,
+                            "remove the files of the pipeline of this name (or of all) that the "
+                            "manifest does not list, and exit (docs/pipelines.md, the sweep)"));
   const auto values = parse_or_exit(options, argc, argv,
                                     "Serves the ETL's HTTP API: trigger tasks, read their status.");
   const auto cfg = load_settings_or_exit(values, "etl-server");
@@ -30,6 +33,8 @@ int main(int argc, char** argv) {
     return run_migrations(cfg, *pipelines);
   if (const auto compact = values.find<std::string>("ETL_COMPACT"))
     return run_compaction(cfg, *pipelines, *compact);
+  if (const auto sweep = values.find<std::string>("ETL_SWEEP"))
+    return run_sweep(cfg, *pipelines, *sweep);
   server_app_options opts;
   opts.pipelines = &*pipelines;
   opts.threads = static_cast<std::size_t>(values.get<std::int64_t>("ETL_SERVER_THREADS"));

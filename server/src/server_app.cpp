@@ -22,6 +22,7 @@
 #include "etl/db/tasks_repository.hpp"
 #include "etl/pipelines/compaction.hpp"
 #include "etl/pipelines/postgres_sink.hpp"
+#include "etl/pipelines/sweep.hpp"
 #include "etl/queue/job_queue.hpp"
 #include "etl/server/api_auth.hpp"
 #include "etl/server/http_server.hpp"
@@ -128,6 +129,39 @@ int run_compaction(const settings& cfg, const std::vector<pipeline_spec>& pipeli
               r.task_id.c_str());
   for (const auto& path : r.written)
     std::printf("  %s\n", path.c_str());
+  return 0;
+}
+
+int run_sweep(const settings& cfg, const std::vector<pipeline_spec>& pipelines,
+              const std::string& name) {
+  std::vector<const pipeline_spec*> chosen;
+  for (const auto& p : pipelines) {
+    if (name == "all" || p.name == name)
+      chosen.push_back(&p);
+  }
+  if (chosen.empty()) {
+    spdlog::critical("sweep: no pipeline named {}", name);
+    return 2;
+  }
+  db_pool db(database_options(cfg, 1));
+  for (const auto* spec : chosen) {
+    auto done = db.run_connection_sync<boost::system::result<unlisted_sweep, std::string>>(
+        [&](pqxx::connection& c) { return sweep_unlisted(c, *spec, cfg.output_dir); });
+    if (!done) {
+      spdlog::critical("sweep of {}: {}", spec->name, done.error().message());
+      return 1;
+    }
+    if (!*done) {
+      spdlog::critical("sweep of {}: {}", spec->name, done->error());
+      return 1;
+    }
+    const auto& r = **done;
+    std::printf("%s: %zu unlisted file(s) removed, %lld listed kept, %lld too recent to judge\n",
+                spec->name.c_str(), r.removed.size(), static_cast<long long>(r.listed),
+                static_cast<long long>(r.too_recent));
+    for (const auto& path : r.removed)
+      std::printf("  %s\n", path.c_str());
+  }
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -216,6 +217,43 @@ TEST(sinks, a_worker_killed_before_the_commit_leaves_the_output_of_a_clean_run) 
             "300 id:BIGINT name:VARCHAR born_at:TIMESTAMP WITH TIME ZONE");
   EXPECT_TRUE(unlisted(dirs.output, files).empty());
   expect_sink_counts(t, files);
+}
+
+TEST(sinks, the_sweep_removes_old_unlisted_files_and_nothing_else) {
+  fixture_dirs dirs;
+  service_stack stack({.sim_args = sim_flags(), .extra_env = dirs.env()});
+  const auto id = stack.trigger_json(R"({"pipeline": "animal-rows"})");
+  const auto t = stack.wait_finished(id, 60s);
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  const auto files = manifest(stack, id);
+  // What a worker that died before its commit leaves, an hour old: a batch's file and a
+  // temporary; a file of the same kind written just now (a running batch's, maybe); and a file
+  // that is no sink's output.
+  const auto make = [&](const std::string& rel, bool old) {
+    const auto path = dirs.output / rel;
+    std::ofstream(path) << "id,name,born_at,species\r\n";
+    if (old)
+      fs::last_write_time(path, fs::last_write_time(path) - std::chrono::hours(1));
+  };
+  make("fixture/animal_rows/00000000-0000-0000-0000-000000000000-0.csv", true);
+  make("fixture/animal_rows_parquet/.x-0.parquet.tmp-4242", true);
+  make("fixture/animal_rows/00000000-0000-0000-0000-000000000000-1.csv", false);
+  make("fixture/animal_rows/README.txt", true);
+
+  EXPECT_EQ(stack.run_to_end("etl-server", {"--sweep", "nope"}), 2);
+  ASSERT_EQ(stack.run_to_end("etl-server", {"--sweep", "animal-rows"}), 0) << stack.log_tail();
+  EXPECT_FALSE(
+      fs::exists(dirs.output / "fixture/animal_rows/00000000-0000-0000-0000-000000000000-0.csv"));
+  EXPECT_FALSE(fs::exists(dirs.output / "fixture/animal_rows_parquet/.x-0.parquet.tmp-4242"));
+  EXPECT_TRUE(
+      fs::exists(dirs.output / "fixture/animal_rows/00000000-0000-0000-0000-000000000000-1.csv"));
+  EXPECT_TRUE(fs::exists(dirs.output / "fixture/animal_rows/README.txt"));
+  // Every listed file is where it was, and reads as before.
+  EXPECT_EQ(python_summary(dirs.output, files), "300 300 300 300 0\n");
+  EXPECT_EQ(duckdb_summary(dirs.output, files),
+            "300 id:BIGINT name:VARCHAR born_at:TIMESTAMP WITH TIME ZONE");
+  const auto left = unlisted(dirs.output, files);
+  EXPECT_EQ(left.size(), 2u) << json::serialize(json::value_from(left));
 }
 
 TEST(sinks, a_bad_parameter_or_pipeline_is_refused_before_a_task_exists) {

@@ -31,4 +31,10 @@ int run_migrations(const settings& cfg, const std::vector<pipeline_spec>& pipeli
 int run_compaction(const settings& cfg, const std::vector<pipeline_spec>& pipelines,
                    const std::string& name);
 
+// Removes the unlisted files (pipelines/sweep.hpp) of the pipeline named `name`, or of every
+// pipeline for "all", under ETL_OUTPUT_DIR, printing each file removed. Returns the exit code:
+// 0 done (or nothing to remove), 1 failed (the reason logged), 2 no such pipeline.
+int run_sweep(const settings& cfg, const std::vector<pipeline_spec>& pipelines,
+              const std::string& name);
+
 }  // namespace etl
