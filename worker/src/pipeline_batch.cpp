@@ -103,14 +103,6 @@ void take_records(extracted& out, const pipeline_spec& spec, const json::array& 
   }
 }
 
-// "a.b" of a path, for messages.
-std::string join_path(const std::vector<std::string>& path) {
-  std::string out;
-  for (const auto& k : path)
-    out += (out.empty() ? "" : ".") + k;
-  return out;
-}
-
 // The position of field `name` among the spec's record fields (the loader checked it exists).
 std::size_t field_at(const pipeline_spec& spec, const std::string& name) {
   return field_indexes(spec.fields, std::span(&name, 1)).front();
@@ -173,20 +165,6 @@ struct batch_start {
   chain_link link;
 };
 
-// The text of a record's keyset key (a string or an integer); empty when it has none.
-std::string key_text(const json::value& record, const std::vector<std::string>& path) {
-  if (!record.is_object())
-    return {};
-  auto at = value_at(record.get_object(), path);
-  if (!at)
-    return {};
-  if ((*at)->is_string())
-    return std::string((*at)->get_string());
-  if ((*at)->is_int64())
-    return std::to_string((*at)->get_int64());
-  return {};
-}
-
 // Phase 1: every page of the batch, its records typed. A page that cannot be read hands the
 // job back (the upstream's client has retried it already).
 net::awaitable<boost::system::result<extracted, std::string>> extract(
@@ -244,52 +222,34 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     // key; next_link: at its link; offset: the next page); a short page (or one without a link)
     // is the chain's last. A start seen twice in the batch is a loop (across batches:
     // run_pipeline_batch asks the ledger).
-    std::optional<std::string> after = from.link.after_key;
+    chain_start at = from.link.after_key;
     std::set<std::string> seen;
-    if (after)
-      seen.insert(*after);
-    // An offset chain's start is its page number; the first batch starts at first_page.
-    std::int64_t page = first;
-    if (pager.kind == paginator_kind::offset && after)
-      page = std::stoll(*after);
+    if (at)
+      seen.insert(*at);
     for (int n = 0; n < pager.pages_per_batch; ++n) {
-      request_values v{page, params, {}, {}, cursor_start};
-      if (pager.kind == paginator_kind::keyset)
-        v.after = after;
-      else if (pager.kind == paginator_kind::next_link)
-        v.link = after;
+      const auto v = chain_request(pager, params, cursor_start, at);
       auto got = co_await fetch(v);
       if (!got)
         co_return give_up(got.error(), "");
-      const auto size = got->records.size();
-      const bool full = size >= static_cast<std::size_t>(pager.page_size);
-      std::string next;
-      if (pager.kind == paginator_kind::keyset) {
-        next = full && size > 0 ? key_text(got->records.back(), pager.after_from) : std::string();
-        if (full && next.empty()) {
-          out.fatal = "keyset: the page's last record has no string or integer key at '" +
-                      join_path(pager.after_from) + "'";
-        }
-      } else if (pager.kind == paginator_kind::next_link) {
-        next = got->next_link.value_or("");
-      } else if (full) {
-        next = std::to_string(page + 1);
-      }
+      auto next = chain_next(pager, v, *got);
       co_await take_page(*got);
       out.next_key.reset();
-      if (!out.fatal.empty() || next.empty())
+      if (!next) {
+        out.fatal = next.error();
         break;
-      if (!seen.insert(next).second) {
+      }
+      if (next->empty())
+        break;
+      if (!seen.insert(*next).second) {
         out.fatal = pager.kind == paginator_kind::next_link
-                        ? "next-link loop: the upstream links to " + next +
+                        ? "next-link loop: the upstream links to " + *next +
                               " again, which an earlier page of this task was read from"
-                        : "keyset loop: the upstream's page ends at key " + next +
+                        : "keyset loop: the upstream's page ends at key " + *next +
                               " again, which an earlier page of this task ended at";
         break;
       }
-      after = next;
-      ++page;
-      out.next_key = next;
+      at = *next;
+      out.next_key = *next;
     }
   } else if (plan.windows.empty()) {
     for (int logical = m.first_page; logical <= m.last_page; ++logical) {

@@ -321,6 +321,58 @@ std::string page_body(const source_spec& source, const request_values& given) {
   return js::serialize(body);
 }
 
+request_values chain_request(const paginator_spec& pager, const js::object& params,
+                             std::string cursor_start, const chain_start& start) {
+  request_values v{pager.first_page, params, {}, {}, std::move(cursor_start)};
+  if (pager.kind == paginator_kind::keyset)
+    v.after = start;
+  else if (pager.kind == paginator_kind::next_link)
+    v.link = start;
+  else if (start)
+    v.page = std::stoll(*start);
+  return v;
+}
+
+boost::system::result<std::string, std::string> chain_next(const paginator_spec& pager,
+                                                           const request_values& v,
+                                                           const rest_page& got) {
+  using outcome = boost::system::result<std::string, std::string>;
+  // T and E are both strings: say which one each return is.
+  const auto value = [](std::string s) {
+    return outcome(boost::system::in_place_value, std::move(s));
+  };
+  const auto size = got.records.size();
+  const bool full = size > 0 && size >= static_cast<std::size_t>(pager.page_size);
+  switch (pager.kind) {
+    case paginator_kind::keyset: {
+      if (!full)
+        return value({});
+      const auto& last = got.records.back();
+      auto at = last.is_object() ? value_at(last.get_object(), pager.after_from)
+                                 : boost::system::result<const js::value*, std::string>(
+                                       boost::system::in_place_error, "not an object");
+      if (at && (*at)->is_string())
+        return value(std::string((*at)->get_string()));
+      if (at && (*at)->is_int64())
+        return value(std::to_string((*at)->get_int64()));
+      std::string path;
+      for (const auto& k : pager.after_from)
+        path += (path.empty() ? "" : ".") + k;
+      return outcome(
+          boost::system::in_place_error,
+          "keyset: the page's last record has no string or integer key at '" + path + "'");
+    }
+    case paginator_kind::next_link:
+      return value(got.next_link.value_or(""));
+    case paginator_kind::offset:
+      return value(full ? std::to_string(v.page + 1) : std::string());
+    case paginator_kind::page_number:
+    case paginator_kind::single:
+      break;
+  }
+  return value({});
+}
+
 net::awaitable<boost::system::result<rest_page, page_failure>> fetch_rest_page(
     http_client& client, const source_spec& source, std::string_view base_path,
     const request_values& v, const source_credentials* credentials) {

@@ -98,6 +98,24 @@ struct page_failure {
                         // retries too); 0: no answer
 };
 
+// A chained paginator's position (paginator_spec::chained): where a page starts, as the ledger
+// keeps it between batches. Keyset: the key to start after; next_link: the page's target; offset:
+// the page number. None: the chain's first page.
+using chain_start = std::optional<std::string>;
+
+// The request values of the chain page at `start` (placeholders from `params` and the task's
+// `cursor_start`), and its page number.
+request_values chain_request(const paginator_spec& pager, const boost::json::object& params,
+                             std::string cursor_start, const chain_start& start);
+
+// Where the chain goes on after `got`, the page `v` asked for: the key of its last record
+// (keyset), its link (next_link), the next page number (offset); "" when `got` is the last page
+// (shorter than page_size, or without a link). Fails when a full keyset page's last record has
+// no string or integer key.
+boost::system::result<std::string, std::string> chain_next(const paginator_spec& pager,
+                                                           const request_values& v,
+                                                           const rest_page& got);
+
 // Requests one page (GET, or POST with page_body; `v.link` when set) and reads its records.
 // Fails with "page N: <why>": the client's failure, a status other than 200, a body that is not
 // JSON, no array at the `records` path, no integer at the paginator's `total_pages` or
