@@ -108,30 +108,11 @@ std::size_t field_at(const pipeline_spec& spec, const std::string& name) {
   return field_indexes(spec.fields, std::span(&name, 1)).front();
 }
 
-// A typed key as text (a string as is, a number as JSON writes it).
-std::string cell_key(const json::value& v) {
-  return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
-}
-
-// Drops the records an earlier task delivered already: those at exactly the cursor's start
-// whose key the cursor lists (the upstream filters with >=, so the start is read again). They
+// Drops the records an earlier task delivered already (records.hpp's drop_delivered); they
 // count as duplicates.
 void skip_delivered(extracted& out, const pipeline_spec& spec, const incremental_start& cursor) {
-  if (cursor.skip.empty())
-    return;
-  const auto start = date_time_micros(cursor.start);
-  if (!start)
-    return;  // a date: nothing was delivered at exactly its midnight by an earlier run's cursor
-  const std::set<std::string> skip(cursor.skip.begin(), cursor.skip.end());
-  const auto at = field_at(spec, spec.incremental->field);
-  const auto key = field_at(spec, spec.source.key);
-  const auto before = out.records.size();
-  std::erase_if(out.records, [&](const typed_record& r) {
-    const auto& v = r.values[at];
-    return v.is_string() && date_time_micros(v.get_string()) == start &&
-           skip.contains(cell_key(r.values[key]));
-  });
-  out.counts.duplicates += static_cast<std::int64_t>(before - out.records.size());
+  out.counts.duplicates +=
+      static_cast<std::int64_t>(drop_delivered(out.records, spec, cursor.start, cursor.skip));
 }
 
 // The highest cursor value among `records` (as written) and the keys of the records at it;
@@ -151,7 +132,7 @@ std::optional<std::pair<std::string, std::vector<std::string>>> batch_cursor(
       best = micros;
       out = {std::string(v.get_string()), {}};
     }
-    out.second.push_back(cell_key(r.values[key]));
+    out.second.push_back(key_text(r.values[key]));
   }
   if (!best)
     return std::nullopt;

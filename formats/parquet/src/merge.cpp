@@ -289,7 +289,48 @@ error_code io_error() {
   return {errno != 0 ? errno : EIO, boost::system::system_category()};
 }
 
+// The row groups of the Parquet file open in `in`, and where its footer starts.
+result<std::vector<read_row_group>> footer_of(std::ifstream& in, std::uint64_t& footer_start) {
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  char tail[8];
+  if (size < 12 || !in.seekg(static_cast<std::streamoff>(size - 8)).read(tail, 8) ||
+      std::memcmp(tail + 4, magic.data(), 4) != 0)
+    return make_error_code(errc::not_mergeable);
+  std::uint32_t footer_len = 0;
+  for (int i = 3; i >= 0; --i)
+    footer_len = (footer_len << 8) | static_cast<std::uint8_t>(tail[i]);
+  if (footer_len > size - 12)
+    return make_error_code(errc::not_mergeable);
+  footer_start = size - 8 - footer_len;
+  std::vector<std::uint8_t> footer(footer_len);
+  if (!in.seekg(static_cast<std::streamoff>(footer_start))
+           .read(reinterpret_cast<char*>(footer.data()), footer_len))
+    return io_error();
+  auto read = read_footer(footer.data(), footer.data() + footer.size());
+  if (!read)
+    return make_error_code(errc::not_mergeable);
+  return std::move(*read);
+}
+
 }  // namespace
+
+result<std::uint64_t> count_rows(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return io_error();
+  std::uint64_t footer_start = 0;
+  auto groups = footer_of(in, footer_start);
+  if (!groups)
+    return groups.error();
+  std::uint64_t rows = 0;
+  for (const auto& rg : *groups) {
+    if (rg.num_rows < 0)
+      return make_error_code(errc::not_mergeable);
+    rows += static_cast<std::uint64_t>(rg.num_rows);
+  }
+  return rows;
+}
 
 result<merge_summary> merge_files(std::span<const std::filesystem::path> inputs,
                                   const std::filesystem::path& output, const schema& s, codec c,
@@ -306,25 +347,10 @@ result<merge_summary> merge_files(std::span<const std::filesystem::path> inputs,
     std::ifstream in(path, std::ios::binary);
     if (!in)
       return io_error();
-    in.seekg(0, std::ios::end);
-    const auto size = static_cast<std::uint64_t>(in.tellg());
-    char tail[8];
-    if (size < 12 || !in.seekg(static_cast<std::streamoff>(size - 8)).read(tail, 8) ||
-        std::memcmp(tail + 4, magic.data(), 4) != 0)
-      return make_error_code(errc::not_mergeable);
-    std::uint32_t footer_len = 0;
-    for (int i = 3; i >= 0; --i)
-      footer_len = (footer_len << 8) | static_cast<std::uint8_t>(tail[i]);
-    if (footer_len > size - 12)
-      return make_error_code(errc::not_mergeable);
-    const auto footer_start = size - 8 - footer_len;
-    std::vector<std::uint8_t> footer(footer_len);
-    if (!in.seekg(static_cast<std::streamoff>(footer_start))
-             .read(reinterpret_cast<char*>(footer.data()), footer_len))
-      return io_error();
-    const auto read = read_footer(footer.data(), footer.data() + footer.size());
+    std::uint64_t footer_start = 0;
+    auto read = footer_of(in, footer_start);
     if (!read)
-      return make_error_code(errc::not_mergeable);
+      return read.error();
     for (const auto& rg : *read) {
       if (!fits(rg, s, c, footer_start))
         return make_error_code(errc::not_mergeable);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <regex>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -488,6 +489,31 @@ rows_result type_rows(const js::object& record, const pipeline_spec& spec,
   }
   out.record = std::move(*typed);
   return out;
+}
+
+std::string key_text(const js::value& v) {
+  if (v.is_string())
+    return std::string(v.get_string());
+  if (v.is_null())
+    return {};
+  return js::serialize(v);
+}
+
+std::size_t drop_delivered(std::vector<typed_record>& records, const pipeline_spec& spec,
+                           std::string_view start, std::span<const std::string> keys) {
+  if (keys.empty() || !spec.incremental)
+    return 0;
+  const auto at_start = date_time_micros(start);
+  if (!at_start)
+    return 0;  // a date: nothing was delivered at exactly its midnight by an earlier run's cursor
+  const std::set<std::string, std::less<>> skip(keys.begin(), keys.end());
+  const auto at = field_indexes(spec.fields, std::span(&spec.incremental->field, 1)).front();
+  const auto key = field_indexes(spec.fields, std::span(&spec.source.key, 1)).front();
+  return std::erase_if(records, [&](const typed_record& r) {
+    const auto& v = r.values[at];
+    return v.is_string() && date_time_micros(v.get_string()) == at_start &&
+           skip.contains(key_text(r.values[key]));
+  });
 }
 
 }  // namespace etl

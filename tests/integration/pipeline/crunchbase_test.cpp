@@ -186,6 +186,7 @@ TEST(crunchbase, each_change_once_across_runs_and_a_backfill_leaves_the_cursor) 
   EXPECT_EQ(t.at("cursor").at("advances"), true);
   const auto all = expected_versions(before, "");
   EXPECT_EQ(delivered_versions(files_of(out.path, first)), as_delivered(all));
+  EXPECT_EQ(stack.verify(first), 0) << stack.log_tail();
   const auto cursor = stored_cursor(stack);
   ASSERT_TRUE(cursor) << "a succeeded task left no cursor";
   EXPECT_EQ(t.at("cursor").at("after").as_string(), *cursor) << json::serialize(t);
@@ -203,6 +204,8 @@ TEST(crunchbase, each_change_once_across_runs_and_a_backfill_leaves_the_cursor) 
   EXPECT_GT(num(t.at("counts").as_object(), "duplicates"), 0)
       << "the cursor's own second was not read again: " << json::serialize(t);
   EXPECT_EQ(delivered_versions(files_of(out.path, second)), as_delivered(changed));
+  // Read again from the same cursor, less what earlier tasks delivered at it: each once.
+  EXPECT_EQ(stack.verify(second), 0) << stack.log_tail();
   const auto moved = stored_cursor(stack);
   ASSERT_TRUE(moved);
   EXPECT_GT(*moved, *cursor);

@@ -177,6 +177,7 @@ TEST(paginated_sources, an_offset_source_without_a_total_chains_until_a_short_pa
   EXPECT_EQ(num(t.at("counts").as_object(), "pages"), 11) << json::serialize(t);
   EXPECT_EQ(jsonl_summary(stack, dirs.output, id), "205 205\n");
   EXPECT_EQ(sink_counts(t), std::make_pair(launches, std::int64_t{4})) << json::serialize(t);
+  EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
 }
 
 TEST(paginated_sources, next_links_are_followed_batch_after_batch_to_the_last_page) {
@@ -196,6 +197,7 @@ TEST(paginated_sources, next_links_are_followed_batch_after_batch_to_the_last_pa
   EXPECT_EQ(sink_counts(t), std::make_pair(std::int64_t{95}, std::int64_t{4}))
       << json::serialize(t);
   EXPECT_EQ(upstream.requests(), 10);
+  EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
 }
 
 TEST(paginated_sources, a_next_link_back_to_an_earlier_page_fails_the_task_as_a_loop) {

@@ -155,6 +155,8 @@ TEST(randomuser, users_addresses_and_logins_as_csv_with_stable_keys_and_hashed_s
     const auto t = stack.wait_finished(id, 120s);
     ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
     EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 500) << json::serialize(t);
+    // etl-verify reads the seed's page again: each user, address and login once in its CSV.
+    EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
     const auto summary = python_summary(task_folder(out.path, id), upstream->base_url(), query);
     const auto newline = summary.find('\n');
     // 500 users and logins, one key each; no more addresses than users, each user's among them;

@@ -194,6 +194,33 @@ TEST(sinks, a_pipeline_fills_its_table_and_files_once_each) {
             "300 id:BIGINT name:VARCHAR born_at:TIMESTAMP WITH TIME ZONE");
   EXPECT_TRUE(unlisted(dirs.output, files).empty());
   expect_sink_counts(t, files);
+
+  // etl-verify reads the listing again and finds every row once in each sink; then one row
+  // gone from the table and one line repeated in a CSV file are each found.
+  EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
+  {
+    pqxx::connection c(stack.database_url());
+    pqxx::work tx(c);
+    tx.exec("DELETE FROM fixture.animal_rows WHERE id = 7");
+    tx.commit();
+  }
+  EXPECT_EQ(stack.verify(id), 1);
+  EXPECT_NE(stack.log_tail().find("missing 7"), std::string::npos) << stack.log_tail();
+  const auto csv = std::find_if(files.begin(), files.end(), [](const std::string& p) {
+    return p.starts_with("fixture/animal_rows/") && p.ends_with(".csv");
+  });
+  ASSERT_NE(csv, files.end());
+  std::string header, first;
+  {
+    std::ifstream in(dirs.output / *csv);
+    std::getline(in, header);
+    std::getline(in, first);
+  }
+  std::ofstream(dirs.output / *csv, std::ios::app) << first << "\n";
+  EXPECT_EQ(stack.verify(id), 1);
+  EXPECT_NE(stack.log_tail().find("duplicated " + first.substr(0, first.find(','))),
+            std::string::npos)
+      << stack.log_tail();
 }
 
 TEST(sinks, a_worker_killed_before_the_commit_leaves_the_output_of_a_clean_run) {
@@ -217,6 +244,7 @@ TEST(sinks, a_worker_killed_before_the_commit_leaves_the_output_of_a_clean_run) 
             "300 id:BIGINT name:VARCHAR born_at:TIMESTAMP WITH TIME ZONE");
   EXPECT_TRUE(unlisted(dirs.output, files).empty());
   expect_sink_counts(t, files);
+  EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
 }
 
 TEST(sinks, the_sweep_removes_old_unlisted_files_and_nothing_else) {

@@ -29,6 +29,7 @@ TEST(spacex_crew, every_member_lands_in_spacex_crew_once_and_a_rerun_updates_the
     ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
     EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 30) << json::serialize(t);
     EXPECT_EQ(num(t.at("counts").as_object(), "rejected"), 0) << json::serialize(t);
+    EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
   }
   pqxx::connection c(stack.database_url());
   pqxx::read_transaction tx(c);

@@ -134,6 +134,8 @@ child_process service_stack::start(const std::string& bin, const std::vector<std
 int service_stack::run_to_end(const std::string& bin, const std::vector<std::string>& args) {
   auto p = start(bin, args);
   p.read_until_eof(60s);
+  // Its report joins the log, so that a failing test shows what the binary found.
+  std::ofstream(audit_dir_ / "service.log", std::ios::app) << bin << " printed:\n" << p.output();
   return p.wait(60s).value_or(-1);
 }
 

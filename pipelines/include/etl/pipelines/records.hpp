@@ -77,6 +77,16 @@ boost::system::result<const boost::json::value*, std::string> value_at(
 std::vector<std::size_t> field_indexes(std::span<const field_spec> fields,
                                        std::span<const std::string> names);
 
+// A typed value as key text: a string as is, null as "", anything else as JSON writes it (what
+// a CSV cell of the value holds).
+std::string key_text(const boost::json::value& v);
+
+// Drops the `records` an earlier task of the incremental `spec` delivered: those whose cursor
+// field is exactly `start` and whose key is among `keys` (the upstream filters with >=, so the
+// start is read again). Returns how many were dropped.
+std::size_t drop_delivered(std::vector<typed_record>& records, const pipeline_spec& spec,
+                           std::string_view start, std::span<const std::string> keys);
+
 // "YYYY-MM-DD" with a real month and day.
 bool is_date(std::string_view text) noexcept;
 

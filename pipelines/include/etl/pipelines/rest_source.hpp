@@ -20,6 +20,9 @@
 
 namespace etl {
 
+// The most pages a task reads: ten million animals at their page size.
+inline constexpr std::int64_t max_total_pages = 1'000'000;
+
 // The secret of a source's `auth`, as read from its environment variable, and where it goes.
 struct source_credentials {
   std::string header;  // set: the secret is this header's value (the client sends it)

@@ -19,9 +19,6 @@
 
 namespace etl {
 
-// The most pages a task plans: ten million animals at today's page size.
-constexpr std::int64_t max_total_pages = 1'000'000;
-
 // Batches of consecutive pages 1..total_pages, each of at most max(1, max_animals / page_size)
 // pages, numbered from 0. Nothing for total_pages <= 0.
 std::vector<batch_plan> plan_batches(int total_pages, int page_size, int max_animals = 100);

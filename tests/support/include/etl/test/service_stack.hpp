@@ -77,6 +77,7 @@ class service_stack {
   // Throws std::runtime_error when it cannot be started.
   child_process start(const std::string& bin, const std::vector<std::string>& args);
   // Runs a project binary to its end (at most 60 s) and returns its exit code, -1 on timeout.
+  // What it printed is added to the log (log_tail).
   int run_to_end(const std::string& bin, const std::vector<std::string>& args);
   // The last few kilobytes of the services' log.
   std::string log_tail() const;
