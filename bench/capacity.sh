@@ -9,12 +9,12 @@
 # prints the simulator's report (nothing lost or doubled) and how busy its slots were.
 #
 #   bench/capacity.sh [--slots N] [--cost-us US] [--overload-us US] [--duration S]
-#                     [--concurrency "64 32 16 8"] [--pages N] [seed ...]
+#                     [--concurrency "64 32 16 8"] [--pages N] [--sample S] [seed ...]
 #
 # Defaults: 8 slots of 9,800 us plus 15 us per waiting request (a peak of about 800 requests/s
 # that falls by about 14% at 128 connections, like the Python upstream of the issue), wrk 5 s per
-# concurrency, the simulator's own 500-600 pages, seed 1. Binaries from ETL_BIN_DIR (default
-# build/bin); needs wrk (scripts/install-deps.sh bench).
+# concurrency, the simulator's own 500-600 pages, the served count sampled every 0.5 s, seed 1.
+# Binaries from ETL_BIN_DIR (default build/bin); needs wrk (scripts/install-deps.sh bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -27,6 +27,7 @@ slots=8
 cost_us=9800
 overload_us=15
 duration=5
+sample=0.5
 settings="64 32 16 8"
 pages=()
 seeds=()
@@ -36,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --cost-us) cost_us=$2; shift 2 ;;
     --overload-us) overload_us=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
+    --sample) sample=$2; shift 2 ;;
     --concurrency) settings=$2; shift 2 ;;
     --pages) pages=(--pages "$2"); shift 2 ;;
     *) seeds+=("$1"); shift ;;
@@ -106,10 +108,10 @@ for seed in "${seeds[@]}"; do
     curl -sS -X POST "$sim/sim/reset" >/dev/null
 
     t0=$(now)
-    # The simulator's served count every 0.5 s: when it stalls, nothing was being fetched.
+    # The simulator's served count every $sample s: when it stalls, nothing was being fetched.
     (while :; do
       echo "$(since "$t0") $(field served "$(curl -sS "$sim/sim/report")")"
-      sleep 0.5
+      sleep "$sample"
     done) >"$stack_dir/samples" 2>/dev/null &
     sampler=$!
     answer=$(curl -sS -X POST "$api/extractor/trigger-task")
@@ -124,8 +126,14 @@ for seed in "${seeds[@]}"; do
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
     [[ $status == succeeded ]] || echo "task $task: $status" >&2
-    timelines+=("ETL_CONCURRENCY $concurrency, requests/s per 0.5 s: $(awk 'NF == 2 && $2 != "" {
-      if (n++) printf "%.0f ", ($2 - s) / ($1 - t); t = $1; s = $2 }' "$stack_dir/samples")")
+    timelines+=("ETL_CONCURRENCY $concurrency, requests/s per ${sample}s: $(awk -v end="$elapsed" '
+      NF == 2 && $2 != "" {
+        if (n++) printf "%.0f ", ($2 - s) / ($1 - t)
+        if ($2 > 0 && first == "") first = $1
+        if ($2 != s) last = $1
+        t = $1; s = $2 }
+      END { printf "(first request by %.2f s, last by %.2f s, task %.2f s)", first, last, end }' \
+      "$stack_dir/samples")")
 
     report=$(curl -sS "$sim/sim/report")
     total_pages=$(field total_pages "$report")
