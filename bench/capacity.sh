@@ -92,8 +92,8 @@ for seed in "${seeds[@]}"; do
 
   echo
   echo "== seed $seed: full tasks at 0% chaos (verify mode), 2 worker processes"
-  echo "| ETL_CONCURRENCY (x 2 processes) | time (s) | limit (s) | time / limit | requests served | GETs in flight at most | slots busy | hold mean (ms) | missing, duplicates, posts failed | load |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| ETL_CONCURRENCY (x 2 processes) | time (s) | limit (s) | time / limit | requests served | GETs in flight at most | slots busy | idle start, tail (s) | hold mean (ms) | missing, duplicates, posts failed | load |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   timelines=()
   for concurrency in $settings; do
     # A worker with this setting: the previous one is stopped (it is idle between tasks).
@@ -126,29 +126,32 @@ for seed in "${seeds[@]}"; do
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
     [[ $status == succeeded ]] || echo "task $task: $status" >&2
-    timelines+=("ETL_CONCURRENCY $concurrency, requests/s per ${sample}s: $(awk -v end="$elapsed" '
-      NF == 2 && $2 != "" {
-        if (n++) printf "%.0f ", ($2 - s) / ($1 - t)
-        if ($2 > 0 && first == "") first = $1
-        if ($2 != s) last = $1
-        t = $1; s = $2 }
-      END { printf "(first request by %.2f s, last by %.2f s, task %.2f s)", first, last, end }' \
+    timelines+=("ETL_CONCURRENCY $concurrency, requests/s per ${sample} s: $(awk '
+      NF == 2 && $2 != "" { if (n++) printf "%.0f ", ($2 - s) / ($1 - t); t = $1; s = $2 }' \
       "$stack_dir/samples")")
 
     report=$(curl -sS "$sim/sim/report")
+    # The upstream idle before the first request (trigger, queue, plan job) and after the last
+    # (the last finish and the task's end), from the simulator's own clock (reset just before
+    # the trigger).
+    start_s=$(awk -v us="$(field first_request_us "$report")" 'BEGIN { printf "%.2f", us / 1e6 }')
+    tail_s=$(awk -v us="$(field last_served_us "$report")" -v t="$elapsed" \
+      'BEGIN { printf "%.2f", t - us / 1e6 }')
     total_pages=$(field total_pages "$report")
     animals=$(field total "$report")
     needed=$((total_pages + animals + (animals + 99) / 100))
     served=$(field served "$report")
-    hold_us=$(awk -v s="$served" -v m="$(field hold_us_mean "$report")" 'BEGIN { print s * m }')
+    hold_us=$(field hold_us_mean "$report")
     awk -v t="$elapsed" -v n="$needed" -v r="$best_rate" -v c="$concurrency" -v s="$served" \
-      -v h="$hold_us" -v slots="$slots" -v m="$(field hold_us_mean "$report" | awk '{ print $1 / 1000 }')" \
-      -v f="$(field source_gets_in_flight_max "$report")" -v lost="$(field missing "$report")" \
+      -v h="$hold_us" -v slots="$slots" -v f="$(field source_gets_in_flight_max "$report")" \
+      -v a="$start_s" -v z="$tail_s" -v lost="$(field missing "$report")" \
       -v dup="$(field duplicates "$report")" -v pf="$(field posts_failed "$report")" \
       -v l="$(load)" 'BEGIN {
         limit = n / r
-        printf "| %d | %.2f | %.2f (%d requests) | %.2fx | %d | %d | %.0f%% | %.2f | %d, %d, %d | %s |\n",
-          c, t, limit, n, t / limit, s, f, 100 * h / (slots * t * 1e6), m, lost, dup, pf, l }'
+        busy = 100 * s * h / (slots * t * 1e6)
+        printf "| %d | %.2f | %.2f (%d requests) | %.2fx | %d | %d | %.0f%% | %s, %s | %.2f |",
+          c, t, limit, n, t / limit, s, f, busy, a, z, h / 1000
+        printf " %d, %d, %d | %s |\n", lost, dup, pf, l }'
   done
   echo
   printf '%s\n' "${timelines[@]}"

@@ -38,6 +38,9 @@ net::awaitable<void> sim_capacity::serve() {
   std::size_t waiting = 0;
   {
     std::lock_guard lock(mu_);
+    if (counters_.first_request_us == 0) {
+      counters_.first_request_us = std::max<std::uint64_t>(elapsed_us(), 1);
+    }
     if (busy_ < settings_.slots && waiters_.empty()) {
       ++busy_;
       counters_.busy_max = std::max<std::uint64_t>(counters_.busy_max, busy_);
@@ -60,6 +63,7 @@ net::awaitable<void> sim_capacity::serve() {
     std::lock_guard lock(mu_);
     ++counters_.served;
     counters_.hold_us += static_cast<std::uint64_t>(hold.count());
+    counters_.last_served_us = elapsed_us();
   }
   release();
 }
@@ -90,8 +94,15 @@ sim_capacity::counters sim_capacity::snapshot() const {
   return counters_;
 }
 
+std::uint64_t sim_capacity::elapsed_us() const noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::steady_clock::now() - since_)
+                                        .count());
+}
+
 void sim_capacity::reset_counters() {
   std::lock_guard lock(mu_);
+  since_ = std::chrono::steady_clock::now();
   counters_ = {};
   counters_.busy_max = busy_;
   counters_.waiting_max = waiters_.size();
@@ -108,6 +119,8 @@ boost::json::object sim_capacity::to_json() const {
       {"waiting_max", c.waiting_max},
       {"busy_max", c.busy_max},
       {"hold_us_mean", c.served == 0 ? 0 : c.hold_us / c.served},
+      {"first_request_us", c.first_request_us},
+      {"last_served_us", c.last_served_us},
   };
 }
 

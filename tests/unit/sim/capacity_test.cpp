@@ -74,6 +74,8 @@ TEST(sim_capacity, a_hold_grows_with_the_queue_behind_it) {
   EXPECT_EQ(c.waiting_max, 3U);
   EXPECT_GE(elapsed, 55ms) << "one slot: the holds are back to back";
   EXPECT_EQ(finished, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_GT(c.first_request_us, 0U);
+  EXPECT_GE(c.last_served_us, c.first_request_us + 55'000U) << "the last hold ends 55 ms later";
   EXPECT_EQ(capacity.settings().hold_for(120), 10ms + 120 * 5ms);
 }
 
@@ -117,6 +119,7 @@ TEST(sim_capacity, counters_reset_and_report_as_json) {
   capacity.reset_counters();
   EXPECT_EQ(capacity.snapshot().served, 0U);
   EXPECT_EQ(capacity.snapshot().busy_max, 0U);
+  EXPECT_EQ(capacity.snapshot().first_request_us, 0U) << "no request since the reset";
   EXPECT_THROW(sim_capacity({.slots = 0}), std::invalid_argument);
 }
 

@@ -54,20 +54,26 @@ class sim_capacity {
     std::uint64_t waiting_max = 0;  // the most requests waiting at once
     std::uint64_t busy_max = 0;     // the most slots held at once (never above slots)
     std::uint64_t hold_us = 0;      // the holds' total, in microseconds (as planned, not slept)
+    // When the first request reached the slots and when the last hold ended, in microseconds
+    // since the start or the last reset (0 before any): a client's idle start and tail.
+    std::uint64_t first_request_us = 0;
+    std::uint64_t last_served_us = 0;
   };
   counters snapshot() const;
   void reset_counters();
   // {"slots", "cost_us", "overload_us", "served", "queued", "waiting_max", "busy_max",
-  // "hold_us_mean"} for /sim/report.
+  // "hold_us_mean", "first_request_us", "last_served_us"} for /sim/report.
   boost::json::object to_json() const;
 
  private:
   struct waiter;  // a coroutine waiting for a slot; lives in its frame
   void release() noexcept;
   void forget(waiter* w) noexcept;
+  std::uint64_t elapsed_us() const noexcept;  // since since_; called under mu_
 
   const sim_capacity_settings settings_;
   mutable std::mutex mu_;  // guards everything below
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
   std::size_t busy_ = 0;
   std::deque<waiter*> waiters_;
   counters counters_;
