@@ -14,7 +14,8 @@
 # Defaults: 8 slots of 9,800 us plus 15 us per waiting request (a peak of about 800 requests/s
 # that falls by about 14% at 128 connections, like the Python upstream of the issue), wrk 5 s per
 # concurrency, the simulator's own 500-600 pages, the served count sampled every 0.5 s, seed 1.
-# Binaries from ETL_BIN_DIR (default build/bin); needs wrk (scripts/install-deps.sh bench).
+# Binaries from ETL_BIN_DIR (default build/bin); the workers read the environment as usual
+# (ETL_WORKER_PROCESSES, ETL_HEDGE, ...). Needs wrk (scripts/install-deps.sh bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -28,6 +29,7 @@ cost_us=9800
 overload_us=15
 duration=5
 sample=0.5
+processes=${ETL_WORKER_PROCESSES:-2}
 settings="64 32 16 8"
 pages=()
 seeds=()
@@ -91,8 +93,8 @@ for seed in "${seeds[@]}"; do
   echo "knee: $knee connections, $best_rate requests/s"
 
   echo
-  echo "== seed $seed: full tasks at 0% chaos (verify mode), 2 worker processes"
-  echo "| ETL_CONCURRENCY (x 2 processes) | time (s) | limit (s) | time / limit | requests served | GETs in flight at most | slots busy | idle start, tail (s) | hold mean (ms) | missing, duplicates, posts failed | load |"
+  echo "== seed $seed: full tasks at 0% chaos (verify mode), $processes worker process(es)"
+  echo "| ETL_CONCURRENCY (x $processes processes) | time (s) | limit (s) | time / limit | requests served | GETs in flight at most | slots busy | idle start, tail (s) | hold mean (ms) | missing, duplicates, posts failed | load |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   timelines=()
   for concurrency in $settings; do
@@ -103,8 +105,8 @@ for seed in "${seeds[@]}"; do
     log=$stack_dir/logs/worker-$seed-$concurrency.log
     ETL_CONCURRENCY=$concurrency ETL_MAX_CONNECTIONS=$concurrency "$bin/etl-worker" >"$log" 2>&1 &
     stack_started $! etl-worker
-    # Both worker processes log "worker N ready: ..." once they read the queue.
-    wait_for etl-worker 10 bash -c "[[ \$(grep -c ' ready: ' '$log') -ge 2 ]]"
+    # Each worker process logs "worker N ready: ..." once it reads the queue.
+    wait_for etl-worker 10 bash -c "[[ \$(grep -c ' ready: ' '$log') -ge $processes ]]"
     curl -sS -X POST "$sim/sim/reset" >/dev/null
 
     t0=$(now)
