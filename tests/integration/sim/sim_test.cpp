@@ -308,6 +308,48 @@ TEST(animals_sim, full_chaos_with_one_second_pauses) {
   EXPECT_EQ(errors + pauses, 8);
 }
 
+// --capacity-slots: 16 requests on their own connections at once against 2 slots of 50 ms.
+// All are answered (they queue, none fails), never faster than 2 / 50 ms = 40 requests/s, never
+// more than 2 at once; "/" and /sim/* pass by the queue. Without the flag there is no
+// "capacity" in the report.
+TEST(animals_sim, capacity_slots_queue_requests_and_bound_the_rate) {
+  START_SIM(sim, "--seed", "5", "--pages", "5", "--chaos-percent", "0", "--capacity-slots", "2",
+            "--request-cost-us", "50000");
+  const auto start = clock::now();
+  std::vector<std::future<timed_reply>> gets;
+  for (int i = 0; i < 16; ++i) {
+    const std::string target =
+        i % 4 == 0 ? "/animals/v1/animals?page=1" : fmt::format("/animals/v1/animals/{}", i);
+    gets.push_back(
+        std::async(std::launch::async, timed, sim->port(), "GET", target, std::string{}));
+  }
+  const auto root = timed(sim->port(), "GET", "/");
+  ASSERT_TRUE(root.reply);
+  EXPECT_EQ(root.reply->status, 200);
+  for (auto& f : gets) {
+    const auto r = f.get();
+    ASSERT_TRUE(r.reply) << r.reply.error().message();
+    EXPECT_EQ(r.reply->status, 200) << r.reply->body;
+    EXPECT_GE(r.elapsed, 50ms) << "each request holds a slot for its cost";
+  }
+  const auto elapsed = clock::now() - start;
+  EXPECT_GE(elapsed, 8 * 50ms) << "16 holds of 50 ms on 2 slots";
+  EXPECT_LT(elapsed, 30s);
+
+  const auto report = sim->report();
+  ASSERT_TRUE(report);
+  const auto& capacity = report->at("capacity");
+  EXPECT_EQ(capacity.at("served").to_number<int>(), 16) << bj::serialize(capacity);
+  EXPECT_EQ(capacity.at("busy_max").to_number<int>(), 2);
+  EXPECT_EQ(capacity.at("slots").to_number<int>(), 2);
+  EXPECT_GT(capacity.at("queued").to_number<int>(), 0) << "more requests than slots waited";
+  EXPECT_EQ(sim->config()->at("capacity_slots").to_number<int>(), 2);
+
+  START_SIM(plain, "--seed", "5", "--pages", "5", "--chaos-percent", "0");
+  EXPECT_EQ(http_get(plain->port(), "/animals/v1/animals/1")->status, 200);
+  EXPECT_FALSE(plain->report()->as_object().contains("capacity")) << "off by default";
+}
+
 TEST(animals_sim, chaos_sequence_depends_on_the_seed_only) {
   const auto fates = [](const std::string& seed) {
     std::string why;
@@ -535,6 +577,7 @@ TEST(animals_sim, help_lists_the_flags_and_exits_0) {
   EXPECT_EQ(child->wait(10s), 0);
   EXPECT_NE(child->output().find("--fault-trickle"), std::string::npos);
   EXPECT_NE(child->output().find("--no-post-pause"), std::string::npos);
+  EXPECT_NE(child->output().find("--capacity-slots"), std::string::npos);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace {
 constexpr std::int64_t max_pages = 10'000'000;  // 100M animals: a 12.5 MB received-bitmap
 
 bool takes_value(std::string_view flag) {
-  static constexpr std::array<std::string_view, 15> flags = {
+  static constexpr std::array<std::string_view, 18> flags = {
       "--host",
       "--port",
       "--threads",
@@ -29,6 +29,9 @@ bool takes_value(std::string_view flag) {
       "--post-delay-ms",
       "--get-delay-ms",
       "--refuse-posts",
+      "--capacity-slots",
+      "--request-cost-us",
+      "--overload-cost-us",
   };
   return std::find(flags.begin(), flags.end(), flag) != flags.end() ||
          std::find(sim_fault_flags.begin(), sim_fault_flags.end(), flag) != sim_fault_flags.end();
@@ -162,6 +165,22 @@ result<sim_options> parse_sim_options(std::span<const std::string_view> args, st
       if (!parse_number<std::uint64_t>(value, 0, 1'000'000, o.refuse_posts)) {
         return bad("a number of POSTs 0..1000000");
       }
+    } else if (flag == "--capacity-slots") {
+      if (!parse_number<unsigned>(value, 0, 4096, o.capacity.slots)) {
+        return bad("a slot count 0..4096");
+      }
+    } else if (flag == "--request-cost-us") {
+      std::int64_t us = 0;
+      if (!parse_number<std::int64_t>(value, 0, 60'000'000, us)) {
+        return bad("a number of microseconds 0..60000000");
+      }
+      o.capacity.cost = std::chrono::microseconds{us};
+    } else if (flag == "--overload-cost-us") {
+      std::int64_t us = 0;
+      if (!parse_number<std::int64_t>(value, 0, 1'000'000, us)) {
+        return bad("a number of microseconds 0..1000000");
+      }
+      o.capacity.overload = std::chrono::microseconds{us};
     } else if (flag == "--log-level") {
       if (value != "trace" && value != "debug" && value != "info" && value != "warn" &&
           value != "error" && value != "off") {
@@ -180,6 +199,9 @@ result<sim_options> parse_sim_options(std::span<const std::string_view> args, st
     return fail(why, "--pause-min (" + std::to_string(o.chaos.pause_min_seconds) +
                          ") is above --pause-max (" + std::to_string(o.chaos.pause_max_seconds) +
                          ")");
+  }
+  if (!o.capacity.enabled() && (o.capacity.cost.count() > 0 || o.capacity.overload.count() > 0)) {
+    return fail(why, "--request-cost-us and --overload-cost-us need --capacity-slots");
   }
   const unsigned fault_sum =
       std::accumulate(o.chaos.fault_percent.begin(), o.chaos.fault_percent.end(), 0U);
@@ -225,6 +247,15 @@ Usage: animals-sim [flags]     (values as "--flag value" or "--flag=value")
                            chaos: a slow source (default 0)
   --refuse-posts N         the first N POSTs to home answer 503 with "Retry-After: 2" at once,
                            without handling them (default 0)
+  --capacity-slots N       a capacity-bound upstream, like a single-process web app: N service
+                           slots (server threads); every API request (not / or /sim/*) waits
+                           for a free slot, first come first served, after its chaos pause, and
+                           holds it for its cost; 0 is off: no slots, no cost (default 0)
+  --request-cost-us US     how long a request holds its slot, in microseconds: a timer, the
+                           request sleeps, no CPU is spent (default 0)
+  --overload-cost-us US    added to a request's hold for every request waiting for a slot when
+                           it takes one, so that throughput falls past the knee (default 0);
+                           the peak is N / (cost + overload x waiting) requests per second
   --keep-alive-timeout S   idle keep-alive connections close after S seconds (default 5)
   --log-level LEVEL        trace, debug, info, warn, error, off (default info)
   --help                   this text

@@ -139,6 +139,9 @@ std::string sim_report::to_json() const {
       {"first_unexpected", boost::json::value_from(first_unexpected_)},
   };
   chaos_.add_to(report);
+  if (capacity_ != nullptr) {
+    report["capacity"] = capacity_->to_json();
+  }
   return boost::json::serialize(report);
 }
 

@@ -74,7 +74,11 @@ sim_app::sim_app(const sim_options& options)
     : options_(options),
       data_(make_dataset(options)),
       chaos_(data_.seed(), options.chaos),
-      report_(data_, options.verify) {}
+      report_(data_, options.verify),
+      capacity_(options.capacity.enabled() ? std::make_unique<sim_capacity>(options.capacity)
+                                           : nullptr) {
+  report_.attach_capacity(capacity_.get());
+}
 
 sim_admission sim_app::admit(std::string_view method, std::string_view target) {
   report_.count_request();
@@ -153,6 +157,9 @@ sim_reply sim_app::handle(std::string_view method, std::string_view target, std:
       return method_not_allowed();
     }
     report_.reset();
+    if (capacity_) {
+      capacity_->reset_counters();
+    }
     return json_reply(200, R"({"reset":true})");
   }
   // Starlette's redirect_slashes: "/x/" answers 307 to "/x" when "/x" is a route.
@@ -291,6 +298,9 @@ std::string sim_app::config_json() const {
       {"post_delay_ms", options_.post_delay.count()},
       {"get_delay_ms", options_.get_delay.count()},
       {"refuse_posts", options_.refuse_posts},
+      {"capacity_slots", options_.capacity.slots},
+      {"request_cost_us", options_.capacity.cost.count()},
+      {"overload_cost_us", options_.capacity.overload.count()},
       {"listed", data_.listed_total()},
       {"keep_alive_timeout", options_.keep_alive_timeout.count()},
   };

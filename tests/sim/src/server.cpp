@@ -9,6 +9,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "etl/sim/capacity.hpp"
+
 namespace etl {
 namespace {
 
@@ -122,17 +124,18 @@ net::awaitable<void> session(sim_service& app, const sim_listen_settings& option
       app.source_get_began();
       counted.service = &app;
     }
-    sim_reply reply;
-    if (admission.early) {
-      reply = std::move(*admission.early);
-    } else {
-      if (admission.pause.count() > 0) {
-        spdlog::debug("pausing {} {} for {} ms", method, target, admission.pause.count());
-        net::steady_timer timer(stream.get_executor(), admission.pause);
-        co_await timer.async_wait(awaitable_tuple);
-      }
-      reply = app.handle(request, admission);
+    if (!admission.early && admission.pause.count() > 0) {
+      spdlog::debug("pausing {} {} for {} ms", method, target, admission.pause.count());
+      net::steady_timer timer(stream.get_executor(), admission.pause);
+      co_await timer.async_wait(awaitable_tuple);
     }
+    // A capacity-bound upstream: the request waits for a service slot and holds it for its
+    // cost, a chaos error too (a real app spends its per-request cost before it fails).
+    if (auto* capacity = app.capacity(); capacity != nullptr && admission.request_no) {
+      co_await capacity->serve();
+    }
+    sim_reply reply =
+        admission.early ? std::move(*admission.early) : app.handle(request, admission);
 
     if (reply.delivery == sim_delivery::reset) {
       // An RST instead of an answer: linger 0 makes close() abort the connection.

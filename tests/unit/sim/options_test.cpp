@@ -25,6 +25,7 @@ TEST(sim_options, defaults_match_the_original) {
   EXPECT_FALSE(o->seed);
   EXPECT_FALSE(o->verify);
   EXPECT_FALSE(o->no_post_pause);
+  EXPECT_FALSE(o->capacity.enabled()) << "unbounded unless asked";
   for (const auto p : o->chaos.fault_percent) {
     EXPECT_EQ(p, 0U);
   }
@@ -67,7 +68,12 @@ TEST(sim_options, reads_every_flag_in_both_spellings) {
                         "debug",
                         "--repeat-ids",
                         "30",
-                        "--post-delay-ms=1500"});
+                        "--post-delay-ms=1500",
+                        "--capacity-slots",
+                        "8",
+                        "--request-cost-us=9800",
+                        "--overload-cost-us",
+                        "15"});
   ASSERT_TRUE(o);
   EXPECT_EQ(o->port, 0);
   EXPECT_EQ(o->host, "0.0.0.0");
@@ -85,6 +91,9 @@ TEST(sim_options, reads_every_flag_in_both_spellings) {
   EXPECT_EQ(o->log_level, "debug");
   EXPECT_EQ(o->repeat_ids_percent, 30U);
   EXPECT_EQ(o->post_delay, std::chrono::milliseconds(1500));
+  EXPECT_EQ(o->capacity.slots, 8U);
+  EXPECT_EQ(o->capacity.cost, std::chrono::microseconds(9800));
+  EXPECT_EQ(o->capacity.overload, std::chrono::microseconds(15));
   EXPECT_TRUE(parse({"--help"})->help);
 }
 
@@ -105,6 +114,10 @@ TEST(sim_options, bad_command_lines_fail_naming_the_flag) {
       {{"--threads", "0"}, "--threads"},
       {{"--repeat-ids", "101"}, "--repeat-ids"},
       {{"--post-delay-ms", "-1"}, "--post-delay-ms"},
+      {{"--capacity-slots", "4097"}, "--capacity-slots"},
+      {{"--request-cost-us", "1000"}, "--capacity-slots"},
+      {{"--capacity-slots", "0", "--overload-cost-us", "5"}, "--capacity-slots"},
+      {{"--request-cost-us", "-1"}, "--request-cost-us"},
   };
   for (const auto& [args, flag] : cases) {
     std::string why;
@@ -139,6 +152,9 @@ TEST(sim_options, usage_lists_every_flag) {
                           "--log-level",
                           "--repeat-ids",
                           "--post-delay-ms",
+                          "--capacity-slots",
+                          "--request-cost-us",
+                          "--overload-cost-us",
                           "--help"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "etl/core/aliases.hpp"
+#include "etl/sim/capacity.hpp"
 #include "etl/sim/chaos.hpp"
 
 namespace etl {
@@ -33,13 +34,17 @@ struct sim_options {
   // The first N POSTs to home answer 503 with `Retry-After: 2` at once, unhandled: a home that
   // turns batches away, so a test can act while the client waits to retry.
   std::uint64_t refuse_posts = 0;
+  // A capacity-bound upstream (capacity.hpp): --capacity-slots, --request-cost-us and
+  // --overload-cost-us. Off (0 slots) by default.
+  sim_capacity_settings capacity;
   std::string log_level = "info";
   bool help = false;
 };
 
 // Parses the arguments after the program name. Fails with errc::invalid_config for an unknown
 // flag, a missing value, a value that is not a number or is out of range, pause-min above
-// pause-max or fault percentages adding up to more than 100; `why` then names the flag and the
+// pause-max, fault percentages adding up to more than 100, or a request or overload cost
+// without --capacity-slots; `why` then names the flag and the
 // problem.
 result<sim_options> parse_sim_options(std::span<const std::string_view> args,
                                       std::string* why = nullptr);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "etl/sim/capacity.hpp"
 #include "etl/sim/chaos.hpp"
 #include "etl/sim/dataset.hpp"
 #include "etl/sim/faults.hpp"
@@ -47,6 +48,10 @@ class sim_report {
   // handler then answers 500. Otherwise returns true.
   bool take_post(std::span<const sim_home_animal> animals);
 
+  // Adds the service slots' counters to the report as "capacity" (capacity.hpp); nullptr, the
+  // default, leaves the key out. `capacity` must outlive the report.
+  void attach_capacity(const sim_capacity* capacity) noexcept { capacity_ = capacity; }
+
   // Clears every counter and the received state (the chaos sequence is not affected).
   void reset();
 
@@ -57,7 +62,7 @@ class sim_report {
   // "posts", "posts_failed",
   // "requests", "source_gets_in_flight_max",
   // "connections", "chaos": {"errors", "pauses"}, "faults": {<kind>: n}, "first_missing",
-  // "first_duplicates", ...}.
+  // "first_duplicates", ..., and "capacity" when attached}.
   std::string to_json() const;
 
   std::int64_t received() const;
@@ -69,6 +74,7 @@ class sim_report {
 
   const sim_dataset& data_;
   const bool verify_;
+  const sim_capacity* capacity_ = nullptr;
   counter requests_{0};
   counter connections_{0};
   sim_chaos_counters chaos_;

@@ -8,10 +8,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "etl/sim/capacity.hpp"
 #include "etl/sim/chaos.hpp"
 #include "etl/sim/dataset.hpp"
 #include "etl/sim/options.hpp"
@@ -49,6 +51,8 @@ class sim_app : public sim_service {
   sim_reply handle(const sim_request& request, const sim_admission& admission) override {
     return handle(request.method, request.target, request.body, admission);
   }
+  // The service slots of --capacity-slots; nullptr when that is 0 (the default).
+  sim_capacity* capacity() noexcept override { return capacity_.get(); }
   void count_connection() noexcept override { report_.count_connection(); }
   void source_get_began() noexcept override { report_.source_get_began(); }
   void source_get_ended() noexcept override { report_.source_get_ended(); }
@@ -70,6 +74,7 @@ class sim_app : public sim_service {
   sim_dataset data_;
   sim_chaos chaos_;
   sim_report report_;
+  std::unique_ptr<sim_capacity> capacity_;
   std::atomic<std::uint64_t> chaos_sequence_{0};
   std::atomic<std::uint64_t> posts_refused_{0};
   std::atomic<std::uint16_t> listening_port_{0};

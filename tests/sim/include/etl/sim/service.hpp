@@ -17,6 +17,8 @@
 
 namespace etl {
 
+class sim_capacity;
+
 // How the server loop must deliver a reply.
 enum class sim_delivery {
   normal,
@@ -89,6 +91,11 @@ class sim_service {
 
   // Hooks for the report: a connection accepted; a request with admission.source_get set began
   // (read whole) or ended (answered, or its connection dropped).
+  // A capacity-bound upstream (capacity.hpp): when set, the server makes every request that
+  // has a chaos number (the API, not "/" or "/sim/*") hold one of its slots after its pause
+  // and before handle(). Unset (the default): no slots, no cost.
+  virtual sim_capacity* capacity() noexcept { return nullptr; }
+
   virtual void count_connection() noexcept {}
   virtual void source_get_began() noexcept {}
   virtual void source_get_ended() noexcept {}
