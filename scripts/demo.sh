@@ -155,6 +155,11 @@ else
     -c "SELECT status, count(*) FROM spacex.crew GROUP BY status ORDER BY status"
   [[ $status == succeeded && $rows == "$posted" && $rows -gt 0 ]] || verify_rc=1
 fi
+if [[ $pipeline != animals ]]; then
+  # The source read again as the task read it, and each sink asked for every record once.
+  log "etl-verify --task $task"
+  "$bin/etl-verify" --task "$task" 2>>"$demo/logs/verify.log" || verify_rc=$?
+fi
 
 if [[ $pipeline == animals ]]; then
   report_url=http://127.0.0.1:$sim_port/sim/report

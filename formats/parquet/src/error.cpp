@@ -37,6 +37,8 @@ class category final : public boost::system::error_category {
         return "Parquet writer is closed or broken";
       case errc::not_mergeable:
         return "not a Parquet file of the expected schema and codec";
+      case errc::unreadable:
+        return "a page that is not one this library writes, or cut short";
     }
     return "unknown parquet error " + std::to_string(ev);
   }

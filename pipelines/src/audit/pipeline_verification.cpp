@@ -10,7 +10,8 @@
 #include <boost/json/serialize.hpp>
 #include <pqxx/pqxx>
 
-#include "etl/parquet/merge.hpp"
+#include "../pipelines/parquet_table.hpp"
+#include "etl/parquet/read.hpp"
 #include "etl/pipelines/params.hpp"
 
 namespace etl {
@@ -62,6 +63,19 @@ std::string key_of(const typed_record& r, const std::vector<std::size_t>& at) {
   return key;
 }
 
+// The key of `r` as a Parquet sink's file holds it: each part the cell the writer made of it,
+// as parquet::value_text writes it.
+std::string parquet_key_of(const typed_record& r, const std::vector<std::size_t>& at,
+                           std::span<const field_spec> fields) {
+  std::string key, scratch;
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    if (i != 0)
+      key += key_sep;
+    key += parquet::value_text(detail::parquet_cell(fields[at[i]], r.values[at[i]], scratch));
+  }
+  return key;
+}
+
 // A key for people: its parts separated by ", ".
 std::string shown(std::string key) {
   std::replace(key.begin(), key.end(), key_sep, ',');
@@ -79,6 +93,15 @@ std::vector<std::string> key_columns(const pipeline_spec& spec, const sink_spec&
   const bool written =
       cols.empty() || std::find(cols.begin(), cols.end(), spec.source.key) != cols.end();
   return written ? std::vector<std::string>{spec.source.key} : std::vector<std::string>{};
+}
+
+// The fields a sink writes, in its order (its `columns`).
+std::vector<field_spec> sink_columns(const pipeline_spec& spec, const sink_spec& sink) {
+  const auto fields = spec.fields_of(sink);
+  std::vector<field_spec> out;
+  for (auto at : field_indexes(fields, sink.columns))
+    out.push_back(fields[at]);
+  return out;
 }
 
 std::string joined(const std::vector<std::string>& names) {
@@ -276,8 +299,8 @@ void compare_keys(const std::set<std::string>& expected, const std::vector<std::
   }
 }
 
-void check_files(pqxx::connection& conn, const std::string& task_id, int index,
-                 const sink_spec& sink, const std::vector<std::string>& columns,
+void check_files(pqxx::connection& conn, const pipeline_spec& spec, const std::string& task_id,
+                 int index, const sink_spec& sink, const std::vector<std::string>& columns,
                  const std::set<std::string>& expected, std::int64_t expected_rows,
                  const fs::path& root, sink_check& out) {
   std::vector<std::pair<std::string, std::int64_t>> files;
@@ -298,9 +321,10 @@ void check_files(pqxx::connection& conn, const std::string& task_id, int index,
                " line(s): not checked by key";
     return;
   }
+  std::vector<std::string> keys;
   if (sink.format == file_format::parquet) {
-    // The footers say how many rows each file holds; their values are not decoded here.
-    std::int64_t rows = 0;
+    // Each file's footer agrees with the manifest; the key columns are read back.
+    const auto table = detail::parquet_schema(sink_columns(spec, sink));
     for (const auto& [path, listed] : files) {
       auto counted = parquet::count_rows(root / path);
       if (!counted)
@@ -308,22 +332,30 @@ void check_files(pqxx::connection& conn, const std::string& task_id, int index,
       if (static_cast<std::int64_t>(*counted) != listed)
         throw std::runtime_error(path + " holds " + std::to_string(*counted) +
                                  " rows; the manifest says " + std::to_string(listed));
-      rows += static_cast<std::int64_t>(*counted);
+      if (columns.empty()) {
+        keys.insert(keys.end(), static_cast<std::size_t>(*counted), std::string());
+        continue;
+      }
+      std::vector<std::string> file_keys(static_cast<std::size_t>(*counted));
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        auto values = parquet::read_column_text(root / path, table, columns[c]);
+        if (!values)
+          throw std::runtime_error(path + ", column " + columns[c] + ": " +
+                                   values.error().message());
+        if (values->size() != file_keys.size())
+          throw std::runtime_error(path + ", column " + columns[c] + ": " +
+                                   std::to_string(values->size()) + " values for " +
+                                   std::to_string(file_keys.size()) + " rows");
+        for (std::size_t r = 0; r < values->size(); ++r)
+          file_keys[r] += (c == 0 ? "" : std::string(1, key_sep)) + (*values)[r];
+      }
+      keys.insert(keys.end(), std::make_move_iterator(file_keys.begin()),
+                  std::make_move_iterator(file_keys.end()));
     }
-    out.found = rows;
-    out.expected = expected_rows;
-    out.keyed_by.clear();
-    if (rows < expected_rows)
-      out.missing = expected_rows - rows;
-    else if (rows > expected_rows)
-      out.duplicated = rows - expected_rows;
-    out.note = "Parquet: " + std::to_string(files.size()) +
-               " file(s), rows counted from their footers, keys not read";
-    return;
+  } else {
+    for (const auto& [path, rows] : files)
+      read_file_keys(root / path, sink.format, columns, keys);
   }
-  std::vector<std::string> keys;
-  for (const auto& [path, rows] : files)
-    read_file_keys(root / path, sink.format, columns, keys);
   if (columns.empty()) {
     out.found = static_cast<std::int64_t>(keys.size());
     out.expected = expected_rows;
@@ -432,16 +464,17 @@ boost::system::result<std::vector<sink_check>, std::string> check_sinks(
       std::set<std::string> expected;
       if (!columns.empty() && sink.input != sink_input::pages) {
         const auto at = field_indexes(fields, columns);
+        const bool parquet = sink.kind == sink_kind::files && sink.format == file_format::parquet;
         for (const auto& r : *rows)
-          expected.insert(key_of(r, at));
+          expected.insert(parquet ? parquet_key_of(r, at, fields) : key_of(r, at));
       }
       check.expected = columns.empty() ? static_cast<std::int64_t>(rows->size())
                                        : static_cast<std::int64_t>(expected.size());
       if (sink.kind == sink_kind::postgres)
         check_postgres(conn, sink, columns, expected, check);
       else
-        check_files(conn, task_id, static_cast<int>(i), sink, columns, expected, check.expected,
-                    root, check);
+        check_files(conn, spec, task_id, static_cast<int>(i), sink, columns, expected,
+                    check.expected, root, check);
       out.push_back(std::move(check));
     }
   } catch (const std::exception& e) {

@@ -93,13 +93,6 @@ parquet::writer_options parquet_options(const sink_spec& sink) {
   return o;
 }
 
-}  // namespace detail
-
-namespace {
-
-using detail::parquet_options;
-using detail::parquet_schema;
-
 // A typed value as the cell of its column. `text` keeps the bytes a string cell points to (a
 // list's JSON text) alive until the row is written.
 parquet::value parquet_cell(const field_spec& f, const js::value& v, std::string& text) {
@@ -128,6 +121,14 @@ parquet::value parquet_cell(const field_spec& f, const js::value& v, std::string
   }
   return std::monostate{};
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::parquet_cell;
+using detail::parquet_options;
+using detail::parquet_schema;
 
 // Writes `rows` as a Parquet file at `path`; returns its size.
 result<std::uint64_t> write_parquet(const std::filesystem::path& path, const parquet::schema& table,

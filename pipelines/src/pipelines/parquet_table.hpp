@@ -4,6 +4,9 @@
 #pragma once
 
 #include <span>
+#include <string>
+
+#include <boost/json/value.hpp>
 
 #include "etl/parquet/file_writer.hpp"
 #include "etl/parquet/schema.hpp"
@@ -16,5 +19,9 @@ parquet::schema parquet_schema(std::span<const field_spec> columns);
 
 // The writer's options for `sink` (its codec).
 parquet::writer_options parquet_options(const sink_spec& sink);
+
+// A typed value (records.hpp) as the cell of its column `f`. `text` keeps the bytes a string
+// cell points to (a list's JSON text) alive while the cell is used.
+parquet::value parquet_cell(const field_spec& f, const boost::json::value& v, std::string& text);
 
 }  // namespace etl::detail

@@ -31,6 +31,7 @@ enum class errc {
   too_large,              // a page or footer above what the format's 32-bit sizes can say
   writer_closed,          // a write after close(), or after an I/O error broke the file
   not_mergeable,          // merge_files: an input is not a Parquet file of the schema and codec
+  unreadable,             // read_column_text: a page this library does not write, or cut short
 };
 
 // The category of `parquet::errc`; its name is "parquet".

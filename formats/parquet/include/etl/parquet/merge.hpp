@@ -34,9 +34,4 @@ result<merge_summary> merge_files(std::span<const std::filesystem::path> inputs,
                                   const std::filesystem::path& output, const schema& s, codec c,
                                   const std::string& created_by = writer_options{}.created_by);
 
-// The rows a Parquet file holds, as its footer's row groups say (no value is read). Fails with
-// errc::not_mergeable for a file that is not Parquet or whose footer cannot be read, with the
-// system's error when the file cannot be read.
-result<std::uint64_t> count_rows(const std::filesystem::path& path);
-
 }  // namespace etl::parquet
