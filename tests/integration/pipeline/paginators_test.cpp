@@ -35,6 +35,9 @@ struct fixture_dirs {
     fs::remove_all(root);
     fs::create_directories(specs);
   }
+  explicit fixture_dirs(const std::string& spec_name, const std::string& text) : fixture_dirs() {
+    write(spec_name, text);
+  }
   ~fixture_dirs() { fs::remove_all(root); }
   void write(const std::string& name, const std::string& text) const {
     std::ofstream(specs / (name + ".yaml")) << text;
@@ -138,6 +141,23 @@ struct link_upstream {
   }
 };
 
+// A task of the `linked` fixture pipeline against a link upstream in `mode`, run to its end.
+struct linked_run {
+  link_upstream upstream;
+  fixture_dirs dirs{"linked", linked_spec};
+  service_stack stack;
+  std::string id;
+  json::object task;
+
+  explicit linked_run(const std::string& mode)
+      : upstream(mode),
+        stack({.sim_args = {"--chaos-percent", "0"},
+               .extra_env = dirs.env("PAGINATED_URL", upstream.url())}) {
+    id = stack.trigger_json(R"({"pipeline": "linked"})");
+    task = stack.wait_finished(id, 60s);
+  }
+};
+
 TEST(paginated_sources, an_offset_source_with_a_total_is_planned_up_front) {
   std::string why;
   auto spacex =
@@ -181,13 +201,8 @@ TEST(paginated_sources, an_offset_source_without_a_total_chains_until_a_short_pa
 }
 
 TEST(paginated_sources, next_links_are_followed_batch_after_batch_to_the_last_page) {
-  link_upstream upstream("ok");
-  fixture_dirs dirs;
-  dirs.write("linked", linked_spec);
-  service_stack stack({.sim_args = {"--chaos-percent", "0"},
-                       .extra_env = dirs.env("PAGINATED_URL", upstream.url())});
-  const auto id = stack.trigger_json(R"({"pipeline": "linked"})");
-  const auto t = stack.wait_finished(id, 60s);
+  linked_run run("ok");
+  auto& [upstream, dirs, stack, id, t] = run;
   ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
   // 95 items, 10 a page: 10 pages, 3 a batch: 4 batches.
   EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 95);
@@ -201,13 +216,8 @@ TEST(paginated_sources, next_links_are_followed_batch_after_batch_to_the_last_pa
 }
 
 TEST(paginated_sources, a_next_link_back_to_an_earlier_page_fails_the_task_as_a_loop) {
-  link_upstream upstream("loop");
-  fixture_dirs dirs;
-  dirs.write("linked", linked_spec);
-  service_stack stack({.sim_args = {"--chaos-percent", "0"},
-                       .extra_env = dirs.env("PAGINATED_URL", upstream.url())});
-  const auto id = stack.trigger_json(R"({"pipeline": "linked"})");
-  const auto t = stack.wait_finished(id, 60s);
+  linked_run run("loop");
+  auto& [upstream, dirs, stack, id, t] = run;
   ASSERT_EQ(t.at("status").as_string(), "failed") << json::serialize(t) << stack.log_tail();
   EXPECT_NE(json::serialize(t.at("errors")).find("next-link loop: the upstream links to "),
             std::string::npos)
@@ -217,13 +227,8 @@ TEST(paginated_sources, a_next_link_back_to_an_earlier_page_fails_the_task_as_a_
 }
 
 TEST(paginated_sources, a_next_link_to_another_host_fails_the_task_without_asking_it) {
-  link_upstream upstream("elsewhere");
-  fixture_dirs dirs;
-  dirs.write("linked", linked_spec);
-  service_stack stack({.sim_args = {"--chaos-percent", "0"},
-                       .extra_env = dirs.env("PAGINATED_URL", upstream.url())});
-  const auto id = stack.trigger_json(R"({"pipeline": "linked"})");
-  const auto t = stack.wait_finished(id, 60s);
+  linked_run run("elsewhere");
+  auto& [upstream, dirs, stack, id, t] = run;
   ASSERT_EQ(t.at("status").as_string(), "failed") << json::serialize(t) << stack.log_tail();
   EXPECT_NE(json::serialize(t.at("errors")).find("is not on the source's origin"),
             std::string::npos)
