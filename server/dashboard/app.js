@@ -309,7 +309,12 @@ function updateRow(r, t) {
 
   const c = t.counts || {};
   for (const name of Object.keys(r.cells)) setText(r.cells[name], number(c[name]));
-  r.cells.posted.title = `fetched ${number(c.fetched)} animals from ${number(c.pages)} pages`;
+  // Where a pipeline's records went: each sink's rows (and files), as the task counts them.
+  const sinks = Array.isArray(t.sinks) ? t.sinks : [];
+  const what = (t.pipeline || 'animals') === 'animals' ? 'animals' : 'records';
+  r.cells.posted.title = `fetched ${number(c.fetched)} ${what} from ${number(c.pages)} pages` +
+    sinks.map((s) => `\n${s.kind} ${s.target}: ${number(s.rows)} rows` +
+      (s.files !== undefined ? ` in ${number(s.files)} files` : '')).join('');
   r.cells.rejected.classList.toggle('warn', c.rejected > 0);
   r.cells.in_doubt.classList.toggle('warn', c.in_doubt > 0);
 
