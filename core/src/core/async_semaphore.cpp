@@ -27,6 +27,14 @@ net::awaitable<async_semaphore::permit> async_semaphore::acquire() {
   co_return permit(this);
 }
 
+async_semaphore::permit async_semaphore::try_acquire() {
+  std::lock_guard lock(mu_);
+  if (available_ == 0)
+    return permit{};
+  --available_;
+  return permit(this);
+}
+
 void async_semaphore::release() noexcept {
   std::shared_ptr<wake_channel> next;
   {

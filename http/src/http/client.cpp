@@ -353,11 +353,30 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // Starts one copy of `req` on a strand of its own; its outcome lands in `channel`.
+  // attempt(), holding `place` (a hedged copy's place in the in-flight budget) until it ends.
+  static net::awaitable<attempt_outcome> attempt_holding(std::shared_ptr<impl> self,
+                                                         std::shared_ptr<const beast_request> req,
+                                                         steady::time_point deadline,
+                                                         std::shared_ptr<copy_state> copy,
+                                                         async_semaphore::permit place) {
+    // Given back here, while `self` keeps the semaphore alive, not whenever the frame goes.
+    try {
+      auto out = co_await attempt(self, std::move(req), deadline, std::move(copy));
+      place.reset();
+      co_return out;
+    } catch (...) {
+      place.reset();
+      throw;
+    }
+  }
+
+  // Starts one copy of `req` on a strand of its own; its outcome lands in `channel`. `place`:
+  // the copy's own place in the in-flight budget, if it needs one (a hedge does).
   template <class Channel>
   std::shared_ptr<copy_state> start_copy(std::shared_ptr<const beast_request> req,
                                          steady::time_point deadline,
-                                         std::shared_ptr<Channel> channel, int copy_no) {
+                                         std::shared_ptr<Channel> channel, int copy_no,
+                                         async_semaphore::permit place = {}) {
     auto copy = std::make_shared<copy_state>(net::make_strand(ex_));
     copy->on_written = [channel, copy_no] {
       attempt_outcome notice;
@@ -365,20 +384,22 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       notice.on_wire = true;
       channel->try_send(error_code{}, std::move(notice));
     };
-    net::co_spawn(copy->strand, attempt(shared_from_this(), std::move(req), deadline, copy),
-                  [channel, copy_no](std::exception_ptr e, attempt_outcome out) {
-                    if (e) {
-                      try {
-                        std::rethrow_exception(e);
-                      } catch (const std::exception& ex) {
-                        spdlog::error("http client: a request copy threw: {}", ex.what());
-                      }
-                      out = attempt_outcome{};
-                      out.ec = make_error_code(boost::system::errc::state_not_recoverable);
-                    }
-                    out.copy = copy_no;
-                    channel->try_send(error_code{}, std::move(out));
-                  });
+    net::co_spawn(
+        copy->strand,
+        attempt_holding(shared_from_this(), std::move(req), deadline, copy, std::move(place)),
+        [channel, copy_no](std::exception_ptr e, attempt_outcome out) {
+          if (e) {
+            try {
+              std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+              spdlog::error("http client: a request copy threw: {}", ex.what());
+            }
+            out = attempt_outcome{};
+            out.ec = make_error_code(boost::system::errc::state_not_recoverable);
+          }
+          out.copy = copy_no;
+          channel->try_send(error_code{}, std::move(out));
+        });
     return copy;
   }
 
@@ -442,9 +463,24 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       }
       spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
                     redact_query(req->target(), opts_.redact_query), copies.size());
+      // A copy is a request in flight like any other: it needs a free place of the budget. None
+      // free (every place taken, others perhaps queueing for one) means the upstream is
+      // saturated: the slow answer is its queue, not an outlier, and a copy would only lengthen
+      // that queue. Try again after another delay: a paused request is still worth a hedge once
+      // the budget has room.
+      async_semaphore::permit place;
+      if (in_flight_) {
+        place = in_flight_->try_acquire();
+        if (!place) {
+          metrics_.hedges_skipped.fetch_add(1, std::memory_order_relaxed);
+          arm_hedge_timer();
+          continue;
+        }
+      }
       if (take_hedge_token()) {
         metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
-        copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size())));
+        copies.push_back(
+            start_copy(req, deadline, channel, static_cast<int>(copies.size()), std::move(place)));
       }
     }
     hedge_timer.cancel();

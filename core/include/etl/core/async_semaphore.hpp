@@ -51,6 +51,10 @@ class async_semaphore {
   // Waits for a free unit, first come first served, on any executor. Safe from any thread.
   net::awaitable<permit> acquire();
 
+  // A unit at once if one is free, else an empty permit: never waits, never jumps the queue (a
+  // unit is free only while nobody waits). Safe from any thread.
+  permit try_acquire();
+
   // Units free now, and coroutines waiting for one (for tests and metrics).
   std::size_t available() const;
   std::size_t waiting() const;

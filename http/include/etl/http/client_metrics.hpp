@@ -43,6 +43,9 @@ struct http_client_metrics {
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(retry_reason::count_)> retries{};
   std::atomic<std::uint64_t> hedges_sent{0};
   std::atomic<std::uint64_t> hedges_won{0};  // the hedge answered first
+  // A hedge delay passed but the in-flight budget (max_in_flight) had no free place: requests
+  // were queueing for one, the upstream was saturated, and a copy would only have added load.
+  std::atomic<std::uint64_t> hedges_skipped{0};
   std::atomic<std::uint64_t> connections_opened{0};
   std::atomic<std::uint64_t> connections_reused{0};
   std::atomic<std::uint64_t> stale_retries{0};  // a reused connection failed its first write
