@@ -25,6 +25,7 @@
 #include "etl/core/async_semaphore.hpp"
 #include "etl/core/error.hpp"
 #include "etl/core/text.hpp"
+#include "etl/http/adaptive_limit.hpp"
 
 namespace etl {
 namespace {
@@ -152,8 +153,18 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         opts_(std::move(opts)),
         pool_(opts_.max_connections, opts_.idle_timeout),
         rng_(std::random_device{}()) {
-    if (opts_.max_in_flight > 0)
+    if (opts_.max_in_flight > 0 && opts_.adaptive_in_flight) {
+      adaptive_limit_options a;
+      a.floor = std::min(opts_.adaptive_floor, opts_.max_in_flight);
+      a.ceiling = opts_.max_in_flight;
+      a.initial = a.floor;
+      adaptive_.emplace(a, steady::now());
+      in_flight_ = std::make_unique<async_semaphore>(adaptive_->limit());
+    } else if (opts_.max_in_flight > 0) {
       in_flight_ = std::make_unique<async_semaphore>(opts_.max_in_flight);
+    }
+    if (in_flight_)
+      metrics_.in_flight_limit = in_flight_->count();
   }
 
   net::any_io_executor ex_;
@@ -163,6 +174,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   http_client_metrics metrics_;
   connection_pool pool_;
   std::unique_ptr<async_semaphore> in_flight_;  // opts_.max_in_flight, when set
+  std::mutex adaptive_mu_;
+  std::optional<adaptive_limit> adaptive_;  // moves in_flight_'s count, when asked for
   recent_latency recent_;
   // Hedge budget in thousandths of a hedge: each request earns opts_.hedge_budget of one.
   std::atomic<std::int64_t> hedge_tokens_{burst_tokens};
@@ -187,6 +200,19 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       return opts_.hedge_min_delay;
     return std::clamp(std::chrono::duration_cast<milliseconds>(*p95), opts_.hedge_min_delay,
                       opts_.hedge_max_delay);
+  }
+
+  // Feeds an answered attempt's round trip to the adaptive limit, if any, and applies its verdict.
+  void adapt(std::chrono::microseconds rtt) {
+    if (!adaptive_)
+      return;
+    std::lock_guard lock(adaptive_mu_);
+    const auto before = adaptive_->limit();
+    const auto after = adaptive_->on_sample(rtt, steady::now());
+    if (after != before) {
+      in_flight_->set_count(after);
+      metrics_.in_flight_limit.store(after, std::memory_order_relaxed);
+    }
   }
 
   void earn_hedge_tokens() {
@@ -347,6 +373,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
             std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
         self->metrics_.latency.record(took);
         self->recent_.record(took);
+        self->adapt(took);
       }
       keep ? pool.release(std::move(c)) : pool.discard(std::move(c));
       co_return out;

@@ -104,5 +104,43 @@ TEST(async_semaphore, try_acquire_takes_a_free_unit_and_never_one_a_waiter_is_ow
   EXPECT_EQ(sem.available(), 2u);
 }
 
+TEST(async_semaphore, set_count_wakes_waiters_when_raised_and_takes_units_back_when_lowered) {
+  net::io_context io;
+  async_semaphore sem(1);
+  auto a = sem.try_acquire();
+  int got = 0;
+  std::vector<async_semaphore::permit> held;
+  for (int i = 0; i < 3; ++i) {
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+          held.push_back(co_await sem.acquire());
+          ++got;
+        },
+        net::detached);
+  }
+  io.poll();
+  io.restart();
+  EXPECT_EQ(sem.waiting(), 3u);
+  sem.set_count(3);  // two more units: two waiters in
+  io.poll();
+  io.restart();
+  EXPECT_EQ(got, 2);
+  EXPECT_EQ(sem.waiting(), 1u);
+  sem.set_count(1);  // three held, one allowed: the next two releases are taken back
+  a.reset();
+  held[0].reset();
+  io.poll();
+  io.restart();
+  EXPECT_EQ(got, 2) << "a unit above the lowered count was handed on";
+  held[1].reset();  // back within the count: this unit passes to the last waiter
+  io.run();
+  EXPECT_EQ(got, 3);
+  EXPECT_EQ(sem.available(), 0u);
+  held.clear();
+  EXPECT_EQ(sem.available(), 1u);
+  EXPECT_EQ(sem.count(), 1u);
+}
+
 }  // namespace
 }  // namespace etl

@@ -43,6 +43,11 @@ struct http_client_options {
   // every place taken the upstream is saturated, its latency is queueing, and the copy is not
   // sent (hedges_skipped). One client per origin per process makes it a process limit.
   std::size_t max_in_flight = 0;
+  // With max_in_flight set: the limit moves between `adaptive_floor` and max_in_flight after the
+  // round trips of answered attempts, Vegas-style (etl::adaptive_limit): up while they stay near
+  // the least seen, down when the upstream queues them. It starts at the floor.
+  bool adaptive_in_flight = false;
+  std::size_t adaptive_floor = 4;
   retry_options retry;
 
   // Hedging of GETs: after `hedge_delay` without an answer (counted from when the copy was
