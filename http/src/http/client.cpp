@@ -380,14 +380,25 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // attempt(), holding `place` (a hedged copy's place in the in-flight budget) until it ends.
+  // attempt(), holding `place` (a hedged copy's place in the in-flight budget) until it ends;
+  // with `queue_for_place`, first waits for one in the budget's queue like any request.
   static net::awaitable<attempt_outcome> attempt_holding(std::shared_ptr<impl> self,
                                                          std::shared_ptr<const beast_request> req,
                                                          steady::time_point deadline,
                                                          std::shared_ptr<copy_state> copy,
-                                                         async_semaphore::permit place) {
+                                                         async_semaphore::permit place,
+                                                         bool queue_for_place) {
     // Given back here, while `self` keeps the semaphore alive, not whenever the frame goes.
     try {
+      if (queue_for_place && !place) {
+        place = co_await self->in_flight_->acquire();
+        if (copy->abandoned) {  // answered while this copy queued: not sent at all
+          place.reset();
+          attempt_outcome out;
+          out.ec = errc::cancelled;
+          co_return out;
+        }
+      }
       auto out = co_await attempt(self, std::move(req), deadline, std::move(copy));
       place.reset();
       co_return out;
@@ -398,12 +409,14 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   }
 
   // Starts one copy of `req` on a strand of its own; its outcome lands in `channel`. `place`:
-  // the copy's own place in the in-flight budget, if it needs one (a hedge does).
+  // the copy's own place in the in-flight budget, if it needs one (a hedge does); with
+  // `queue_for_place` the copy waits for one first.
   template <class Channel>
   std::shared_ptr<copy_state> start_copy(std::shared_ptr<const beast_request> req,
                                          steady::time_point deadline,
                                          std::shared_ptr<Channel> channel, int copy_no,
-                                         async_semaphore::permit place = {}) {
+                                         async_semaphore::permit place = {},
+                                         bool queue_for_place = false) {
     auto copy = std::make_shared<copy_state>(net::make_strand(ex_));
     copy->on_written = [channel, copy_no] {
       attempt_outcome notice;
@@ -411,22 +424,22 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       notice.on_wire = true;
       channel->try_send(error_code{}, std::move(notice));
     };
-    net::co_spawn(
-        copy->strand,
-        attempt_holding(shared_from_this(), std::move(req), deadline, copy, std::move(place)),
-        [channel, copy_no](std::exception_ptr e, attempt_outcome out) {
-          if (e) {
-            try {
-              std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-              spdlog::error("http client: a request copy threw: {}", ex.what());
-            }
-            out = attempt_outcome{};
-            out.ec = make_error_code(boost::system::errc::state_not_recoverable);
-          }
-          out.copy = copy_no;
-          channel->try_send(error_code{}, std::move(out));
-        });
+    net::co_spawn(copy->strand,
+                  attempt_holding(shared_from_this(), std::move(req), deadline, copy,
+                                  std::move(place), queue_for_place),
+                  [channel, copy_no](std::exception_ptr e, attempt_outcome out) {
+                    if (e) {
+                      try {
+                        std::rethrow_exception(e);
+                      } catch (const std::exception& ex) {
+                        spdlog::error("http client: a request copy threw: {}", ex.what());
+                      }
+                      out = attempt_outcome{};
+                      out.ec = make_error_code(boost::system::errc::state_not_recoverable);
+                    }
+                    out.copy = copy_no;
+                    channel->try_send(error_code{}, std::move(out));
+                  });
     return copy;
   }
 
@@ -472,6 +485,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     copies.push_back(start_copy(req, deadline, channel, 0));
 
     attempt_outcome out;
+    steady::time_point first_written;  // the first copy's write: a tick comes after it
     for (;;) {
       auto [ec, got] = co_await channel->async_receive(nothrow_awaitable);
       if (ec) {
@@ -479,6 +493,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         break;
       }
       if (got.on_wire) {
+        if (got.copy == 0)
+          first_written = steady::now();
         // Only the newest copy's write starts the clock of the next hedge.
         if (static_cast<std::size_t>(got.copy) + 1 == copies.size() && copies.size() < max_copies)
           arm_hedge_timer();
@@ -490,24 +506,26 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       }
       spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
                     redact_query(req->target(), opts_.redact_query), copies.size());
-      // A copy is a request in flight like any other: it needs a free place of the budget. None
-      // free (every place taken, others perhaps queueing for one) means the upstream is
-      // saturated: the slow answer is its queue, not an outlier, and a copy would only lengthen
-      // that queue. Try again after another delay: a paused request is still worth a hedge once
-      // the budget has room.
+      // A copy is a request in flight like any other: it needs a place of the budget. None free
+      // (every place taken, others perhaps queueing for one) means the upstream is saturated:
+      // the slow answer is its queue, not an outlier, and a copy would only lengthen that queue.
+      // Try again after another delay. Past hedge_max_delay no queue explains the wait (a paused
+      // request): the copy queues for a place like any request and goes when it gets one.
       async_semaphore::permit place;
+      bool queue_for_place = false;
       if (in_flight_) {
         place = in_flight_->try_acquire();
-        if (!place) {
+        if (!place && steady::now() - first_written < opts_.hedge_max_delay) {
           metrics_.hedges_skipped.fetch_add(1, std::memory_order_relaxed);
           arm_hedge_timer();
           continue;
         }
+        queue_for_place = !place;
       }
       if (take_hedge_token()) {
         metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
-        copies.push_back(
-            start_copy(req, deadline, channel, static_cast<int>(copies.size()), std::move(place)));
+        copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size()),
+                                    std::move(place), queue_for_place));
       }
     }
     hedge_timer.cancel();
