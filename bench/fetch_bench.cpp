@@ -3,7 +3,10 @@
 // wrk, at 0% chaos) and bench/hedging.sh (at 2% chaos, with and without hedging).
 //
 //   fetch_bench --url http://127.0.0.1:3123 --requests 20000 --concurrency 64 [--no-hedge]
-//               [--threads 2]
+//               [--threads 2] [--max-in-flight N [--adaptive]]
+//
+// --max-in-flight sets the client's limit as a worker's ETL_CONCURRENCY does; --adaptive lets
+// it move as ETL_ADAPTIVE_CONCURRENCY does (the final limit is printed).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +35,8 @@ struct bench_args {
   int threads = 2;
   int first_id = 0;
   bool hedge = true;
+  int max_in_flight = 0;
+  bool adaptive = false;
 };
 
 bench_args parse(int argc, char** argv) {
@@ -57,10 +62,14 @@ bench_args parse(int argc, char** argv) {
       a.first_id = std::stoi(next());
     else if (f == "--no-hedge")
       a.hedge = false;
+    else if (f == "--max-in-flight")
+      a.max_in_flight = std::stoi(next());
+    else if (f == "--adaptive")
+      a.adaptive = true;
     else {
       std::fprintf(stderr,
                    "usage: fetch_bench --url URL --requests N --concurrency C [--threads T] "
-                   "[--first-id I] [--no-hedge]\n");
+                   "[--first-id I] [--no-hedge] [--max-in-flight N [--adaptive]]\n");
       std::exit(2);
     }
   }
@@ -76,6 +85,8 @@ int main(int argc, char** argv) {
   http_client_options opts;
   opts.hedge = args.hedge;
   opts.max_connections = static_cast<std::size_t>(args.concurrency) * 2;
+  opts.max_in_flight = static_cast<std::size_t>(args.max_in_flight);
+  opts.adaptive_in_flight = args.adaptive;
   http_client client(pool.get_executor(), args.url, opts);
 
   std::atomic<int> next{0}, ok{0}, failed{0}, slow{0};
@@ -115,13 +126,14 @@ int main(int argc, char** argv) {
   std::printf(
       "requests %d ok %d failed %d seconds %.3f requests_per_second %.0f attempts %llu "
       "retries %llu hedges_sent %llu hedges_won %llu connections_opened %llu slowest_ms %lld "
-      "over_1s %d\n",
+      "over_1s %d in_flight_limit %llu\n",
       args.requests, ok.load(), failed.load(), secs, args.requests / secs,
       static_cast<unsigned long long>(m.attempts.load()),
       static_cast<unsigned long long>(m.retries_total()),
       static_cast<unsigned long long>(m.hedges_sent.load()),
       static_cast<unsigned long long>(m.hedges_won.load()),
       static_cast<unsigned long long>(m.connections_opened.load()),
-      static_cast<long long>(worst_ms.load()), slow.load());
+      static_cast<long long>(worst_ms.load()), slow.load(),
+      static_cast<unsigned long long>(m.in_flight_limit.load()));
   return failed.load() == 0 ? 0 : 1;
 }

@@ -25,6 +25,7 @@ url must_parse(const std::string& text, const char* what) {
 http_client_options source_options(const settings& cfg) {
   auto o = client_options(cfg);
   o.max_in_flight = static_cast<std::size_t>(cfg.concurrency);
+  o.adaptive_in_flight = cfg.adaptive_concurrency;
   return o;
 }
 

@@ -55,6 +55,10 @@ std::vector<option_spec> common_specs() {
   out.push_back(int_option("ETL_CONCURRENCY", d.concurrency, 1, 4096,
                            "in-flight requests to the source per worker process, shared by "
                            "all its jobs"));
+  out.push_back(bool_option("ETL_ADAPTIVE_CONCURRENCY", d.adaptive_concurrency,
+                            "move the in-flight limit to the source between 4 and "
+                            "ETL_CONCURRENCY after its latency (Vegas): up while it holds, "
+                            "down when the source queues"));
   out.push_back(secret_option("ETL_API_TOKEN",
                               "bearer token every endpoint but health checks and metrics "
                               "requires; unset: no authentication"));
@@ -250,6 +254,7 @@ boost::system::result<settings, option_error> load_settings(const option_values&
                      [&](std::int64_t v) { s.worker_processes = static_cast<int>(v); });
   read<std::int64_t>(values, "ETL_CONCURRENCY",
                      [&](std::int64_t v) { s.concurrency = static_cast<int>(v); });
+  read<bool>(values, "ETL_ADAPTIVE_CONCURRENCY", [&](bool v) { s.adaptive_concurrency = v; });
   read<std::string>(values, "ETL_API_TOKEN", [&](std::string v) { s.api_token = std::move(v); });
   read<std::string>(values, "ETL_LOG_FORMAT", [&](const std::string& v) {
     s.log_format = parse_log_format(v).value_or(s.log_format);
@@ -351,7 +356,8 @@ std::string describe(const settings& s) {
   return fmt::format(
       "listen={} redis_url={} database_url={} source_url={} home_url={} audit_dir={} "
       "output_dir={} pipelines_dir={} "
-      "worker_processes={} concurrency={} api_token={} log_format={} log_level={} in_doubt={} "
+      "worker_processes={} concurrency={} adaptive_concurrency={} api_token={} log_format={} "
+      "log_level={} in_doubt={} "
       "in_doubt_wait={} retry_attempts={} retry_base_delay={} retry_max_delay={} "
       "retry_after_max={} connect_timeout={} get_timeout={} post_timeout={} "
       "request_deadline={} max_connections={} hedge={} hedge_delay={} hedge_min_delay={} "
@@ -360,13 +366,13 @@ std::string describe(const settings& s) {
       address_text(s.listen_host, s.listen_port), redacted_url(s.redis_url),
       redacted_url(s.database_url), redacted_url(s.source_url), redacted_url(s.home_url),
       s.audit_dir, s.output_dir, s.pipelines_dir.empty() ? std::string("none") : s.pipelines_dir,
-      s.worker_processes, s.concurrency, s.api_token ? "set" : "unset", to_string(s.log_format),
-      to_string(s.log_level), to_string(s.in_doubt), format_duration(s.in_doubt_wait),
-      s.retry_attempts, format_duration(s.retry_base_delay), format_duration(s.retry_max_delay),
-      format_duration(s.retry_after_max), format_duration(s.connect_timeout),
-      format_duration(s.get_timeout), format_duration(s.post_timeout),
-      format_duration(s.request_deadline), s.max_connections, s.hedge,
-      s.hedge_delay ? format_duration(*s.hedge_delay) : std::string("auto"),
+      s.worker_processes, s.concurrency, s.adaptive_concurrency, s.api_token ? "set" : "unset",
+      to_string(s.log_format), to_string(s.log_level), to_string(s.in_doubt),
+      format_duration(s.in_doubt_wait), s.retry_attempts, format_duration(s.retry_base_delay),
+      format_duration(s.retry_max_delay), format_duration(s.retry_after_max),
+      format_duration(s.connect_timeout), format_duration(s.get_timeout),
+      format_duration(s.post_timeout), format_duration(s.request_deadline), s.max_connections,
+      s.hedge, s.hedge_delay ? format_duration(*s.hedge_delay) : std::string("auto"),
       format_duration(s.hedge_min_delay), format_duration(s.hedge_max_delay), s.hedge_budget,
       format_duration(s.http_read_timeout), format_duration(s.http_idle_timeout),
       s.http_max_connections, format_duration(s.idempotency_retention),

@@ -25,6 +25,7 @@
 #include "etl/core/async_semaphore.hpp"
 #include "etl/core/error.hpp"
 #include "etl/core/text.hpp"
+#include "etl/http/adaptive_limit.hpp"
 
 namespace etl {
 namespace {
@@ -152,8 +153,18 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         opts_(std::move(opts)),
         pool_(opts_.max_connections, opts_.idle_timeout),
         rng_(std::random_device{}()) {
-    if (opts_.max_in_flight > 0)
+    if (opts_.max_in_flight > 0 && opts_.adaptive_in_flight) {
+      adaptive_limit_options a;
+      a.floor = std::min(opts_.adaptive_floor, opts_.max_in_flight);
+      a.ceiling = opts_.max_in_flight;
+      a.initial = a.floor;
+      adaptive_.emplace(a, steady::now());
+      in_flight_ = std::make_unique<async_semaphore>(adaptive_->limit());
+    } else if (opts_.max_in_flight > 0) {
       in_flight_ = std::make_unique<async_semaphore>(opts_.max_in_flight);
+    }
+    if (in_flight_)
+      metrics_.in_flight_limit = in_flight_->count();
   }
 
   net::any_io_executor ex_;
@@ -163,6 +174,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
   http_client_metrics metrics_;
   connection_pool pool_;
   std::unique_ptr<async_semaphore> in_flight_;  // opts_.max_in_flight, when set
+  std::mutex adaptive_mu_;
+  std::optional<adaptive_limit> adaptive_;  // moves in_flight_'s count, when asked for
   recent_latency recent_;
   // Hedge budget in thousandths of a hedge: each request earns opts_.hedge_budget of one.
   std::atomic<std::int64_t> hedge_tokens_{burst_tokens};
@@ -187,6 +200,19 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       return opts_.hedge_min_delay;
     return std::clamp(std::chrono::duration_cast<milliseconds>(*p95), opts_.hedge_min_delay,
                       opts_.hedge_max_delay);
+  }
+
+  // Feeds an answered attempt's round trip to the adaptive limit, if any, and applies its verdict.
+  void adapt(std::chrono::microseconds rtt) {
+    if (!adaptive_)
+      return;
+    std::lock_guard lock(adaptive_mu_);
+    const auto before = adaptive_->limit();
+    const auto after = adaptive_->on_sample(rtt, steady::now());
+    if (after != before) {
+      in_flight_->set_count(after);
+      metrics_.in_flight_limit.store(after, std::memory_order_relaxed);
+    }
   }
 
   void earn_hedge_tokens() {
@@ -347,17 +373,50 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
             std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
         self->metrics_.latency.record(took);
         self->recent_.record(took);
+        self->adapt(took);
       }
       keep ? pool.release(std::move(c)) : pool.discard(std::move(c));
       co_return out;
     }
   }
 
-  // Starts one copy of `req` on a strand of its own; its outcome lands in `channel`.
+  // attempt(), holding `place` (a hedged copy's place in the in-flight budget) until it ends;
+  // with `queue_for_place`, first waits for one in the budget's queue like any request.
+  static net::awaitable<attempt_outcome> attempt_holding(std::shared_ptr<impl> self,
+                                                         std::shared_ptr<const beast_request> req,
+                                                         steady::time_point deadline,
+                                                         std::shared_ptr<copy_state> copy,
+                                                         async_semaphore::permit place,
+                                                         bool queue_for_place) {
+    // Given back here, while `self` keeps the semaphore alive, not whenever the frame goes.
+    try {
+      if (queue_for_place && !place) {
+        place = co_await self->in_flight_->acquire();
+        if (copy->abandoned) {  // answered while this copy queued: not sent at all
+          place.reset();
+          attempt_outcome out;
+          out.ec = errc::cancelled;
+          co_return out;
+        }
+      }
+      auto out = co_await attempt(self, std::move(req), deadline, std::move(copy));
+      place.reset();
+      co_return out;
+    } catch (...) {
+      place.reset();
+      throw;
+    }
+  }
+
+  // Starts one copy of `req` on a strand of its own; its outcome lands in `channel`. `place`:
+  // the copy's own place in the in-flight budget, if it needs one (a hedge does); with
+  // `queue_for_place` the copy waits for one first.
   template <class Channel>
   std::shared_ptr<copy_state> start_copy(std::shared_ptr<const beast_request> req,
                                          steady::time_point deadline,
-                                         std::shared_ptr<Channel> channel, int copy_no) {
+                                         std::shared_ptr<Channel> channel, int copy_no,
+                                         async_semaphore::permit place = {},
+                                         bool queue_for_place = false) {
     auto copy = std::make_shared<copy_state>(net::make_strand(ex_));
     copy->on_written = [channel, copy_no] {
       attempt_outcome notice;
@@ -365,7 +424,9 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       notice.on_wire = true;
       channel->try_send(error_code{}, std::move(notice));
     };
-    net::co_spawn(copy->strand, attempt(shared_from_this(), std::move(req), deadline, copy),
+    net::co_spawn(copy->strand,
+                  attempt_holding(shared_from_this(), std::move(req), deadline, copy,
+                                  std::move(place), queue_for_place),
                   [channel, copy_no](std::exception_ptr e, attempt_outcome out) {
                     if (e) {
                       try {
@@ -424,6 +485,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     copies.push_back(start_copy(req, deadline, channel, 0));
 
     attempt_outcome out;
+    steady::time_point first_written;  // the first copy's write: a tick comes after it
     for (;;) {
       auto [ec, got] = co_await channel->async_receive(nothrow_awaitable);
       if (ec) {
@@ -431,6 +493,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         break;
       }
       if (got.on_wire) {
+        if (got.copy == 0)
+          first_written = steady::now();
         // Only the newest copy's write starts the clock of the next hedge.
         if (static_cast<std::size_t>(got.copy) + 1 == copies.size() && copies.size() < max_copies)
           arm_hedge_timer();
@@ -442,9 +506,26 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       }
       spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
                     redact_query(req->target(), opts_.redact_query), copies.size());
+      // A copy is a request in flight like any other: it needs a place of the budget. None free
+      // (every place taken, others perhaps queueing for one) means the upstream is saturated:
+      // the slow answer is its queue, not an outlier, and a copy would only lengthen that queue.
+      // Try again after another delay. Past hedge_max_delay no queue explains the wait (a paused
+      // request): the copy queues for a place like any request and goes when it gets one.
+      async_semaphore::permit place;
+      bool queue_for_place = false;
+      if (in_flight_) {
+        place = in_flight_->try_acquire();
+        if (!place && steady::now() - first_written < opts_.hedge_max_delay) {
+          metrics_.hedges_skipped.fetch_add(1, std::memory_order_relaxed);
+          arm_hedge_timer();
+          continue;
+        }
+        queue_for_place = !place;
+      }
       if (take_hedge_token()) {
         metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
-        copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size())));
+        copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size()),
+                                    std::move(place), queue_for_place));
       }
     }
     hedge_timer.cancel();

@@ -90,6 +90,7 @@ metric_fields worker_metric_fields(const worker_counters& counters,
     f[join("retries", to_string(static_cast<retry_reason>(r)))] = 0;
   f["hedges_sent"] = 0;
   f["hedges_won"] = 0;
+  f["hedges_skipped"] = 0;
   for (auto b : latency_histogram::bounds_us)
     f[join("latency_le_us", std::to_string(b))] = 0;
   f["latency_count"] = 0;
@@ -103,6 +104,7 @@ metric_fields worker_metric_fields(const worker_counters& counters,
       f[join("retries", to_string(static_cast<retry_reason>(r)))] += load(m->retries[r]);
     f["hedges_sent"] += load(m->hedges_sent);
     f["hedges_won"] += load(m->hedges_won);
+    f["hedges_skipped"] += load(m->hedges_skipped);
     // Cumulative, as rendered: a delta of cumulative counts is the cumulative count of deltas.
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < latency_histogram::bounds_us.size(); ++i) {
@@ -178,6 +180,11 @@ std::vector<metric_family> worker_families(const std::map<std::string, std::stri
 
   add_counter("etl_worker_http_hedges_won_total",
               "Hedged copies that answered before the original.", "hedges_won");
+
+  add_counter("etl_worker_http_hedges_skipped_total",
+              "Hedge delays that passed with no free place in ETL_CONCURRENCY (a saturated "
+              "upstream): no copy sent.",
+              "hedges_skipped");
 
   auto latency = family("etl_worker_http_request_duration_seconds",
                         "Latency of the workers' answered HTTP attempts (one observation per "

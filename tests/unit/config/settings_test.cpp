@@ -59,6 +59,7 @@ const std::vector<std::string> contract_variables{"ETL_LISTEN",
                                                   "ETL_PIPELINES_DIR",
                                                   "ETL_WORKER_PROCESSES",
                                                   "ETL_CONCURRENCY",
+                                                  "ETL_ADAPTIVE_CONCURRENCY",
                                                   "ETL_API_TOKEN",
                                                   "ETL_LOG_FORMAT",
                                                   "ETL_LOG_LEVEL",
@@ -98,6 +99,7 @@ TEST(settings, defaults_are_the_documented_ones) {
   EXPECT_EQ(s.audit_dir, "./audit");
   EXPECT_EQ(s.worker_processes, 2);
   EXPECT_EQ(s.concurrency, 64);
+  EXPECT_FALSE(s.adaptive_concurrency);
   EXPECT_FALSE(s.api_token.has_value());
   EXPECT_EQ(s.log_format, log_format::text);
   EXPECT_EQ(s.log_level, spdlog::level::info);

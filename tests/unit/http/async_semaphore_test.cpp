@@ -74,5 +74,73 @@ TEST(async_semaphore, waiters_get_their_unit_in_arrival_order) {
   EXPECT_EQ(sem.available(), 1u);
 }
 
+TEST(async_semaphore, try_acquire_takes_a_free_unit_and_never_one_a_waiter_is_owed) {
+  net::io_context io;
+  async_semaphore sem(2);
+  auto a = sem.try_acquire();
+  EXPECT_TRUE(a);
+  EXPECT_EQ(sem.available(), 1u);
+  auto b = sem.try_acquire();
+  EXPECT_TRUE(b);
+  EXPECT_FALSE(sem.try_acquire()) << "no unit is free";
+  bool waiter_got_it = false;
+  net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        auto p = co_await sem.acquire();
+        waiter_got_it = true;
+      },
+      net::detached);
+  io.poll();  // the waiter queues behind a and b
+  io.restart();
+  EXPECT_EQ(sem.waiting(), 1u);
+  a.reset();  // the unit goes to the waiter, not back to the free count
+  EXPECT_FALSE(sem.try_acquire()) << "a unit owed to a waiter was taken";
+  io.run();
+  EXPECT_TRUE(waiter_got_it);
+  b.reset();
+  EXPECT_EQ(sem.available(), 2u);
+  EXPECT_TRUE(sem.try_acquire());  // a temporary: given back at once
+  EXPECT_EQ(sem.available(), 2u);
+}
+
+TEST(async_semaphore, set_count_wakes_waiters_when_raised_and_takes_units_back_when_lowered) {
+  net::io_context io;
+  async_semaphore sem(1);
+  auto a = sem.try_acquire();
+  int got = 0;
+  std::vector<async_semaphore::permit> held;
+  for (int i = 0; i < 3; ++i) {
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+          held.push_back(co_await sem.acquire());
+          ++got;
+        },
+        net::detached);
+  }
+  io.poll();
+  io.restart();
+  EXPECT_EQ(sem.waiting(), 3u);
+  sem.set_count(3);  // two more units: two waiters in
+  io.poll();
+  io.restart();
+  EXPECT_EQ(got, 2);
+  EXPECT_EQ(sem.waiting(), 1u);
+  sem.set_count(1);  // three held, one allowed: the next two releases are taken back
+  a.reset();
+  held[0].reset();
+  io.poll();
+  io.restart();
+  EXPECT_EQ(got, 2) << "a unit above the lowered count was handed on";
+  held[1].reset();  // back within the count: this unit passes to the last waiter
+  io.run();
+  EXPECT_EQ(got, 3);
+  EXPECT_EQ(sem.available(), 0u);
+  held.clear();
+  EXPECT_EQ(sem.available(), 1u);
+  EXPECT_EQ(sem.count(), 1u);
+}
+
 }  // namespace
 }  // namespace etl

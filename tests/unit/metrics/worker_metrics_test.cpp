@@ -68,6 +68,7 @@ TEST(worker_metrics, families_render_the_hash) {
   http_client_metrics m;
   m.answered = 111;
   m.hedges_sent = 3;
+  m.hedges_skipped = 5;
   m.latency.record(std::chrono::microseconds{300});
   m.latency.record(std::chrono::microseconds{1'500});
   auto hash = as_hash(worker_metric_fields(c, {&m}));
@@ -81,6 +82,7 @@ TEST(worker_metrics, families_render_the_hash) {
   EXPECT_TRUE(has_line(text, "etl_worker_http_requests_total{outcome=\"failed\"} 0"));
   EXPECT_TRUE(has_line(text, "etl_worker_http_retries_total{reason=\"timeout\"} 0"));
   EXPECT_TRUE(has_line(text, "etl_worker_http_hedges_total 3"));
+  EXPECT_TRUE(has_line(text, "etl_worker_http_hedges_skipped_total 5"));
   EXPECT_TRUE(has_line(text, "etl_worker_batches_total{outcome=\"posted\"} 1"));
   EXPECT_TRUE(has_line(text, "etl_worker_jobs_total{type=\"plan\",outcome=\"done\"} 1"));
   EXPECT_TRUE(has_line(text, "etl_worker_jobs_total{type=\"batch\",outcome=\"retried\"} 0"));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
@@ -51,9 +52,18 @@ class async_semaphore {
   // Waits for a free unit, first come first served, on any executor. Safe from any thread.
   net::awaitable<permit> acquire();
 
+  // A unit at once if one is free, else an empty permit: never waits, never jumps the queue (a
+  // unit is free only while nobody waits). Safe from any thread.
+  permit try_acquire();
+
+  // Sets the units to `count` (at least 1): more wake waiters at once; fewer take effect as
+  // holders give theirs back (no holder loses its unit). An adaptive limit moves it.
+  void set_count(std::size_t count);
+
   // Units free now, and coroutines waiting for one (for tests and metrics).
   std::size_t available() const;
   std::size_t waiting() const;
+  std::size_t count() const;
 
  private:
   // A waiter's wake-up: the granted unit is sent into it, so a grant that comes before the
@@ -63,7 +73,8 @@ class async_semaphore {
   void release() noexcept;
 
   mutable std::mutex mu_;
-  std::size_t available_;
+  std::size_t count_;     // units in all
+  std::size_t held_ = 0;  // units held; above count_ for a while after set_count lowered it
   std::deque<std::shared_ptr<wake_channel>> waiters_;
 };
 

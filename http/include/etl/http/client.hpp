@@ -38,14 +38,25 @@ struct http_client_options {
   milliseconds request_deadline{120'000};  // a whole request, retries and backoff included
   std::size_t max_body_bytes = 8 << 20;    // larger answers fail with errc::body_too_large
   // Requests through this client at once, 0 for no limit. A request holds its place through its
-  // retries and hedged copies; the others wait their turn, first come first served, and their
-  // deadline starts when they get it. One client per origin per process makes it a process limit.
+  // retries; the others wait their turn, first come first served, and their deadline starts when
+  // they get it. A hedged copy needs a place of its own, free when its hedge delay passes: with
+  // every place taken the upstream is saturated, its latency is queueing, and the copy is not
+  // sent (hedges_skipped) unless the request is an outlier beyond hedge_max_delay (see `hedge`).
+  // One client per origin per process makes it a process limit.
   std::size_t max_in_flight = 0;
+  // With max_in_flight set: the limit moves between `adaptive_floor` and max_in_flight after the
+  // round trips of answered attempts, Vegas-style (etl::adaptive_limit): up while they stay near
+  // the least seen, down when the upstream queues them. It starts at the floor.
+  bool adaptive_in_flight = false;
+  std::size_t adaptive_floor = 4;
   retry_options retry;
 
   // Hedging of GETs: after `hedge_delay` without an answer (counted from when the copy was
   // written, not while it waited for a pooled connection) a second copy goes out on another
   // connection. Unset: follow the recent p95 latency, within [hedge_min_delay, hedge_max_delay].
+  // With max_in_flight set, a copy goes out only if a place of the budget is free (see there);
+  // when none is, the hedge is tried again after another hedge delay, and once the request has
+  // waited hedge_max_delay (no queue explains that: a paused request) the copy queues for a place.
   bool hedge = true;
   std::optional<milliseconds> hedge_delay;
   milliseconds hedge_min_delay{50};

@@ -43,6 +43,11 @@ struct http_client_metrics {
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(retry_reason::count_)> retries{};
   std::atomic<std::uint64_t> hedges_sent{0};
   std::atomic<std::uint64_t> hedges_won{0};  // the hedge answered first
+  // A hedge delay passed but the in-flight budget (max_in_flight) had no free place: requests
+  // were queueing for one, the upstream was saturated, and a copy would only have added load.
+  std::atomic<std::uint64_t> hedges_skipped{0};
+  // The in-flight limit now: max_in_flight, or where the adaptive limit stands (0: no limit).
+  std::atomic<std::uint64_t> in_flight_limit{0};
   std::atomic<std::uint64_t> connections_opened{0};
   std::atomic<std::uint64_t> connections_reused{0};
   std::atomic<std::uint64_t> stale_retries{0};  // a reused connection failed its first write
