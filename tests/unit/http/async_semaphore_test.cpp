@@ -31,8 +31,11 @@ TEST(async_semaphore, never_more_holders_than_units_on_many_threads) {
     int seen = most.load();
     while (now > seen && !most.compare_exchange_weak(seen, now)) {
     }
-    // Let another thread in while this one holds the unit.
-    co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+    // Let others in while this one holds the unit: yield until a second holder came (or a
+    // hundred turns, for the last ones). A single yield left the overlap to the scheduler, and
+    // on a loaded machine every holder could run alone.
+    for (int turn = 0; turn < 100 && holders.load() < 2; ++turn)
+      co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
     --holders;
     ++done;
   });
