@@ -212,7 +212,9 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
       auto got = co_await fetch(v);
       if (!got)
         co_return give_up(got.error(), "");
-      auto next = chain_next(pager, v, *got);
+      // The task's pages so far: every batch of a chain before this one read pages_per_batch.
+      const auto read = std::int64_t{m.batch_no} * pager.pages_per_batch + n + 1;
+      auto next = chain_next(pager, v, *got, read);
       co_await take_page(*got);
       out.next_key.reset();
       if (!next) {

@@ -406,7 +406,7 @@ net::awaitable<boost::system::result<source_reading, std::string>> read_source_a
       auto got = co_await fetch(v);
       if (!got)
         co_return outcome(boost::system::in_place_error, got.error().what);
-      auto next = chain_next(pager, v, *got);
+      auto next = chain_next(pager, v, *got, n + 1);
       take_page(out, spec, *got);
       if (!next)
         co_return outcome(boost::system::in_place_error, next.error());

@@ -299,6 +299,18 @@ net::awaitable<boost::system::result<rest_page, page_failure>> fetch_page_at(
     const auto size = std::max(1, source.paginator.page_size);
     out.total_pages = ((*total)->get_int64() + size - 1) / size;
   }
+  if (!source.paginator.has_more.empty()) {
+    auto at = body.is_object() ? value_at(body.get_object(), source.paginator.has_more)
+                               : boost::system::result<const js::value*, std::string>(
+                                     boost::system::in_place_error, "not an object");
+    if (!at || !(*at)->is_bool()) {
+      std::string path;
+      for (const auto& k : source.paginator.has_more)
+        path += (path.empty() ? "" : ".") + k;
+      co_return where + "no boolean at '" + path + "' (the paginator's has_more)";
+    }
+    out.has_more = (*at)->get_bool();
+  }
   if (!source.paginator.next.empty()) {
     const auto origin = client.origin();
     auto next = next_link_of(body, source.paginator.next, origin);
@@ -335,7 +347,8 @@ request_values chain_request(const paginator_spec& pager, const js::object& para
 
 boost::system::result<std::string, std::string> chain_next(const paginator_spec& pager,
                                                            const request_values& v,
-                                                           const rest_page& got) {
+                                                           const rest_page& got,
+                                                           std::int64_t read) {
   using outcome = boost::system::result<std::string, std::string>;
   // T and E are both strings: say which one each return is.
   const auto value = [](std::string s) {
@@ -343,6 +356,8 @@ boost::system::result<std::string, std::string> chain_next(const paginator_spec&
   };
   const auto size = got.records.size();
   const bool full = size > 0 && size >= static_cast<std::size_t>(pager.page_size);
+  if ((got.has_more && !*got.has_more) || (pager.max_pages > 0 && read >= pager.max_pages))
+    return value({});
   switch (pager.kind) {
     case paginator_kind::keyset: {
       if (!full)

@@ -487,19 +487,27 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
                                             {"keyset", paginator_kind::keyset},
                                             {"offset", paginator_kind::offset},
                                             {"next_link", paginator_kind::next_link}});
-  // How many pages one batch of a chain reads (its files' size).
+  // How many pages one batch of a chain reads (its files' size), and the chain's stop rules
+  // besides a short page: a boolean in each answer, and a most pages a task reads.
   const auto read_pages_per_batch = [&] {
     const auto per_batch = pager.integer_or("pages_per_batch", 1);
     if (per_batch < 1 || per_batch > 1'000)
       pager.child("pages_per_batch").fail("must be 1..1000");
     s.paginator.pages_per_batch = static_cast<int>(per_batch);
+    if (pager.has("has_more"))
+      s.paginator.has_more = read_path(pager.child("has_more"));
+    const auto most = pager.integer_or("max_pages", 0);
+    if (most < 0 || most > 1'000'000)
+      pager.child("max_pages").fail("must be 1..1000000 (0 or absent: no maximum)");
+    s.paginator.max_pages = most;
   };
   if (s.paginator.kind == paginator_kind::single) {
     // One request: no page count to read; a batch is that one page.
     pager.map_of({"kind"});
     s.paginator.page_size = 1;
   } else if (s.paginator.kind == paginator_kind::keyset) {
-    pager.map_of({"kind", "after_param", "after_from", "page_size", "pages_per_batch"});
+    pager.map_of({"kind", "after_param", "after_from", "page_size", "pages_per_batch", "has_more",
+                  "max_pages"});
     s.paginator.after_param = pager.str("after_param");
     if (s.paginator.after_param.empty())
       pager.child("after_param").fail("must name the body member or query parameter");
@@ -510,18 +518,21 @@ source_spec read_source(const spec_node& n, const std::set<std::string>& param_n
     s.paginator.page_size = static_cast<int>(size);
     read_pages_per_batch();
   } else if (s.paginator.kind == paginator_kind::offset) {
-    pager.map_of({"kind", "page_size", "total_records", "pages_per_batch"});
+    pager.map_of(
+        {"kind", "page_size", "total_records", "pages_per_batch", "has_more", "max_pages"});
     const auto size = pager.integer("page_size");
     if (size < 1 || size > 10'000)
       pager.child("page_size").fail("must be 1..10000 (the {limit} of each request)");
     s.paginator.page_size = static_cast<int>(size);
     s.paginator.total_records = pager.str_or("total_records", "");
-    if (pager.has("total_records") && pager.has("pages_per_batch"))
-      pager.child("pages_per_batch")
-          .fail("is for a chain; with total_records every page is planned up front");
+    for (const auto* chain_only : {"pages_per_batch", "has_more", "max_pages"}) {
+      if (pager.has("total_records") && pager.has(chain_only))
+        pager.child(chain_only)
+            .fail("is for a chain; with total_records every page is planned up front");
+    }
     read_pages_per_batch();
   } else if (s.paginator.kind == paginator_kind::next_link) {
-    pager.map_of({"kind", "next", "pages_per_batch"});
+    pager.map_of({"kind", "next", "pages_per_batch", "has_more", "max_pages"});
     s.paginator.next = read_path(pager.child("next"));
     if (s.method != "GET")
       pager.child("kind").fail("a next link is followed with GET; this source's method is " +

@@ -144,13 +144,14 @@ struct link_upstream {
 // A task of the `linked` fixture pipeline against a link upstream in `mode`, run to its end.
 struct linked_run {
   link_upstream upstream;
-  fixture_dirs dirs{"linked", linked_spec};
+  fixture_dirs dirs;
   service_stack stack;
   std::string id;
   json::object task;
 
-  explicit linked_run(const std::string& mode)
+  explicit linked_run(const std::string& mode, const std::string& spec = linked_spec)
       : upstream(mode),
+        dirs("linked", spec),
         stack({.sim_args = {"--chaos-percent", "0"},
                .extra_env = dirs.env("PAGINATED_URL", upstream.url())}) {
     id = stack.trigger_json(R"({"pipeline": "linked"})");
@@ -200,6 +201,26 @@ TEST(paginated_sources, an_offset_source_without_a_total_chains_until_a_short_pa
   EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
 }
 
+TEST(paginated_sources, max_pages_ends_a_chain_across_its_batches) {
+  std::string why;
+  auto spacex =
+      sim_process::start_binary("spacex-sim", {"--seed", "7", "--chaos-percent", "3"}, 10s, &why);
+  ASSERT_TRUE(spacex) << why;
+  fixture_dirs dirs;
+  dirs.write("offset-most", launches_spec("offset-most",
+                                          "{kind: offset, page_size: 20, "
+                                          "pages_per_batch: 3, max_pages: 7}"));
+  service_stack stack({.sim_args = {"--chaos-percent", "0"},
+                       .extra_env = dirs.env("PAGINATED_URL", spacex->base_url())});
+  const auto id = stack.trigger_json(R"({"pipeline": "offset-most"})");
+  const auto t = stack.wait_finished(id, 120s);
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  // 7 pages of 20 of the 11 there are: batches of 3, 3 and 1.
+  EXPECT_EQ(num(t.at("counts").as_object(), "pages"), 7) << json::serialize(t);
+  EXPECT_EQ(num(t.at("batches").as_object(), "total"), 3) << json::serialize(t);
+  EXPECT_EQ(jsonl_summary(stack, dirs.output, id), "140 140\n");
+}
+
 TEST(paginated_sources, next_links_are_followed_batch_after_batch_to_the_last_page) {
   linked_run run("ok");
   auto& [upstream, dirs, stack, id, t] = run;
@@ -213,6 +234,18 @@ TEST(paginated_sources, next_links_are_followed_batch_after_batch_to_the_last_pa
       << json::serialize(t);
   EXPECT_EQ(upstream.requests(), 10);
   EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
+}
+
+TEST(paginated_sources, a_has_more_of_false_ends_the_chain_though_links_go_on) {
+  std::string spec = linked_spec;
+  spec.replace(spec.find("pages_per_batch: 3}"), 19, "pages_per_batch: 3, has_more: more}");
+  linked_run run("stop", spec);
+  auto& [upstream, dirs, stack, id, t] = run;
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  // "more" is false on the page read at after=50, the sixth: 60 items in 2 batches.
+  EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 60) << json::serialize(t);
+  EXPECT_EQ(num(t.at("batches").as_object(), "total"), 2) << json::serialize(t);
+  EXPECT_EQ(upstream.requests(), 6);
 }
 
 TEST(paginated_sources, a_next_link_back_to_an_earlier_page_fails_the_task_as_a_loop) {

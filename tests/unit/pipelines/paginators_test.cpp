@@ -120,6 +120,36 @@ TEST(paginators, a_next_link_chains_its_pages_and_is_followed_with_get_only) {
   EXPECT_NE(no_next.message.find("next"), std::string::npos) << no_next.describe();
 }
 
+TEST(paginators, a_chain_stops_at_has_more_false_and_at_max_pages) {
+  auto s = parse_pipeline_spec(replaced(by_link, "pages_per_batch: 4}",
+                                        "pages_per_batch: 4, has_more: meta.more, max_pages: 9}"),
+                               "specs/small.yaml");
+  ASSERT_TRUE(s) << s.error().describe();
+  const auto& pager = s->source.paginator;
+  EXPECT_EQ(pager.has_more, (std::vector<std::string>{"meta", "more"}));
+  EXPECT_EQ(pager.max_pages, 9);
+  const js::object params;
+  const request_values v{1, params, {}, {}};
+  rest_page page;
+  // Where the chain goes after `page` as the task's read-th page ("" ends it).
+  const auto next = [&](std::int64_t read) {
+    auto r = chain_next(pager, v, page, read);
+    return r ? *r : "error: " + r.error();
+  };
+  page.next_link = "/items?after=10";
+  EXPECT_EQ(next(1), "/items?after=10");
+  page.has_more = true;
+  EXPECT_EQ(next(8), "/items?after=10");
+  // The ninth page is the last the task reads, whatever the upstream says.
+  EXPECT_EQ(next(9), "");
+  page.has_more = false;
+  EXPECT_EQ(next(2), "");
+  // Not a stop rule of a planned paginator.
+  const auto planned = refused(
+      replaced(by_offset, "total_records: meta.total", "total_records: meta.total, max_pages: 2"));
+  EXPECT_EQ(planned.field, "source.paginator.max_pages");
+}
+
 TEST(paginators, a_chained_source_is_not_cut_into_day_windows) {
   const auto text = replaced(by_link, "source:\n",
                              "parameters:\n  from: {type: date, default: yesterday}\n"

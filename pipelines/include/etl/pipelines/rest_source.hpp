@@ -85,6 +85,8 @@ struct rest_page {
   // next_link: the next page's target (a path with its query) on the source's origin; none at
   // the last page.
   std::optional<std::string> next_link;
+  // The answer's word on whether more pages follow, when the paginator names where it is.
+  std::optional<bool> has_more;
 };
 
 // Why a page could not be read. `refused`: no retry mends it (the upstream turned the
@@ -111,13 +113,14 @@ using chain_start = std::optional<std::string>;
 request_values chain_request(const paginator_spec& pager, const boost::json::object& params,
                              std::string cursor_start, const chain_start& start);
 
-// Where the chain goes on after `got`, the page `v` asked for: the key of its last record
-// (keyset), its link (next_link), the next page number (offset); "" when `got` is the last page
-// (shorter than page_size, or without a link). Fails when a full keyset page's last record has
-// no string or integer key.
+// Where the chain goes on after `got`, the page `v` asked for and the `read`-th page of the
+// task (from 1): the key of its last record (keyset), its link (next_link), the next page number
+// (offset); "" when `got` is the last page (shorter than page_size, without a link, its
+// has_more false) or the task has read max_pages. Fails when a full keyset page's last record
+// has no string or integer key.
 boost::system::result<std::string, std::string> chain_next(const paginator_spec& pager,
                                                            const request_values& v,
-                                                           const rest_page& got);
+                                                           const rest_page& got, std::int64_t read);
 
 // Requests one page (GET, or POST with page_body; `v.link` when set) and reads its records.
 // Fails with "page N: <why>": the client's failure, a status other than 200, a body that is not

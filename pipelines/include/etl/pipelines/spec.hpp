@@ -83,6 +83,11 @@ struct paginator_spec {
   // next_link: the path in an answer to the next page's URL, absolute on the source's origin
   // or a path from its root.
   std::vector<std::string> next;
+  // A chain's stop rules besides a short page (or no link): the path in an answer to a boolean
+  // that says whether more pages follow (`hasNextPage`; empty: none), and the most pages a task
+  // reads (0: no maximum).
+  std::vector<std::string> has_more;
+  std::int64_t max_pages = 0;
 
   // Whether pages are read one batch after another, each batch handing the next its start
   // through the ledger (the page count is not known up front).
