@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -159,66 +160,65 @@ struct linked_run {
   }
 };
 
-TEST(paginated_sources, an_offset_source_with_a_total_is_planned_up_front) {
+// A task of the offset pipeline `name` (launches_spec with `paginator`) against spacex-sim with
+// 3% chaos, run to its end. `spacex` holds why the simulator did not start, if it did not.
+struct offset_run {
   std::string why;
-  auto spacex =
-      sim_process::start_binary("spacex-sim", {"--seed", "7", "--chaos-percent", "3"}, 10s, &why);
-  ASSERT_TRUE(spacex) << why;
+  result<sim_process> spacex;
   fixture_dirs dirs;
-  dirs.write("by-offset",
-             launches_spec("by-offset", "{kind: offset, page_size: 20, total_records: totalDocs}"));
-  service_stack stack({.sim_args = {"--chaos-percent", "0"},
-                       .extra_env = dirs.env("PAGINATED_URL", spacex->base_url())});
-  const auto id = stack.trigger_json(R"({"pipeline": "by-offset"})");
+  std::optional<service_stack> stack;
+  std::string id;
+  json::object task;
+
+  offset_run(const std::string& name, const std::string& paginator)
+      : spacex(sim_process::start_binary("spacex-sim", {"--seed", "7", "--chaos-percent", "3"}, 10s,
+                                         &why)) {
+    if (!spacex)
+      return;
+    dirs.write(name, launches_spec(name, paginator));
+    stack.emplace(
+        service_stack_options{.sim_args = {"--chaos-percent", "0"},
+                              .extra_env = dirs.env("PAGINATED_URL", spacex->base_url())});
+    id = stack->trigger_json(R"({"pipeline": ")" + name + R"("})");
+    task = stack->wait_finished(id, 120s);
+  }
+};
+
+TEST(paginated_sources, an_offset_source_with_a_total_is_planned_up_front) {
+  offset_run run("by-offset", "{kind: offset, page_size: 20, total_records: totalDocs}");
+  ASSERT_TRUE(run.spacex) << run.why;
+  auto& [why, spacex, dirs, stack, id, t] = run;
   ASSERT_FALSE(id.empty());
-  const auto t = stack.wait_finished(id, 120s);
-  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack->log_tail();
   // 205 launches in pages of 20: 11 pages, planned from the first answer's totalDocs.
   EXPECT_EQ(num(t, "total_pages"), 11) << json::serialize(t);
   EXPECT_EQ(num(t.at("counts").as_object(), "posted"), launches);
-  EXPECT_EQ(jsonl_summary(stack, dirs.output, id), "205 205\n");
+  EXPECT_EQ(jsonl_summary(*stack, dirs.output, id), "205 205\n");
   EXPECT_EQ(sink_counts(t).first, launches) << json::serialize(t);
 }
 
 TEST(paginated_sources, an_offset_source_without_a_total_chains_until_a_short_page) {
-  std::string why;
-  auto spacex =
-      sim_process::start_binary("spacex-sim", {"--seed", "7", "--chaos-percent", "3"}, 10s, &why);
-  ASSERT_TRUE(spacex) << why;
-  fixture_dirs dirs;
-  dirs.write("offset-chain",
-             launches_spec("offset-chain", "{kind: offset, page_size: 20, pages_per_batch: 3}"));
-  service_stack stack({.sim_args = {"--chaos-percent", "0"},
-                       .extra_env = dirs.env("PAGINATED_URL", spacex->base_url())});
-  const auto id = stack.trigger_json(R"({"pipeline": "offset-chain"})");
-  const auto t = stack.wait_finished(id, 120s);
-  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  offset_run run("offset-chain", "{kind: offset, page_size: 20, pages_per_batch: 3}");
+  ASSERT_TRUE(run.spacex) << run.why;
+  auto& [why, spacex, dirs, stack, id, t] = run;
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack->log_tail();
   // 11 pages, 3 a batch: 4 batches, each added by the one before.
   EXPECT_EQ(num(t.at("batches").as_object(), "total"), 4) << json::serialize(t);
   EXPECT_EQ(num(t.at("counts").as_object(), "pages"), 11) << json::serialize(t);
-  EXPECT_EQ(jsonl_summary(stack, dirs.output, id), "205 205\n");
+  EXPECT_EQ(jsonl_summary(*stack, dirs.output, id), "205 205\n");
   EXPECT_EQ(sink_counts(t), std::make_pair(launches, std::int64_t{4})) << json::serialize(t);
-  EXPECT_EQ(stack.verify(id), 0) << stack.log_tail();
+  EXPECT_EQ(stack->verify(id), 0) << stack->log_tail();
 }
 
 TEST(paginated_sources, max_pages_ends_a_chain_across_its_batches) {
-  std::string why;
-  auto spacex =
-      sim_process::start_binary("spacex-sim", {"--seed", "7", "--chaos-percent", "3"}, 10s, &why);
-  ASSERT_TRUE(spacex) << why;
-  fixture_dirs dirs;
-  dirs.write("offset-most", launches_spec("offset-most",
-                                          "{kind: offset, page_size: 20, "
-                                          "pages_per_batch: 3, max_pages: 7}"));
-  service_stack stack({.sim_args = {"--chaos-percent", "0"},
-                       .extra_env = dirs.env("PAGINATED_URL", spacex->base_url())});
-  const auto id = stack.trigger_json(R"({"pipeline": "offset-most"})");
-  const auto t = stack.wait_finished(id, 120s);
-  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
+  offset_run run("offset-most", "{kind: offset, page_size: 20, pages_per_batch: 3, max_pages: 7}");
+  ASSERT_TRUE(run.spacex) << run.why;
+  auto& [why, spacex, dirs, stack, id, t] = run;
+  ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack->log_tail();
   // 7 pages of 20 of the 11 there are: batches of 3, 3 and 1.
   EXPECT_EQ(num(t.at("counts").as_object(), "pages"), 7) << json::serialize(t);
   EXPECT_EQ(num(t.at("batches").as_object(), "total"), 3) << json::serialize(t);
-  EXPECT_EQ(jsonl_summary(stack, dirs.output, id), "140 140\n");
+  EXPECT_EQ(jsonl_summary(*stack, dirs.output, id), "140 140\n");
 }
 
 TEST(paginated_sources, next_links_are_followed_batch_after_batch_to_the_last_page) {
