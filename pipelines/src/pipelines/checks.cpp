@@ -1,7 +1,6 @@
 #include "etl/pipelines/checks.hpp"
 
 #include <charconv>
-#include <unordered_set>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -77,32 +76,37 @@ js::object batch_quality::to_json() const {
   return {{"records", records}, {"nulls", std::move(null_counts)}, {"checks", std::move(list)}};
 }
 
-batch_quality check_batch(const pipeline_spec& spec, std::span<const typed_record> records) {
-  batch_quality q;
-  q.records = static_cast<std::int64_t>(records.size());
-  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
-    std::int64_t n = 0;
-    for (const auto& r : records)
-      n += r.values[i].is_null() ? 1 : 0;
-    q.nulls.emplace_back(spec.fields[i].name, n);
-  }
+quality_counter::quality_counter(const pipeline_spec& spec) : spec_(spec) {
+  for (const auto& f : spec.fields)
+    q_.nulls.emplace_back(f.name, 0);
   for (const auto& c : spec.checks) {
-    check_outcome out{check_name(c), c.blocking, 0, {}};
-    const auto at = field_indexes(spec.fields, std::span(&c.field, 1)).front();
-    std::unordered_set<std::string> seen;
-    for (const auto& r : records) {
-      const auto& v = r.values[at];
-      bool bad = fails(c, v);
-      if (c.kind == check_kind::unique && !v.is_null())
-        bad = !seen.insert(js::serialize(v)).second;
-      if (bad) {
-        if (out.failing++ == 0)
-          out.example = js::serialize(v).substr(0, 200);
-      }
-    }
-    q.checks.push_back(std::move(out));
+    q_.checks.push_back({check_name(c), c.blocking, 0, {}});
+    check_at_.push_back(field_indexes(spec.fields, std::span(&c.field, 1)).front());
   }
-  return q;
+  seen_.resize(spec.checks.size());
+}
+
+void quality_counter::add(const typed_record& record) {
+  ++q_.records;
+  for (std::size_t i = 0; i < q_.nulls.size(); ++i)
+    q_.nulls[i].second += record.values[i].is_null() ? 1 : 0;
+  for (std::size_t k = 0; k < spec_.checks.size(); ++k) {
+    const auto& c = spec_.checks[k];
+    const auto& v = record.values[check_at_[k]];
+    bool bad = fails(c, v);
+    if (c.kind == check_kind::unique && !v.is_null())
+      bad = !seen_[k].insert(js::serialize(v)).second;
+    auto& out = q_.checks[k];
+    if (bad && out.failing++ == 0)
+      out.example = js::serialize(v).substr(0, 200);
+  }
+}
+
+batch_quality check_batch(const pipeline_spec& spec, std::span<const typed_record> records) {
+  quality_counter counter(spec);
+  for (const auto& r : records)
+    counter.add(r);
+  return counter.quality();
 }
 
 }  // namespace etl

@@ -153,35 +153,62 @@ result<std::uint64_t> write_parquet(const std::filesystem::path& path, const par
 
 }  // namespace
 
-std::string to_csv(std::span<const field_spec> fields, std::span<const typed_record> records) {
-  std::string out;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
+namespace {
+
+// The CSV header of `columns`.
+void append_csv_header(std::string& out, std::span<const field_spec> columns) {
+  for (std::size_t i = 0; i < columns.size(); ++i) {
     if (i)
       out += ',';
-    append_cell(out, fields[i].name);
+    append_cell(out, columns[i].name);
   }
   out += "\r\n";
-  for (const auto& r : records) {
-    for (std::size_t i = 0; i < r.values.size(); ++i) {
-      if (i)
-        out += ',';
-      append_cell(out, cell_text(r.values[i]));
-    }
-    out += "\r\n";
+}
+
+// One CSV line of the values of `r` at positions `at`.
+void append_csv_row(std::string& out, const typed_record& r, std::span<const std::size_t> at) {
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    if (i)
+      out += ',';
+    append_cell(out, cell_text(r.values[at[i]]));
   }
+  out += "\r\n";
+}
+
+// One JSON line of the values of `r` at positions `at`, named by `columns` (in that order).
+void append_jsonl_row(std::string& out, const typed_record& r, std::span<const field_spec> columns,
+                      std::span<const std::size_t> at) {
+  js::object o;
+  o.reserve(columns.size());
+  for (std::size_t i = 0; i < at.size(); ++i)
+    o.emplace(columns[i].name, r.values[at[i]]);
+  out += js::serialize(o);
+  out += '\n';
+}
+
+std::vector<std::size_t> all_positions(std::size_t n) {
+  std::vector<std::size_t> at(n);
+  for (std::size_t i = 0; i < n; ++i)
+    at[i] = i;
+  return at;
+}
+
+}  // namespace
+
+std::string to_csv(std::span<const field_spec> fields, std::span<const typed_record> records) {
+  std::string out;
+  append_csv_header(out, fields);
+  const auto at = all_positions(fields.size());
+  for (const auto& r : records)
+    append_csv_row(out, r, std::span(at).first(std::min(at.size(), r.values.size())));
   return out;
 }
 
 std::string to_jsonl(std::span<const field_spec> fields, std::span<const typed_record> records) {
   std::string out;
-  for (const auto& r : records) {
-    js::object o;
-    o.reserve(fields.size());
-    for (std::size_t i = 0; i < fields.size() && i < r.values.size(); ++i)
-      o.emplace(fields[i].name, r.values[i]);
-    out += js::serialize(o);
-    out += '\n';
-  }
+  const auto at = all_positions(fields.size());
+  for (const auto& r : records)
+    append_jsonl_row(out, r, fields, std::span(at).first(std::min(at.size(), r.values.size())));
   return out;
 }
 
@@ -239,6 +266,87 @@ result<output_file> write_batch_pages(const std::filesystem::path& root, const s
                      static_cast<std::int64_t>(text.size())};
 }
 
+bool streams_rows(const sink_spec& sink) noexcept {
+  return sink.kind == sink_kind::files && sink.input != sink_input::pages &&
+         (sink.format == file_format::csv || sink.format == file_format::jsonl);
+}
+
+file_sink_stream::file_sink_stream(std::filesystem::path root, const sink_spec& sink,
+                                   int sink_index, std::span<const field_spec> fields,
+                                   const batch_naming& naming)
+    : root_(std::move(root)),
+      sink_(sink),
+      sink_index_(sink_index),
+      at_(field_indexes(fields, sink.columns)),
+      by_(fields.size()),
+      file_name_(batch_file_name(sink, naming)) {
+  for (auto i : at_)
+    columns_.push_back(fields[i]);
+  if (!sink.partition_by.empty()) {
+    by_ = static_cast<std::size_t>(
+        std::find_if(fields.begin(), fields.end(),
+                     [&](const field_spec& f) { return f.name == sink.partition_by; }) -
+        fields.begin());
+  }
+}
+
+result<file_sink_stream::part*> file_sink_stream::part_of(const typed_record& row) {
+  std::string key;
+  if (by_ < row.values.size())
+    key = sink_.partition_by + "=" + partition_folder_value(row.values[by_]);
+  auto [it, added] = parts_.try_emplace(key);
+  auto& p = it->second;
+  if (!added)
+    return &p;
+  const auto folder =
+      key.empty() ? std::filesystem::path(sink_.folder) : std::filesystem::path(sink_.folder) / key;
+  const auto rel_dir = file_name_.has_parent_path() ? folder / file_name_.parent_path() : folder;
+  const auto name = file_name_.filename().string();
+  p.rel = rel_dir / name;
+  error_code ec = make_folders_durably(root_ / rel_dir);
+  if (!ec) {
+    auto file = durable_file_writer::create(root_ / rel_dir, name);
+    if (file)
+      p.file.emplace(std::move(*file));
+    else
+      ec = file.error();
+  }
+  if (!ec && sink_.format == file_format::csv) {
+    line_.clear();
+    append_csv_header(line_, columns_);
+    ec = p.file->append(line_);
+  }
+  if (ec) {
+    parts_.erase(it);
+    return ec;
+  }
+  return &p;
+}
+
+error_code file_sink_stream::add(const typed_record& row) {
+  auto p = part_of(row);
+  if (!p)
+    return p.error();
+  line_.clear();
+  if (sink_.format == file_format::csv)
+    append_csv_row(line_, row, at_);
+  else
+    append_jsonl_row(line_, row, columns_, at_);
+  ++(*p)->rows;
+  return (*p)->file->append(line_);
+}
+
+result<std::vector<output_file>> file_sink_stream::publish() {
+  std::vector<output_file> out;
+  for (auto& [key, p] : parts_) {
+    if (auto ec = p.file->publish())
+      return ec;
+    out.push_back({p.rel.generic_string(), sink_index_, key, p.rows,
+                   static_cast<std::int64_t>(p.file->bytes())});
+  }
+  return out;
+}
+
 result<std::vector<output_file>> write_batch_files(const std::filesystem::path& root,
                                                    const sink_spec& sink, int sink_index,
                                                    std::span<const field_spec> fields,
@@ -250,6 +358,14 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
   if (!sink.key.empty())
     merged = merge_by_key(fields, sink.key, input);
   const auto records = sink.key.empty() ? input : std::span<const typed_record>(merged);
+  if (streams_rows(sink)) {
+    file_sink_stream stream(root, sink, sink_index, fields, naming);
+    for (const auto& r : records) {
+      if (auto ec = stream.add(r))
+        return ec;
+    }
+    return stream.publish();
+  }
 
   // Records by partition, each keeping batch order; "" for an unpartitioned sink.
   std::map<std::string, std::vector<typed_record>> parts;
@@ -282,10 +398,8 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
     }
   }
 
-  std::optional<parquet::schema> table;
-  if (sink.format == file_format::parquet)
-    table = parquet_schema(columns);
-
+  // What is left is Parquet: each partition's file written from the rows grouped above.
+  const auto table = parquet_schema(columns);
   std::vector<output_file> out;
   const auto file_name = std::filesystem::path(batch_file_name(sink, naming));
   const auto name = file_name.filename().string();
@@ -297,22 +411,14 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
     if (auto ec = make_folders_durably(dir))
       return ec;
     std::int64_t bytes = 0;
-    if (table) {
-      const auto ec = publish_file_durably(dir, name, [&](const std::filesystem::path& tmp) {
-        auto written = write_parquet(tmp, *table, columns, rows, parquet_options(sink));
-        if (written)
-          bytes = static_cast<std::int64_t>(*written);
-        return written ? error_code{} : written.error();
-      });
-      if (ec)
-        return ec;
-    } else {
-      const auto text =
-          sink.format == file_format::csv ? to_csv(columns, rows) : to_jsonl(columns, rows);
-      if (auto ec = write_file_durably(dir, name, text))
-        return ec;
-      bytes = static_cast<std::int64_t>(text.size());
-    }
+    const auto ec = publish_file_durably(dir, name, [&](const std::filesystem::path& tmp) {
+      auto written = write_parquet(tmp, table, columns, rows, parquet_options(sink));
+      if (written)
+        bytes = static_cast<std::int64_t>(*written);
+      return written ? error_code{} : written.error();
+    });
+    if (ec)
+      return ec;
     out.push_back({(rel / name).generic_string(), sink_index, part,
                    static_cast<std::int64_t>(rows.size()), bytes});
   }

@@ -305,6 +305,13 @@ std::vector<std::size_t> field_indexes(std::span<const field_spec> fields,
   return out;
 }
 
+std::string merge_key(const typed_record& r, std::span<const std::size_t> key_at) {
+  js::array values;
+  for (auto i : key_at)
+    values.push_back(r.values.at(i));
+  return js::serialize(values);
+}
+
 std::vector<typed_record> merge_by_key(std::span<const field_spec> fields,
                                        std::span<const std::string> key,
                                        std::span<const typed_record> records) {
@@ -313,10 +320,7 @@ std::vector<typed_record> merge_by_key(std::span<const field_spec> fields,
   std::vector<typed_record> out;
   std::vector<bool> superseded;
   for (const auto& r : records) {
-    js::array values;
-    for (auto i : key_at)
-      values.push_back(r.values.at(i));
-    auto [it, added] = slot.try_emplace(js::serialize(values), out.size());
+    auto [it, added] = slot.try_emplace(merge_key(r, key_at), out.size());
     if (!added)
       superseded[it->second] = true;
     it->second = out.size();

@@ -3,8 +3,12 @@
 // write through these.
 #pragma once
 
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "etl/core/aliases.hpp"
@@ -28,5 +32,42 @@ error_code write_file_durably(const std::filesystem::path& dir, std::string_view
 error_code publish_file_durably(
     const std::filesystem::path& dir, std::string_view name,
     const std::function<error_code(const std::filesystem::path&)>& write);
+
+// A file written piece by piece and then published as publish_file_durably does: appended to
+// the same temporary in `dir`, then flushed, renamed over `dir/name` and `dir` flushed. For a
+// file too large to build in memory (a batch's CSV of many pages). Destroyed unpublished, it
+// removes its temporary.
+class durable_file_writer {
+ public:
+  // Creates the temporary of `dir/name` (`dir` must exist). Errors: the file system's.
+  static result<durable_file_writer> create(const std::filesystem::path& dir,
+                                            std::string_view name);
+
+  durable_file_writer(durable_file_writer&&) noexcept;
+  durable_file_writer& operator=(durable_file_writer&&) noexcept;
+  ~durable_file_writer();
+
+  // Appends `data` (buffered). Errors: the file system's.
+  error_code append(std::string_view data);
+  // Flushes, renames the temporary over the final name and flushes the folder; once only.
+  error_code publish();
+  // Bytes appended so far.
+  std::uint64_t bytes() const noexcept { return bytes_; }
+
+ private:
+  durable_file_writer() = default;
+  void discard() noexcept;
+
+  std::filesystem::path dir_;
+  std::string name_;
+  std::filesystem::path tmp_;
+  std::FILE* file_ = nullptr;
+  std::uint64_t bytes_ = 0;
+};
+
+// An unnamed read-write file in `dir` that vanishes when closed, or when the process dies (a
+// spool nobody else sees: O_TMPFILE, else a file unlinked at once). Errors: the file system's.
+result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_scratch_file(
+    const std::filesystem::path& dir);
 
 }  // namespace etl

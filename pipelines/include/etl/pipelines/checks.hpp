@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -37,6 +38,24 @@ struct batch_quality {
   // {"records", "nulls": {field: n}, "checks": [{"check", "blocking", "failing", "passed",
   // "example"}]}: what batches.quality holds.
   boost::json::object to_json() const;
+};
+
+// `spec`'s checks counted record by record, for a batch read page by page: the same result as
+// check_batch over all the records added. A unique check remembers each value it has seen.
+class quality_counter {
+ public:
+  explicit quality_counter(const pipeline_spec& spec);
+
+  // Counts one record (a row of spec.fields).
+  void add(const typed_record& record);
+  // What the records added so far show.
+  const batch_quality& quality() const noexcept { return q_; }
+
+ private:
+  const pipeline_spec& spec_;
+  batch_quality q_;
+  std::vector<std::size_t> check_at_;                  // per check, its field's position
+  std::vector<std::unordered_set<std::string>> seen_;  // per check, the values a unique one saw
 };
 
 // Runs `spec`'s checks on a batch's typed `records` (rows of spec.fields).

@@ -9,12 +9,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "etl/core/aliases.hpp"
+#include "etl/core/durable_file.hpp"
 #include "etl/pipelines/records.hpp"
 #include "etl/pipelines/spec.hpp"
 
@@ -63,6 +66,47 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
                                                    std::span<const field_spec> fields,
                                                    std::span<const typed_record> records,
                                                    const batch_naming& naming);
+
+// Whether `sink` can be written row by row (file_sink_stream): a CSV or JSON Lines files sink of
+// records or child rows.
+bool streams_rows(const sink_spec& sink) noexcept;
+
+// One batch's files of a CSV or JSON Lines sink written row by row, so that a batch of many
+// pages never holds its rows: each row goes to its partition's temporary file as it comes, and
+// publish() makes every file durable under its name. The files are what write_batch_files
+// writes for the same rows; rows are not merged here (the caller passes each key once).
+class file_sink_stream {
+ public:
+  // For `sink` (streams_rows; number `sink_index` of its spec) taking rows of `fields`.
+  file_sink_stream(std::filesystem::path root, const sink_spec& sink, int sink_index,
+                   std::span<const field_spec> fields, const batch_naming& naming);
+
+  // Appends `row` to its partition's file, creating the file (and its folders) on its first
+  // row. Errors: the file system's.
+  error_code add(const typed_record& row);
+  // Publishes every file (durably, in partition order) and returns their manifest rows; a
+  // partition without rows has no file. Errors: the file system's (files published before the
+  // failure stay, unlisted: the batch's next run rewrites them).
+  result<std::vector<output_file>> publish();
+
+ private:
+  struct part {
+    std::filesystem::path rel;  // the file, relative to the root
+    std::optional<durable_file_writer> file;
+    std::int64_t rows = 0;
+  };
+  result<part*> part_of(const typed_record& row);
+
+  std::filesystem::path root_;
+  const sink_spec& sink_;
+  int sink_index_;
+  std::vector<std::size_t> at_;  // the sink's columns among the fields
+  std::vector<field_spec> columns_;
+  std::size_t by_;  // the partition field's position; fields.size() when unpartitioned
+  std::filesystem::path file_name_;
+  std::map<std::string, part> parts_;
+  std::string line_;  // reused for each row
+};
 
 // Writes `sink` (a files sink of pages) for one batch: every answer in `pages` (each one JSON
 // line) as a line of <folder>/<file name>.jsonl, durably. Errors as write_batch_files.

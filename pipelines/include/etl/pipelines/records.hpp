@@ -67,6 +67,9 @@ std::vector<typed_record> merge_by_key(std::span<const field_spec> fields,
                                        std::span<const std::string> key,
                                        std::span<const typed_record> records);
 
+// What merge_by_key compares: the values of `r` at positions `key_at`, as one JSON text.
+std::string merge_key(const typed_record& r, std::span<const std::size_t> key_at);
+
 // The value at `path` in `record`: null when a key along it is missing; an error naming the key
 // when a step that is not the last lands on something other than an object.
 boost::system::result<const boost::json::value*, std::string> value_at(
