@@ -17,12 +17,14 @@
 #include <pqxx/result>
 
 #include "etl/core/blocking.hpp"
+#include "etl/core/durable_file.hpp"
 #include "etl/pipelines/checks.hpp"
 #include "etl/pipelines/file_sink.hpp"
 #include "etl/pipelines/params.hpp"
 #include "etl/pipelines/postgres_sink.hpp"
 #include "etl/pipelines/records.hpp"
 #include "etl/pipelines/rest_source.hpp"
+#include "etl/pipelines/streamed_batch.hpp"
 #include "etl/worker/plan_job.hpp"
 
 namespace etl {
@@ -41,6 +43,11 @@ struct extracted {
   // Set: the batch cannot succeed however often it runs (the upstream handed a key back, a
   // record without a key): it is recorded as failed with this reason.
   std::string fatal;
+  // Set for a pipeline whose sinks all stream (streamed_batch::suits): each page's records and
+  // child rows went to its spool, `records` and `children` stay empty, and `quality` holds the
+  // checks' result, counted as the spool was surveyed.
+  std::optional<streamed_batch> stream;
+  std::optional<batch_quality> quality;
 
   // The rows sink `s` takes.
   std::span<const typed_record> rows_of(const pipeline_spec& spec, const sink_spec& s) const {
@@ -153,19 +160,40 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
     const json::object& params, const transform_secrets* secrets, const batch_start& from) {
   extracted out;
   out.children.resize(spec.children.size());
+  if (streamed_batch::suits(spec)) {
+    // The spool lives in the output root: the records are written there anyway, and a
+    // temporary folder may be memory (tmpfs).
+    const std::filesystem::path root = ctx.cfg().output_dir;
+    const auto ec = co_await run_blocking(ctx.files(), [&]() -> error_code {
+      if (auto e = make_folders_durably(root))
+        return e;
+      auto spool = streamed_batch::open(spec, root);
+      if (!spool)
+        return spool.error();
+      out.stream.emplace(std::move(*spool));
+      return {};
+    });
+    if (ec)
+      co_return "spool in " + root.string() + ": " + ec.message();
+  }
   const auto up = ctx.upstream_of(spec);
   const bool keep_pages = std::any_of(spec.sinks.begin(), spec.sinks.end(),
                                       [](const auto& s) { return s.input == sink_input::pages; });
   // Typing runs on the files pool: a salted slow hash takes milliseconds a record, which an
-  // event loop must not spend.
-  auto take_page = [&](rest_page& got) -> net::awaitable<void> {
+  // event loop must not spend. A streamed batch spools the page's rows there too.
+  auto take_page = [&](rest_page& got) -> net::awaitable<error_code> {
     ++out.counts.pages;
     out.counts.retries += got.retries;
     out.counts.hedges += got.hedges;
-    co_await run_blocking(ctx.files(), [&] { take_records(out, spec, got.records, secrets); });
+    auto ec = co_await run_blocking(ctx.files(), [&] {
+      take_records(out, spec, got.records, secrets);
+      return out.stream ? out.stream->add(out.records, out.children) : error_code{};
+    });
     if (keep_pages)
       out.pages.push_back(std::move(got.raw));
+    co_return ec;
   };
+  const auto spool_failed = [](const error_code& ec) { return "spool: " + ec.message(); };
   // A page, its spent quota waited out (source.quota_reset_seconds, up to quota_waits times):
   // the wait holds the job (its lease is renewed) and is not a failure.
   auto fetch = [&](const request_values& v)
@@ -215,7 +243,8 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
       // The task's pages so far: every batch of a chain before this one read pages_per_batch.
       const auto read = std::int64_t{m.batch_no} * pager.pages_per_batch + n + 1;
       auto next = chain_next(pager, v, *got, read);
-      co_await take_page(*got);
+      if (auto ec = co_await take_page(*got))
+        co_return spool_failed(ec);
       out.next_key.reset();
       if (!next) {
         out.fatal = next.error();
@@ -240,7 +269,8 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
       auto got = co_await fetch(v);
       if (!got)
         co_return give_up(got.error(), "");
-      co_await take_page(*got);
+      if (auto ec = co_await take_page(*got))
+        co_return spool_failed(ec);
     }
   }
   for (const auto& w : plan.windows) {
@@ -256,8 +286,20 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
       if (pages > max_total_pages)
         co_return "window " + w.start + ": the source claims " + std::to_string(pages) +
             " pages, more than " + std::to_string(max_total_pages);
-      co_await take_page(*got);
+      if (auto ec = co_await take_page(*got))
+        co_return spool_failed(ec);
     }
+  }
+  out.counts.rejected = static_cast<std::int64_t>(out.rejected.size());
+  if (out.stream) {
+    // The same merge, and the checks, read from the spool.
+    auto surveyed = co_await run_blocking(ctx.files(), [&] { return out.stream->survey(); });
+    if (!surveyed)
+      co_return spool_failed(surveyed.error());
+    out.quality = std::move(*surveyed);
+    out.counts.duplicates += out.stream->listed() - out.stream->kept();
+    out.counts.posted = out.stream->kept();
+    co_return out;
   }
   if (from.cursor)
     skip_delivered(out, spec, *from.cursor);
@@ -265,7 +307,6 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
   const auto listed = out.records.size();
   out.records = merge_by_key(spec.fields, std::span(&spec.source.key, 1), out.records);
   out.counts.duplicates += static_cast<std::int64_t>(listed - out.records.size());
-  out.counts.rejected = static_cast<std::int64_t>(out.rejected.size());
   out.counts.posted = static_cast<std::int64_t>(out.records.size());
   co_return out;
 }
@@ -275,13 +316,15 @@ net::awaitable<boost::system::result<extracted, std::string>> extract(
 net::awaitable<result<std::vector<output_file>>> write_files(worker_context& ctx,
                                                              const batch_message& m,
                                                              const pipeline_spec& spec,
-                                                             const extracted& got) {
+                                                             extracted& got) {
   // A version 2 message (queued before task_date existed) names its files by today's date.
   const auto day =
       m.task_date.empty() ? date_text(utc_day(std::chrono::system_clock::now())) : m.task_date;
   batch_naming naming{m.task_id, day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2), m.batch_no,
                       day};
   co_return co_await run_blocking(ctx.files(), [&]() -> result<std::vector<output_file>> {
+    if (got.stream)
+      return got.stream->write(ctx.cfg().output_dir, naming);
     std::vector<output_file> all;
     for (std::size_t i = 0; i < spec.sinks.size(); ++i) {
       const auto& sink = spec.sinks[i];
@@ -557,7 +600,7 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   // task) before anything is written, with what it found recorded.
   std::string quality;
   if (!spec.checks.empty()) {
-    const auto q = check_batch(spec, got->records);
+    const auto q = got->quality ? *got->quality : check_batch(spec, got->records);
     quality = json::serialize(q.to_json());
     if (const auto failure = q.blocking_failure(); !failure.empty())
       co_return co_await record_failed(ctx, m, *got, failure, quality);
@@ -599,12 +642,12 @@ net::awaitable<job_outcome> run_pipeline_batch(worker_context& ctx, const job& j
   if (!finished)
     co_return job_outcome::db_failure(where + ": record", finished.error());
   if (finished->applied) {
-    ctx.counters().animals_posted += static_cast<std::uint64_t>(data.records.size());
+    ctx.counters().animals_posted += static_cast<std::uint64_t>(data.counts.posted);
     ++ctx.counters().batches_posted;
     spdlog::info(
         "{}: {} records delivered, {} files, {} replaced, {} child entries skipped "
         "(job {})",
-        where, data.records.size(), written.size(), replaced.size(), data.skipped_children, j.id);
+        where, data.counts.posted, written.size(), replaced.size(), data.skipped_children, j.id);
     if (!replaced.empty()) {
       co_await run_blocking(ctx.files(), [&] { delete_replaced(ctx.cfg().output_dir, replaced); });
     }

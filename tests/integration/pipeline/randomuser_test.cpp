@@ -229,7 +229,7 @@ TEST(randomuser, a_failed_blocking_check_fails_the_task_before_any_file) {
   EXPECT_FALSE(fs::exists(task_folder(out.path, id)));
 }
 
-// The upstream's quota (here 1,000 users in fixed one-hour windows) spent halfway through a task:
+// The upstream's quota (here 1,000 users in fixed one-hour windows) spent partway through a task:
 // the page refused with 429 after the client's retries waits for the window to reset (a copy of
 // the spec waits 5 s, not 300), asks again, waits again; the test moves the simulator's clock to
 // the next window once the worker says it waits, and the task succeeds with every user, no
@@ -247,9 +247,10 @@ TEST(randomuser, a_spent_quota_is_waited_out_not_counted_as_a_failure) {
        .extra_env = {"ETL_RANDOMUSER_URL=" + upstream->base_url(),
                      "ETL_OUTPUT_DIR=" + out.path.string(), "ETL_PIPELINES_DIR=" + specs.string(),
                      "ETL_HASH_SALT=" + salt}});
-  // Four pages of 500: the third crosses the quota.
+  // Ten pages of 200 (past the 4 pages one quota window allows at 5,000 a page): the seventh
+  // is refused. The batch spools its pages, so the wait holds no page but the next.
   const auto id = stack.trigger_json(
-      R"({"pipeline": "quota", "params": {"results": 500, "pages": 4, "seed": "quota-1"}})");
+      R"({"pipeline": "quota", "params": {"results": 200, "pages": 10, "seed": "quota-1"}})");
   const std::string waiting = "the upstream's quota is spent (429): waiting 5 s";
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (stack.log_tail().find(waiting) == std::string::npos &&
@@ -263,6 +264,9 @@ TEST(randomuser, a_spent_quota_is_waited_out_not_counted_as_a_failure) {
   ASSERT_EQ(t.at("status").as_string(), "succeeded") << json::serialize(t) << stack.log_tail();
   EXPECT_EQ(num(t.at("counts").as_object(), "posted"), 2000) << json::serialize(t);
   EXPECT_TRUE(t.at("errors").as_array().empty()) << json::serialize(t);
+  // DuckDB reads 2,000 users, each with its address, and 2,000 logins.
+  const auto duck = duckdb_summary(task_folder(out.path, id));
+  EXPECT_TRUE(duck.starts_with("2000 ") && duck.ends_with(" 2000 2000")) << duck;
   const auto report = upstream->report().value().as_object();
   EXPECT_GT(num(report.at("statuses").as_object(), "429"), 0) << json::serialize(report);
 }
