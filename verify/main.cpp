@@ -113,9 +113,7 @@ int verify_pipeline_task(const etl::settings& cfg, const etl::pipeline_spec& spe
                  why.c_str());
     return 2;
   }
-  std::string base_path = base->target.substr(0, base->target.find('?'));
-  while (!base_path.empty() && base_path.back() == '/')
-    base_path.pop_back();
+  const auto base_path = base_path_of(*base);
   auto opts = client_options(cfg);
   std::optional<source_credentials> credentials;
   if (spec.source.auth) {
@@ -125,10 +123,7 @@ int verify_pipeline_task(const etl::settings& cfg, const etl::pipeline_spec& spe
       return 2;
     }
     credentials = std::move(*read);
-    if (!credentials->header.empty())
-      opts.headers.emplace_back(credentials->header, credentials->secret);
-    else
-      opts.redact_query.push_back(credentials->query);
+    present_credentials(*credentials, opts);
   }
   net::thread_pool pool(2);
   http_client client(pool.get_executor(), base->origin(), std::move(opts));

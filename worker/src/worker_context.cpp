@@ -72,10 +72,7 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg,
     if (!p.sinks.empty() && p.sinks.front().kind == sink_kind::http_batch)
       continue;
     const auto base = must_parse(resolve(p.source.base_url), ("pipeline " + p.name).c_str());
-    std::string path = base.target.substr(0, base.target.find('?'));
-    while (!path.empty() && path.back() == '/')
-      path.pop_back();
-    upstream up{nullptr, path, nullptr, {}};
+    upstream up{nullptr, base_path_of(base), nullptr, {}};
     auto opts = source_options(cfg_);
     std::string client_key = base.origin();
     if (const auto& auth = p.source.auth) {
@@ -87,10 +84,7 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg,
         auto& stored = credentials_[p.name];
         stored = std::make_unique<source_credentials>(std::move(*creds));
         up.credentials = stored.get();
-        if (!stored->header.empty())
-          opts.headers.emplace_back(stored->header, stored->secret);
-        else
-          opts.redact_query.push_back(stored->query);
+        present_credentials(*stored, opts);
         // By the variable's name, never its value: pipelines that read one secret share a client.
         client_key += "\nauth " + auth->env + " " + auth->header + " " + auth->query;
       }

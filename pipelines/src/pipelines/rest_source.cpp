@@ -61,6 +61,20 @@ boost::system::result<source_credentials, std::string> read_credentials(const so
   return source_credentials{auth.header, auth.query, set};
 }
 
+void present_credentials(const source_credentials& c, http_client_options& opts) {
+  if (!c.header.empty())
+    opts.headers.emplace_back(c.header, c.secret);
+  else
+    opts.redact_query.push_back(c.query);
+}
+
+std::string base_path_of(const url& base) {
+  std::string path = base.target.substr(0, base.target.find('?'));
+  while (!path.empty() && path.back() == '/')
+    path.pop_back();
+  return path;
+}
+
 std::string redact_secret(std::string text, std::string_view secret) {
   if (secret.empty())
     return text;

@@ -16,6 +16,7 @@
 #include <boost/system/result.hpp>
 
 #include "etl/http/client.hpp"
+#include "etl/http/url.hpp"
 #include "etl/pipelines/spec.hpp"
 
 namespace etl {
@@ -34,6 +35,14 @@ struct source_credentials {
 // the variable (never a value): a task of the pipeline fails at once with it, since no retry
 // can make the variable appear.
 boost::system::result<source_credentials, std::string> read_credentials(const source_auth& auth);
+
+// Puts `c`'s secret where its source sends it: a header every request of a client made with
+// `opts` carries, or a query parameter that client redacts from its logs and errors.
+void present_credentials(const source_credentials& c, http_client_options& opts);
+
+// The path of a source's base URL that each request's `path` is appended to: its target without
+// the query and without trailing slashes.
+std::string base_path_of(const url& base);
 
 // `text` with every occurrence of `secret`, as written and as percent-encoded in a query, replaced
 // by "***": for error texts that may echo a request (an upstream's error body may quote its URL).
