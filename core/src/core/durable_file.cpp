@@ -184,7 +184,7 @@ error_code durable_file_writer::publish() {
   return ec;
 }
 
-result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_scratch_file(const fs::path& dir) {
+result<scratch_file> open_scratch_file(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
     // A file system without O_TMPFILE: a named file, unlinked before anything is written.
@@ -201,7 +201,7 @@ result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_scratch_file(const 
     ::close(fd);
     return ec;
   }
-  return std::unique_ptr<std::FILE, int (*)(std::FILE*)>(f, &std::fclose);
+  return scratch_file(f, &std::fclose);
 }
 
 }  // namespace etl

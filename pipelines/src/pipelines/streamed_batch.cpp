@@ -38,9 +38,8 @@ bool streamed_batch::suits(const pipeline_spec& spec) {
                      [](const sink_spec& s) { return streams_rows(s); });
 }
 
-streamed_batch::streamed_batch(const pipeline_spec& spec,
-                               std::unique_ptr<std::FILE, int (*)(std::FILE*)> file)
-    : spec_(&spec), file_(std::move(file)), child_rows_(spec.children.size(), 0) {
+streamed_batch::streamed_batch(const pipeline_spec& spec, scratch_file file)
+    : spec_(&spec), file_(std::move(file)) {
   if (!spec.source.key.empty())
     source_key_at_ = field_indexes(spec.fields, std::span(&spec.source.key, 1));
   for (const auto& sink : spec.sinks) {
@@ -69,23 +68,28 @@ result<streamed_batch> streamed_batch::open(const pipeline_spec& spec,
 
 error_code streamed_batch::add(std::vector<typed_record>& records,
                                std::vector<std::vector<typed_record>>& children) {
-  line_.clear();
+  // Line by line: the stream's buffer batches the writes, and no page's text is built whole.
+  const auto spool = [&](int table, const typed_record& r) {
+    line_.clear();
+    append_spool_line(line_, table, r);
+    errno = 0;
+    return std::fwrite(line_.data(), 1, line_.size(), file_.get()) == line_.size();
+  };
   for (const auto& r : records) {
-    append_spool_line(line_, 0, r);
+    if (!spool(0, r))
+      return spool_failure();
     if (!source_key_at_.empty())
       source_last_[merge_key(r, source_key_at_)] = listed_;
     ++listed_;
   }
-  for (std::size_t i = 0; i < children.size() && i < child_rows_.size(); ++i) {
-    for (const auto& r : children[i])
-      append_spool_line(line_, static_cast<int>(i) + 1, r);
-    child_rows_[i] += static_cast<std::int64_t>(children[i].size());
+  for (std::size_t i = 0; i < children.size() && i < spec_->children.size(); ++i) {
+    for (const auto& r : children[i]) {
+      if (!spool(static_cast<int>(i) + 1, r))
+        return spool_failure();
+    }
     children[i].clear();
   }
   records.clear();
-  errno = 0;
-  if (std::fwrite(line_.data(), 1, line_.size(), file_.get()) != line_.size())
-    return spool_failure();
   return {};
 }
 

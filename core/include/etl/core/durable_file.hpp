@@ -65,9 +65,11 @@ class durable_file_writer {
   std::uint64_t bytes_ = 0;
 };
 
+// An open stdio stream, closed when it goes.
+using scratch_file = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+
 // An unnamed read-write file in `dir` that vanishes when closed, or when the process dies (a
 // spool nobody else sees: O_TMPFILE, else a file unlinked at once). Errors: the file system's.
-result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_scratch_file(
-    const std::filesystem::path& dir);
+result<scratch_file> open_scratch_file(const std::filesystem::path& dir);
 
 }  // namespace etl

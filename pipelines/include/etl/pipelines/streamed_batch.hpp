@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "etl/core/aliases.hpp"
+#include "etl/core/durable_file.hpp"
 #include "etl/pipelines/checks.hpp"
 #include "etl/pipelines/file_sink.hpp"
 #include "etl/pipelines/records.hpp"
@@ -63,7 +64,7 @@ class streamed_batch {
     key_map last;                     // key -> ordinal of its last row
   };
 
-  streamed_batch(const pipeline_spec& spec, std::unique_ptr<std::FILE, int (*)(std::FILE*)> file);
+  streamed_batch(const pipeline_spec& spec, scratch_file file);
   // Calls `each(table, ordinal, row)` for every spooled row, in order; stops at the first error
   // `each` returns.
   template <class Each>
@@ -74,12 +75,11 @@ class streamed_batch {
   bool sink_keeps(const sink_rows& s, const typed_record& row, std::int64_t ordinal) const;
 
   const pipeline_spec* spec_;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
+  scratch_file file_;
   std::vector<std::size_t> source_key_at_;
   key_map source_last_;  // source key -> ordinal of the record that survives
   std::int64_t listed_ = 0;
-  std::vector<std::int64_t> child_rows_;  // per child table, rows added
-  std::vector<sink_rows> sinks_;          // per spec.sinks
+  std::vector<sink_rows> sinks_;  // per spec.sinks
   std::string line_;
 };
 
