@@ -10,13 +10,13 @@ bin=${ETL_BIN:-$root/${ETL_BUILD_DIR:-build}/bin}
 stack_dir=$root/.bench-randomuser
 # shellcheck source=scripts/lib/local_stack.sh
 source "$root/scripts/lib/local_stack.sh"
+# shellcheck source=bench/lib/task_watch.sh
+source "$root/bench/lib/task_watch.sh"
 results=${1:-5000}
 shift || true
 counts=("$@")
 [[ ${#counts[@]} -gt 0 ]] || counts=(1 4 10)
 
-peak_kb() { awk '/VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-task_status() { python3 -c 'import json, sys; print(json.load(sys.stdin).get("status", ""))'; }
 # Rows of users, addresses and logins (header excluded) and distinct user_id in users.
 csv_counts() {
   python3 - "$1" <<'EOF'
@@ -66,17 +66,7 @@ for pages in "${counts[@]}"; do
     continue
   fi
   task=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["task_id"])' <"$stack_dir/trigger.json")
-  while :; do
-    status=$(curl -sS "$api/extractor/tasks/$task" | task_status)
-    # The worker processes' own peaks, read while they live (a restart would show a new pid).
-    kids=()
-    read -ra kids 2>/dev/null <"/proc/$supervisor/task/$supervisor/children" || true
-    for child in "${kids[@]}"; do
-      worker_peak[$child]=$(peak_kb "$child")
-    done
-    case $status in succeeded | failed | cancelled) break ;; esac
-    sleep 0.5
-  done
+  watch_task "$task" "$supervisor"
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
   workers=""
   for child in "${!worker_peak[@]}"; do workers+="$((worker_peak[$child] / 1024)) "; done

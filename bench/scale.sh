@@ -14,13 +14,14 @@ bin=$root/${ETL_BUILD_DIR:-build}/bin
 stack_dir=$root/.bench-scale
 # shellcheck source=scripts/lib/local_stack.sh
 source "$root/scripts/lib/local_stack.sh"
+# shellcheck source=bench/lib/task_watch.sh
+source "$root/bench/lib/task_watch.sh"
 pages=${1:-100000}
 shift || true
 counts=("$@")
 [[ ${#counts[@]} -gt 0 ]] || counts=(1 2)
 
 field() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
-peak_kb() { awk '/VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 trap 'stack_stop >/dev/null' EXIT
 
 echo "| worker processes | animals | time (s) | animals/s | worker RSS peak (MB, each) | supervisor | server | Redis peak | sim: missing, duplicates |"
@@ -33,19 +34,10 @@ for n in "${counts[@]}"; do
   ETL_WORKER_PROCESSES=$n start_etl
   supervisor=$(awk '$2 == "etl-worker" { print $1 }' "$stack_dir/pids")
   server=$(awk '$2 == "etl-server" { print $1 }' "$stack_dir/pids")
-  redis=$(awk '$2 == "redis" { print $1 }' "$stack_dir/pids")
   declare -A worker_peak=()
   t0=$(date +%s.%N)
   task=$(curl -sS -X POST "$api/extractor/trigger-task" | sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p')
-  while :; do
-    status=$(curl -sS "$api/extractor/tasks/$task" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-    # The worker processes' own peaks, read while they live (a restart would show a new pid).
-    for child in $(cat "/proc/$supervisor/task/$supervisor/children" 2>/dev/null); do
-      worker_peak[$child]=$(peak_kb "$child")
-    done
-    case $status in succeeded | failed | cancelled) break ;; esac
-    sleep 0.5
-  done
+  watch_task "$task" "$supervisor"
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
   report=$(curl -sS "http://127.0.0.1:$sim_port/sim/report")
   animals=$(field received "$report")
