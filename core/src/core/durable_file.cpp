@@ -126,6 +126,7 @@ result<durable_file_writer> durable_file_writer::create(const fs::path& dir,
   w.file_ = std::fopen(w.tmp_.c_str(), "wbe");
   if (w.file_ == nullptr)
     return last_errno();
+  w.pending_ = true;
   return w;
 }
 
@@ -134,6 +135,7 @@ durable_file_writer::durable_file_writer(durable_file_writer&& o) noexcept
       name_(std::move(o.name_)),
       tmp_(std::move(o.tmp_)),
       file_(std::exchange(o.file_, nullptr)),
+      pending_(std::exchange(o.pending_, false)),
       bytes_(o.bytes_) {}
 
 durable_file_writer& durable_file_writer::operator=(durable_file_writer&& o) noexcept {
@@ -143,6 +145,7 @@ durable_file_writer& durable_file_writer::operator=(durable_file_writer&& o) noe
     name_ = std::move(o.name_);
     tmp_ = std::move(o.tmp_);
     file_ = std::exchange(o.file_, nullptr);
+    pending_ = std::exchange(o.pending_, false);
     bytes_ = o.bytes_;
   }
   return *this;
@@ -153,34 +156,48 @@ durable_file_writer::~durable_file_writer() {
 }
 
 void durable_file_writer::discard() noexcept {
-  if (file_ == nullptr)
-    return;
-  std::fclose(file_);
-  file_ = nullptr;
-  ::unlink(tmp_.c_str());
+  if (file_ != nullptr)
+    std::fclose(std::exchange(file_, nullptr));
+  if (std::exchange(pending_, false))
+    ::unlink(tmp_.c_str());
 }
 
 error_code durable_file_writer::append(std::string_view data) {
-  if (file_ == nullptr)
+  if (!pending_)
     return make_error_code(boost::system::errc::bad_file_descriptor);
+  if (file_ == nullptr && (file_ = std::fopen(tmp_.c_str(), "abe")) == nullptr)
+    return last_errno();
   if (std::fwrite(data.data(), 1, data.size(), file_) != data.size())
     return last_errno();
   bytes_ += data.size();
   return {};
 }
 
-error_code durable_file_writer::publish() {
+error_code durable_file_writer::close_for_now() {
   if (file_ == nullptr)
+    return {};
+  if (std::fclose(std::exchange(file_, nullptr)) != 0)
+    return last_errno();
+  return {};
+}
+
+error_code durable_file_writer::publish() {
+  if (!pending_)
     return make_error_code(boost::system::errc::bad_file_descriptor);
   error_code ec;
-  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
-    ec = last_errno();
-  if (std::fclose(std::exchange(file_, nullptr)) != 0 && !ec)
-    ec = last_errno();
+  if (file_ != nullptr) {
+    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
+      ec = last_errno();
+    if (std::fclose(std::exchange(file_, nullptr)) != 0 && !ec)
+      ec = last_errno();
+  } else {
+    ec = sync_file(tmp_);
+  }
   if (!ec)
     ec = rename_durably(tmp_, dir_, name_);
   if (ec)
     ::unlink(tmp_.c_str());
+  pending_ = false;
   return ec;
 }
 

@@ -303,7 +303,9 @@ result<file_sink_stream::part*> file_sink_stream::part_of(const typed_record& ro
   const auto rel_dir = file_name_.has_parent_path() ? folder / file_name_.parent_path() : folder;
   const auto name = file_name_.filename().string();
   p.rel = rel_dir / name;
-  error_code ec = make_folders_durably(root_ / rel_dir);
+  error_code ec = make_room();
+  if (!ec)
+    ec = make_folders_durably(root_ / rel_dir);
   if (!ec) {
     auto file = durable_file_writer::create(root_ / rel_dir, name);
     if (file)
@@ -320,13 +322,30 @@ result<file_sink_stream::part*> file_sink_stream::part_of(const typed_record& ro
     parts_.erase(it);
     return ec;
   }
+  open_.push_back(&p);
   return &p;
+}
+
+error_code file_sink_stream::make_room() {
+  while (open_.size() >= max_open_files) {
+    auto* oldest = open_.front();
+    open_.pop_front();
+    if (auto ec = oldest->file->close_for_now())
+      return ec;
+  }
+  return {};
 }
 
 error_code file_sink_stream::add(const typed_record& row) {
   auto p = part_of(row);
   if (!p)
     return p.error();
+  if (!(*p)->file->is_open()) {
+    // Closed to make room for others: it reopens on the append below.
+    if (auto ec = make_room())
+      return ec;
+    open_.push_back(*p);
+  }
   line_.clear();
   if (sink_.format == file_format::csv)
     append_csv_row(line_, row, at_);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <utility>
 
 #include <boost/json/parse.hpp>
@@ -169,8 +170,7 @@ result<batch_quality> streamed_batch::survey() {
 
 result<std::vector<output_file>> streamed_batch::write(const std::filesystem::path& root,
                                                        const batch_naming& naming) {
-  std::vector<file_sink_stream> streams;
-  streams.reserve(spec_->sinks.size());
+  std::deque<file_sink_stream> streams;  // not moved once made: its files point into it
   for (std::size_t i = 0; i < spec_->sinks.size(); ++i) {
     const auto& sink = spec_->sinks[i];
     streams.emplace_back(root, sink, static_cast<int>(i), spec_->fields_of(sink), naming);

@@ -5,6 +5,8 @@
 // appends, and a scratch file nobody sees.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -198,6 +200,42 @@ TEST_F(streamed_batch_test, only_pipelines_whose_sinks_all_stream_use_it) {
   EXPECT_FALSE(streamed_batch::suits(parse_pipeline_spec(parquet, "orders.yaml").value()));
 }
 
+// A batch whose rows fall in more partitions than a process may hold files open: the sink keeps
+// at most max_open_files open, closing and reopening the others' temporaries.
+TEST_F(streamed_batch_test, a_batch_of_many_partitions_needs_few_descriptors) {
+  const auto spec = parse_pipeline_spec(orders_spec, "orders.yaml").value();
+  const auto& sink = spec.sinks[1];  // cities, partitioned by country
+  std::vector<typed_record> rows;
+  for (int i = 0; i < 300; ++i) {
+    rows.push_back(
+        {{js::value("o" + std::to_string(i)), nullptr, js::value("c" + std::to_string(i)),
+          js::value("K" + std::to_string(i % 100)), js::value(1.0 * i)}});
+  }
+  // Room for the sink's max_open_files and a few more, not for a file per partition.
+  std::size_t open_now = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd"))
+    ++open_now;
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit tight = saved;
+  tight.rlim_cur = open_now + file_sink_stream::max_open_files + 8;
+  ASSERT_LT(tight.rlim_cur, open_now + 100);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  auto files = write_batch_files(root_ / "stream", sink, 1, spec.fields, rows, naming_);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(files) << files.error().message();
+  ASSERT_EQ(files->size(), 100u);
+  for (const auto& f : *files) {
+    ASSERT_EQ(f.rows, 3) << f.path;
+    const auto k = f.partition.substr(std::string("country=K").size());
+    const auto n = std::stoi(k);
+    EXPECT_EQ(read_all(root_ / "stream" / f.path), "city,country\r\nc" + std::to_string(n) + ",K" +
+                                                       k + "\r\nc" + std::to_string(n + 100) +
+                                                       ",K" + k + "\r\nc" +
+                                                       std::to_string(n + 200) + ",K" + k + "\r\n");
+  }
+}
+
 TEST(durable_file_writer, publishes_what_was_appended_and_leaves_nothing_when_dropped) {
   const auto dir = fs::temp_directory_path() / ("durable-writer-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -206,6 +244,8 @@ TEST(durable_file_writer, publishes_what_was_appended_and_leaves_nothing_when_dr
     auto w = durable_file_writer::create(dir, "a.csv");
     ASSERT_TRUE(w);
     ASSERT_FALSE(w->append("x,y\r\n"));
+    ASSERT_FALSE(w->close_for_now());  // reopened by the next append
+    EXPECT_FALSE(w->is_open());
     ASSERT_FALSE(w->append("1,2\r\n"));
     EXPECT_EQ(w->bytes(), 10u);
     EXPECT_FALSE(fs::exists(dir / "a.csv"));  // not before publish

@@ -35,7 +35,8 @@ error_code publish_file_durably(
 
 // A file written piece by piece and then published as publish_file_durably does: appended to
 // the same temporary in `dir`, then flushed, renamed over `dir/name` and `dir` flushed. For a
-// file too large to build in memory (a batch's CSV of many pages). Destroyed unpublished, it
+// file too large to build in memory (a batch's CSV of many pages). Its stream may be closed
+// between appends, so that many such files need few descriptors. Destroyed unpublished, it
 // removes its temporary.
 class durable_file_writer {
  public:
@@ -47,8 +48,14 @@ class durable_file_writer {
   durable_file_writer& operator=(durable_file_writer&&) noexcept;
   ~durable_file_writer();
 
-  // Appends `data` (buffered). Errors: the file system's.
+  // Appends `data` (buffered), reopening the temporary if it was closed. Errors: the file
+  // system's.
   error_code append(std::string_view data);
+  // Closes the stream, keeping the temporary for the next append or publish. Errors: the file
+  // system's (a write the buffer held failed).
+  error_code close_for_now();
+  // Whether the stream is open (it holds a descriptor).
+  bool is_open() const noexcept { return file_ != nullptr; }
   // Flushes, renames the temporary over the final name and flushes the folder; once only.
   error_code publish();
   // Bytes appended so far.
@@ -62,6 +69,7 @@ class durable_file_writer {
   std::string name_;
   std::filesystem::path tmp_;
   std::FILE* file_ = nullptr;
+  bool pending_ = false;  // the temporary exists, neither published nor removed
   std::uint64_t bytes_ = 0;
 };
 

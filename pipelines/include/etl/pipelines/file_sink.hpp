@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -72,14 +73,19 @@ result<std::vector<output_file>> write_batch_files(const std::filesystem::path& 
 bool streams_rows(const sink_spec& sink) noexcept;
 
 // One batch's files of a CSV or JSON Lines sink written row by row, so that a batch of many
-// pages never holds its rows: each row goes to its partition's temporary file as it comes, and
-// publish() makes every file durable under its name. The files are what write_batch_files
+// pages never holds its rows: each row goes to its partition's temporary file as it comes (at
+// most max_open_files of them open at once), and publish() makes every file durable under its
+// name. The files are what write_batch_files
 // writes for the same rows; rows are not merged here (the caller passes each key once).
 class file_sink_stream {
  public:
+  static constexpr std::size_t max_open_files = 32;
+
   // For `sink` (streams_rows; number `sink_index` of its spec) taking rows of `fields`.
   file_sink_stream(std::filesystem::path root, const sink_spec& sink, int sink_index,
                    std::span<const field_spec> fields, const batch_naming& naming);
+  file_sink_stream(const file_sink_stream&) = delete;
+  file_sink_stream& operator=(const file_sink_stream&) = delete;
 
   // Appends `row` to its partition's file, creating the file (and its folders) on its first
   // row. Errors: the file system's.
@@ -96,6 +102,8 @@ class file_sink_stream {
     std::int64_t rows = 0;
   };
   result<part*> part_of(const typed_record& row);
+  // Closes the longest-open files until another may open (a batch may have a partition a row).
+  error_code make_room();
 
   std::filesystem::path root_;
   const sink_spec& sink_;
@@ -105,7 +113,8 @@ class file_sink_stream {
   std::size_t by_;  // the partition field's position; fields.size() when unpartitioned
   std::filesystem::path file_name_;
   std::map<std::string, part> parts_;
-  std::string line_;  // reused for each row
+  std::deque<part*> open_;  // parts whose file is open, oldest first
+  std::string line_;        // reused for each row
 };
 
 // Writes `sink` (a files sink of pages) for one batch: every answer in `pages` (each one JSON
