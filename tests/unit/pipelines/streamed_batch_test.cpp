@@ -131,6 +131,12 @@ TEST_F(streamed_batch_test, writes_what_the_batch_held_in_memory_writes) {
   std::vector<std::vector<typed_record>> all_children(spec.children.size());
   for (const char* text : pages) {
     auto page = type_page(spec, text);
+    // A double whose shortest text Boost.JSON 1.81 does not read back to the same bits (a
+    // coordinate typed from text can be one): the spool must keep it exact.
+    for (auto& r : page.records) {
+      if (r.values[0] == "o4")
+        r.values[4] = 3.6873099197983805;
+    }
     all.insert(all.end(), page.records.begin(), page.records.end());
     for (std::size_t i = 0; i < page.children.size(); ++i)
       all_children[i].insert(all_children[i].end(), page.children[i].begin(),
@@ -177,7 +183,7 @@ TEST_F(streamed_batch_test, writes_what_the_batch_held_in_memory_writes) {
   // And what that is: o1's last version, at its last place; Oslo once; sku x from o3.
   EXPECT_EQ(read_all(root_ / "stream/out/orders/t1/orders.csv"),
             "id,email,city,country,total\r\no3,a@x,Oslo,NO,3E0\r\no1,a@x,Oslo,NO,9.25E0\r\n"
-            "o4,,\"Paris, \"\"centre\"\"\",FR,4E0\r\no2,b@x,Bergen,NO,2E0\r\n");
+            "o4,,\"Paris, \"\"centre\"\"\",FR,3.6873099197983805E0\r\no2,b@x,Bergen,NO,2E0\r\n");
   EXPECT_EQ(read_all(root_ / "stream/out/cities/country=NO/t1/cities.csv"),
             "city,country\r\nOslo,NO\r\nBergen,NO\r\n");
   EXPECT_EQ(read_all(root_ / "stream/out/lines/t1/lines.jsonl"),
