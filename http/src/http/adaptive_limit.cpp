@@ -17,7 +17,7 @@ std::chrono::microseconds least(std::chrono::microseconds a, std::chrono::micros
 }  // namespace
 
 adaptive_limit::adaptive_limit(adaptive_limit_options opts, clock::time_point now)
-    : opts_(opts), window_start_(now), slow_start_(opts.slow_start) {
+    : opts_(opts), slow_start_(opts.slow_start), window_start_(now) {
   opts_.floor = std::max<std::size_t>(opts_.floor, 1);
   opts_.ceiling = std::max(opts_.ceiling, opts_.floor);
   limit_ =
