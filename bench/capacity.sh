@@ -9,13 +9,21 @@
 # prints the simulator's report (nothing lost or doubled) and how busy its slots were.
 #
 #   bench/capacity.sh [--slots N] [--cost-us US] [--overload-us US] [--duration S]
-#                     [--concurrency "64 32 16 8"] [--pages N] [--sample S] [seed ...]
+#                     [--concurrency "64 32 16 8"] [--pages N] [--sample S]
+#                     [--sim-args "FLAGS"] [--tasks N] [seed ...]
 #
 # Defaults: 8 slots of 9,800 us plus 15 us per waiting request (a peak of about 800 requests/s
 # that falls by about 14% at 128 connections, like the Python upstream of the issue), wrk 5 s per
 # concurrency, the simulator's own 500-600 pages, the served count sampled every 0.5 s, seed 1.
 # Binaries from ETL_BIN_DIR (default build/bin); the workers read the environment as usual
-# (ETL_WORKER_PROCESSES, ETL_HEDGE, ...). Needs wrk (scripts/install-deps.sh bench).
+# (ETL_WORKER_PROCESSES, ETL_HEDGE, ...). A --concurrency setting may carry a prefix: a64 runs
+# that worker with ETL_ADAPTIVE_CONCURRENCY=true, f64 with false (plain 64: the environment's or
+# the default), so fixed and adaptive run beside each other against one simulator. --sim-args
+# adds flags to animals-sim (e.g. "--get-delay-ms 100 --no-post-pause": an upstream far away;
+# with --slots 4096 --cost-us 1 --overload-us 0 it is not capacity-bound). Needs wrk
+# (scripts/install-deps.sh bench). --tasks N runs N tasks one after the other per worker (rows
+# "a64 #1", "a64 #2"...): the first task of a fresh worker pays an adaptive limit's start from
+# the floor, the next ones start where it left off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -32,6 +40,8 @@ sample=0.5
 processes=${ETL_WORKER_PROCESSES:-2}
 settings="64 32 16 8"
 pages=()
+sim_args=()
+tasks=1
 seeds=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -42,6 +52,8 @@ while [[ $# -gt 0 ]]; do
     --sample) sample=$2; shift 2 ;;
     --concurrency) settings=$2; shift 2 ;;
     --pages) pages=(--pages "$2"); shift 2 ;;
+    --sim-args) read -r -a sim_args <<<"$2"; shift 2 ;;
+    --tasks) tasks=$2; shift 2 ;;
     *) seeds+=("$1"); shift ;;
   esac
 done
@@ -60,12 +72,13 @@ start_postgres
 capacity=(--capacity-slots "$slots" --request-cost-us "$cost_us" --overload-cost-us "$overload_us")
 
 echo "== $(date -u +%FT%TZ), $(nproc) cores, load $(load); binaries: $bin"
-echo "== animals-sim ${capacity[*]}: at most $(awk -v n="$slots" -v c="$cost_us" \
+echo "== animals-sim ${capacity[*]} ${sim_args[*]}: at most $(awk -v n="$slots" -v c="$cost_us" \
   'BEGIN { printf "%.0f", n * 1e6 / c }') requests/s with no queue"
 
 for seed in "${seeds[@]}"; do
   if [[ -n ${sim_pid:-} ]]; then stop_sim; fi
-  start_sim --verify --chaos-percent 0 --seed "$seed" "${pages[@]}" "${capacity[@]}"
+  start_sim --verify --chaos-percent 0 --seed "$seed" "${pages[@]}" "${capacity[@]}" \
+    "${sim_args[@]}"
   sim=http://127.0.0.1:$sim_port
   if [[ -z ${api:-} ]]; then
     start_etl  # server and a first worker (default settings), pointed at this simulator
@@ -97,63 +110,75 @@ for seed in "${seeds[@]}"; do
   echo "| ETL_CONCURRENCY (x $processes processes) | time (s) | limit (s) | time / limit | requests served | GETs in flight at most | slots busy | idle start, tail (s) | hold mean (ms) | missing, duplicates, posts failed | load |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   timelines=()
-  for concurrency in $settings; do
+  for setting in $settings; do
+    # a64 / f64: ETL_ADAPTIVE_CONCURRENCY true / false for this worker; 64: as the environment.
+    concurrency=${setting#[af]}
+    adaptive=()
+    case $setting in
+      a*) adaptive=(ETL_ADAPTIVE_CONCURRENCY=true) ;;
+      f*) adaptive=(ETL_ADAPTIVE_CONCURRENCY=false) ;;
+    esac
     # A worker with this setting: the previous one is stopped (it is idle between tasks).
     worker=$(awk '$2 == "etl-worker" { p = $1 } END { print p }' "$stack_dir/pids")
     kill -TERM "$worker" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$worker" 2>/dev/null || break; sleep 0.1; done
-    log=$stack_dir/logs/worker-$seed-$concurrency.log
-    ETL_CONCURRENCY=$concurrency ETL_MAX_CONNECTIONS=$concurrency "$bin/etl-worker" >"$log" 2>&1 &
+    log=$stack_dir/logs/worker-$seed-$setting.log
+    env "${adaptive[@]}" ETL_CONCURRENCY="$concurrency" ETL_MAX_CONNECTIONS="$concurrency" \
+      "$bin/etl-worker" >"$log" 2>&1 &
     stack_started $! etl-worker
     # Each worker process logs "worker N ready: ..." once it reads the queue.
     wait_for etl-worker 10 bash -c "[[ \$(grep -c ' ready: ' '$log') -ge $processes ]]"
-    curl -sS -X POST "$sim/sim/reset" >/dev/null
+    for run in $(seq "$tasks"); do
+      label=$setting
+      [[ $tasks -eq 1 ]] || label="$setting #$run"
+      curl -sS -X POST "$sim/sim/reset" >/dev/null
 
-    t0=$(now)
-    # The simulator's served count every $sample s: when it stalls, nothing was being fetched.
-    (while :; do
-      echo "$(since "$t0") $(field served "$(curl -sS "$sim/sim/report")")"
-      sleep "$sample"
-    done) >"$stack_dir/samples" 2>/dev/null &
-    sampler=$!
-    answer=$(curl -sS -X POST "$api/extractor/trigger-task")
-    task=$(sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p' <<<"$answer")
-    [[ -n $task ]] || { echo "no task: $answer" >&2; exit 1; }
-    while :; do
-      status=$(curl -sS "$api/extractor/tasks/$task" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-      case $status in succeeded | failed | cancelled) break ;; esac
-      sleep 0.02
+      t0=$(now)
+      # The simulator's served count every $sample s: when it stalls, nothing was being fetched.
+      (while :; do
+        echo "$(since "$t0") $(field served "$(curl -sS "$sim/sim/report")")"
+        sleep "$sample"
+      done) >"$stack_dir/samples" 2>/dev/null &
+      sampler=$!
+      answer=$(curl -sS -X POST "$api/extractor/trigger-task")
+      task=$(sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p' <<<"$answer")
+      [[ -n $task ]] || { echo "no task: $answer" >&2; exit 1; }
+      while :; do
+        status=$(curl -sS "$api/extractor/tasks/$task" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+        case $status in succeeded | failed | cancelled) break ;; esac
+        sleep 0.02
+      done
+      elapsed=$(since "$t0")
+      kill "$sampler" 2>/dev/null || true
+      wait "$sampler" 2>/dev/null || true
+      [[ $status == succeeded ]] || echo "task $task: $status" >&2
+      timelines+=("ETL_CONCURRENCY $label, requests/s per ${sample} s: $(awk '
+        NF == 2 && $2 != "" { if (n++) printf "%.0f ", ($2 - s) / ($1 - t); t = $1; s = $2 }' \
+        "$stack_dir/samples")")
+
+      report=$(curl -sS "$sim/sim/report")
+      # The upstream idle before the first request (trigger, queue, plan job) and after the last
+      # (the last finish and the task's end), from the simulator's own clock (reset just before
+      # the trigger).
+      start_s=$(awk -v us="$(field first_request_us "$report")" 'BEGIN { printf "%.2f", us / 1e6 }')
+      tail_s=$(awk -v us="$(field last_served_us "$report")" -v t="$elapsed" \
+        'BEGIN { printf "%.2f", t - us / 1e6 }')
+      total_pages=$(field total_pages "$report")
+      animals=$(field total "$report")
+      needed=$((total_pages + animals + (animals + 99) / 100))
+      served=$(field served "$report")
+      hold_us=$(field hold_us_mean "$report")
+      awk -v t="$elapsed" -v n="$needed" -v r="$best_rate" -v c="$label" -v s="$served" \
+        -v h="$hold_us" -v slots="$slots" -v f="$(field source_gets_in_flight_max "$report")" \
+        -v a="$start_s" -v z="$tail_s" -v lost="$(field missing "$report")" \
+        -v dup="$(field duplicates "$report")" -v pf="$(field posts_failed "$report")" \
+        -v l="$(load)" 'BEGIN {
+          limit = n / r
+          busy = 100 * s * h / (slots * t * 1e6)
+          printf "| %s | %.2f | %.2f (%d requests) | %.2fx | %d | %d | %.0f%% | %s, %s | %.2f |",
+            c, t, limit, n, t / limit, s, f, busy, a, z, h / 1000
+          printf " %d, %d, %d | %s |\n", lost, dup, pf, l }'
     done
-    elapsed=$(since "$t0")
-    kill "$sampler" 2>/dev/null || true
-    wait "$sampler" 2>/dev/null || true
-    [[ $status == succeeded ]] || echo "task $task: $status" >&2
-    timelines+=("ETL_CONCURRENCY $concurrency, requests/s per ${sample} s: $(awk '
-      NF == 2 && $2 != "" { if (n++) printf "%.0f ", ($2 - s) / ($1 - t); t = $1; s = $2 }' \
-      "$stack_dir/samples")")
-
-    report=$(curl -sS "$sim/sim/report")
-    # The upstream idle before the first request (trigger, queue, plan job) and after the last
-    # (the last finish and the task's end), from the simulator's own clock (reset just before
-    # the trigger).
-    start_s=$(awk -v us="$(field first_request_us "$report")" 'BEGIN { printf "%.2f", us / 1e6 }')
-    tail_s=$(awk -v us="$(field last_served_us "$report")" -v t="$elapsed" \
-      'BEGIN { printf "%.2f", t - us / 1e6 }')
-    total_pages=$(field total_pages "$report")
-    animals=$(field total "$report")
-    needed=$((total_pages + animals + (animals + 99) / 100))
-    served=$(field served "$report")
-    hold_us=$(field hold_us_mean "$report")
-    awk -v t="$elapsed" -v n="$needed" -v r="$best_rate" -v c="$concurrency" -v s="$served" \
-      -v h="$hold_us" -v slots="$slots" -v f="$(field source_gets_in_flight_max "$report")" \
-      -v a="$start_s" -v z="$tail_s" -v lost="$(field missing "$report")" \
-      -v dup="$(field duplicates "$report")" -v pf="$(field posts_failed "$report")" \
-      -v l="$(load)" 'BEGIN {
-        limit = n / r
-        busy = 100 * s * h / (slots * t * 1e6)
-        printf "| %d | %.2f | %.2f (%d requests) | %.2fx | %d | %d | %.0f%% | %s, %s | %.2f |",
-          c, t, limit, n, t / limit, s, f, busy, a, z, h / 1000
-        printf " %d, %d, %d | %s |\n", lost, dup, pf, l }'
   done
   echo
   printf '%s\n' "${timelines[@]}"

@@ -17,7 +17,7 @@ std::chrono::microseconds least(std::chrono::microseconds a, std::chrono::micros
 }  // namespace
 
 adaptive_limit::adaptive_limit(adaptive_limit_options opts, clock::time_point now)
-    : opts_(opts), window_start_(now) {
+    : opts_(opts), slow_start_(opts.slow_start), window_start_(now) {
   opts_.floor = std::max<std::size_t>(opts_.floor, 1);
   opts_.ceiling = std::max(opts_.ceiling, opts_.floor);
   limit_ =
@@ -47,10 +47,23 @@ std::size_t adaptive_limit::on_sample(std::chrono::microseconds rtt, clock::time
       seen <= static_cast<double>(base.count())
           ? 0.0
           : static_cast<double>(limit_) * (1.0 - static_cast<double>(base.count()) / seen);
-  if (queue < opts_.alpha && limit_ < opts_.ceiling)
-    ++limit_;
-  else if (queue > opts_.beta && limit_ > opts_.floor)
-    --limit_;
+  if (slow_start_ && queue < opts_.alpha) {
+    limit_ = std::min(limit_ * 2, opts_.ceiling);
+  } else if (slow_start_ && queue > opts_.beta) {
+    // The first queue seen, and a deep one: the doubling overshot (or the caller had fewer
+    // requests to send than the limit, so earlier rounds never tested it). The limit less the
+    // queue is what the upstream serves at once; keep alpha waiting beyond it, then go by one.
+    slow_start_ = false;
+    const auto serving = static_cast<double>(limit_) - queue + opts_.alpha;
+    limit_ = std::clamp(static_cast<std::size_t>(std::max(serving, 1.0) + 0.5), opts_.floor,
+                        opts_.ceiling);
+  } else {
+    slow_start_ = false;  // the first queue seen: from now on by one
+    if (queue < opts_.alpha && limit_ < opts_.ceiling)
+      ++limit_;
+    else if (queue > opts_.beta && limit_ > opts_.floor)
+      --limit_;
+  }
   round_samples_ = 0;
   round_min_ = {};
   return limit_;

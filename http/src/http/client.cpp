@@ -157,7 +157,9 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
       adaptive_limit_options a;
       a.floor = std::min(opts_.adaptive_floor, opts_.max_in_flight);
       a.ceiling = opts_.max_in_flight;
-      a.initial = a.floor;
+      // Four times the floor: against an upstream 100 ms away each doubling costs an RTT at a
+      // fraction of the ceiling, and 16 per process is still near the knee of a small one.
+      a.initial = std::min(4 * a.floor, a.ceiling);
       adaptive_.emplace(a, steady::now());
       in_flight_ = std::make_unique<async_semaphore>(adaptive_->limit());
     } else if (opts_.max_in_flight > 0) {

@@ -99,7 +99,7 @@ TEST(settings, defaults_are_the_documented_ones) {
   EXPECT_EQ(s.audit_dir, "./audit");
   EXPECT_EQ(s.worker_processes, 2);
   EXPECT_EQ(s.concurrency, 64);
-  EXPECT_FALSE(s.adaptive_concurrency);
+  EXPECT_TRUE(s.adaptive_concurrency);
   EXPECT_FALSE(s.api_token.has_value());
   EXPECT_EQ(s.log_format, log_format::text);
   EXPECT_EQ(s.log_level, spdlog::level::info);
@@ -161,6 +161,7 @@ TEST(settings, read_from_the_environment) {
                                  {"ETL_PIPELINES_DIR", "/etc/etl/pipelines"},
                                  {"ETL_WORKER_PROCESSES", "4"},
                                  {"ETL_CONCURRENCY", "128"},
+                                 {"ETL_ADAPTIVE_CONCURRENCY", "false"},
                                  {"ETL_API_TOKEN", "s3cret"},
                                  {"ETL_LOG_FORMAT", "json"},
                                  {"ETL_LOG_LEVEL", "debug"},
@@ -178,6 +179,7 @@ TEST(settings, read_from_the_environment) {
   EXPECT_EQ(s.pipelines_dir, "/etc/etl/pipelines");
   EXPECT_EQ(s.worker_processes, 4);
   EXPECT_EQ(s.concurrency, 128);
+  EXPECT_FALSE(s.adaptive_concurrency) << "the default is on; false turns it off";
   EXPECT_EQ(s.api_token, "s3cret");
   EXPECT_EQ(s.log_format, log_format::json);
   EXPECT_EQ(s.log_level, spdlog::level::debug);

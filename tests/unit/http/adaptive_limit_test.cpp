@@ -1,5 +1,6 @@
-// adaptive_limit: rises while RTT holds, falls when the upstream queues, never leaves
-// [floor, ceiling], and ignores an outlier and CPU noise on a fast upstream. Samples are fed by
+// adaptive_limit: doubles from the start until a queue shows (slow start), then rises by one
+// while RTT holds, falls when the upstream queues, never leaves [floor, ceiling], and ignores an
+// outlier and CPU noise on a fast upstream. Samples are fed by
 // hand with a hand-moved clock: no sleeps, no network.
 #include "etl/http/adaptive_limit.hpp"
 
@@ -42,9 +43,53 @@ TEST(adaptive_limit, starts_at_the_ceiling_unless_told_and_stays_within_bounds) 
   EXPECT_EQ(adaptive_limit({.floor = 0, .ceiling = 0}).limit(), 1u);  // at least one
 }
 
-TEST(adaptive_limit, grows_by_one_a_round_while_the_rtt_holds) {
+TEST(adaptive_limit, slow_start_reaches_the_ceiling_of_a_far_upstream_in_a_few_rounds) {
+  // An upstream 100 ms away that never queues: each round takes an RTT, so growing by one from 4
+  // to 64 would take 60 rounds (6 s, longer than a whole task). Doubling takes 4.
   auto now = clock_type::time_point{};
   adaptive_limit l({.floor = 4, .ceiling = 64, .initial = 4}, now);
+  auto far = [](std::size_t) { return std::chrono::microseconds{100ms}; };
+  EXPECT_EQ(run(l, now, 1, far), 8u);
+  EXPECT_EQ(run(l, now, 3, far), 64u);
+  EXPECT_EQ(run(l, now, 10, far), 64u) << "stops at the ceiling";
+  EXPECT_TRUE(l.in_slow_start()) << "no queue seen yet";
+}
+
+TEST(adaptive_limit, slow_start_ends_at_the_first_queue_and_then_goes_by_one) {
+  // 8 slots of 10 ms: 4 and 8 in flight meet no queue (doubling), 16 wait one round each (an
+  // estimated queue of 16 x (1 - 12 / 20) = 6.4, above beta): the limit drops to 16 - 6.4 + 3.
+  auto now = clock_type::time_point{};
+  adaptive_limit l({.floor = 4, .ceiling = 64, .initial = 4}, now);
+  auto upstream = [](std::size_t in_flight) { return queued_rtt(in_flight, 8, 10ms); };
+  EXPECT_EQ(run(l, now, 2, upstream), 16u);
+  EXPECT_TRUE(l.in_slow_start());
+  EXPECT_EQ(run(l, now, 1, upstream), 13u);
+  EXPECT_FALSE(l.in_slow_start());
+  EXPECT_EQ(run(l, now, 10, upstream), 13u) << "a queue of 5.2: within the band";
+  // From now on one a round, even when the RTT holds.
+  EXPECT_EQ(run(l, now, 2, [](std::size_t) { return 10ms; }), 15u);
+}
+
+TEST(adaptive_limit, slow_start_that_overshot_drops_to_what_the_upstream_serves) {
+  // The caller had few requests to send while the limit doubled (a batch's listing pages), so the
+  // limit reached the ceiling untested; then 64 arrive at 8 slots of 9.8 ms: 8 rounds of queue,
+  // an estimated 64 x (1 - 11.8 / 78.4) = 54.4 waiting. Going down by one would take 50 rounds.
+  auto now = clock_type::time_point{};
+  adaptive_limit l({.floor = 4, .ceiling = 64, .initial = 4}, now);
+  EXPECT_EQ(run(l, now, 4, [](std::size_t) { return 9'800us; }), 64u);
+  auto upstream = [](std::size_t in_flight) { return queued_rtt(in_flight, 8, 9'800us); };
+  const auto dropped = run(l, now, 1, upstream);
+  EXPECT_FALSE(l.in_slow_start());
+  EXPECT_GE(dropped, 8u);
+  EXPECT_LE(dropped, 16u);
+  const auto settled = run(l, now, 400, upstream);
+  EXPECT_GE(settled, 8u);
+  EXPECT_LE(settled, 24u);
+}
+
+TEST(adaptive_limit, grows_by_one_a_round_while_the_rtt_holds) {
+  auto now = clock_type::time_point{};
+  adaptive_limit l({.floor = 4, .ceiling = 64, .initial = 4, .slow_start = false}, now);
   EXPECT_EQ(run(l, now, 1, [](std::size_t) { return 10ms; }), 5u);
   EXPECT_EQ(run(l, now, 3, [](std::size_t) { return 10ms; }), 8u);
   EXPECT_EQ(run(l, now, 200, [](std::size_t) { return 10ms; }), 64u) << "stops at the ceiling";
@@ -69,9 +114,20 @@ TEST(adaptive_limit, settles_near_the_knee_of_a_capacity_bound_upstream) {
   EXPECT_EQ(run(l, now, 100, upstream), settled);
 }
 
+TEST(adaptive_limit, settles_near_the_knee_from_the_floor_too) {
+  // As the HTTP client starts it: at the floor, slow start on.
+  auto now = clock_type::time_point{};
+  adaptive_limit l({.floor = 4, .ceiling = 64, .initial = 4}, now);
+  auto upstream = [](std::size_t in_flight) { return queued_rtt(in_flight, 8, 9'800us); };
+  const auto settled = run(l, now, 400, upstream);
+  EXPECT_GE(settled, 8u) << "below the slots: the upstream idles";
+  EXPECT_LE(settled, 24u) << "far beyond the knee: the upstream queues";
+  EXPECT_EQ(run(l, now, 100, upstream), settled);
+}
+
 TEST(adaptive_limit, backs_off_when_latency_grows_without_throughput_and_never_below_the_floor) {
   auto now = clock_type::time_point{};
-  adaptive_limit l({.floor = 8, .ceiling = 64, .initial = 32}, now);
+  adaptive_limit l({.floor = 8, .ceiling = 64, .initial = 32, .slow_start = false}, now);
   run(l, now, 2, [](std::size_t) { return 10ms; });
   EXPECT_EQ(l.limit(), 34u);
   // A tenfold RTT at any limit: an upstream that slowed down under load. The estimated queue,
@@ -82,7 +138,7 @@ TEST(adaptive_limit, backs_off_when_latency_grows_without_throughput_and_never_b
 
 TEST(adaptive_limit, a_single_outlier_in_a_round_does_not_move_it_down) {
   auto now = clock_type::time_point{};
-  adaptive_limit l({.floor = 4, .ceiling = 64, .initial = 16}, now);
+  adaptive_limit l({.floor = 4, .ceiling = 64, .initial = 16, .slow_start = false}, now);
   run(l, now, 1, [](std::size_t) { return 10ms; });
   ASSERT_EQ(l.limit(), 17u);
   // Each round one answer is a 5 s pause: the round's least RTT is still the usual one.
@@ -104,6 +160,11 @@ TEST(adaptive_limit, cpu_noise_on_a_fast_upstream_does_not_collapse_it) {
   now += 1ms;
   l.on_sample(150us, now);
   EXPECT_EQ(run(l, now, 100, [](std::size_t) { return 1'500us; }), 64u);
+  // And from the floor, slow start climbs through the noise to the ceiling.
+  adaptive_limit f({.floor = 4, .ceiling = 64, .initial = 4}, now);
+  now += 1ms;
+  f.on_sample(150us, now);
+  EXPECT_EQ(run(f, now, 5, [](std::size_t) { return 1'500us; }), 64u);
 }
 
 TEST(adaptive_limit, the_no_load_rtt_forgets_an_old_minimum_after_two_windows) {

@@ -40,7 +40,7 @@ struct settings {
   std::string pipelines_dir;            // a folder of the user's own pipeline specs; empty: none
   int worker_processes = 2;
   int concurrency = 64;                  // in-flight source requests per worker process
-  bool adaptive_concurrency = false;     // move the source's limit within [4, concurrency]
+  bool adaptive_concurrency = true;      // move the source's limit within [4, concurrency]
   std::optional<std::string> api_token;  // never log it: describe() prints only "set"
   etl::log_format log_format = etl::log_format::text;
   spdlog::level::level_enum log_level = spdlog::level::info;

@@ -1,6 +1,8 @@
 // An adaptive limit on requests in flight, in the manner of TCP Vegas: it rises while answers
 // come back about as fast as with no load, and falls when they slow down because the upstream
-// queues them. Pure arithmetic on round-trip samples: the caller measures, this decides.
+// queues them. It starts with a slow start, as TCP does: the limit doubles each round until the
+// first round that shows a queue, then moves by one. Pure arithmetic on round-trip samples: the
+// caller measures, this decides.
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,12 @@ struct adaptive_limit_options {
   // The no-load RTT is the least RTT seen over the last one to two windows: it follows an
   // upstream that became slower for good instead of measuring the queue against its old speed.
   std::chrono::milliseconds window{10'000};
+  // Doubles the limit each round while the estimated queue stays below alpha, until the first
+  // round at or above it; from then on the rule above, for good. If that first queue is above
+  // beta (the doubling overshot) the limit first drops to limit - queue + alpha: what the
+  // upstream serves at once, and alpha waiting. A round takes an RTT, so growing by one from 4
+  // to 64 takes 60 RTTs: 6 s against an upstream 100 ms away, longer than a task.
+  bool slow_start = true;
 };
 
 class adaptive_limit {
@@ -38,12 +46,15 @@ class adaptive_limit {
   std::size_t on_sample(std::chrono::microseconds rtt, clock::time_point now);
 
   std::size_t limit() const noexcept { return limit_; }
+  // Still doubling: no round has shown a queue yet.
+  bool in_slow_start() const noexcept { return slow_start_; }
   // The least RTT of the current and the previous window; zero before the first sample.
   std::chrono::microseconds no_load_rtt() const noexcept;
 
  private:
   adaptive_limit_options opts_;
   std::size_t limit_;
+  bool slow_start_;
   clock::time_point window_start_;
   std::chrono::microseconds window_min_{0}, previous_min_{0};  // 0: no sample yet
   std::size_t round_samples_ = 0;

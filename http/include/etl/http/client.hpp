@@ -46,7 +46,8 @@ struct http_client_options {
   std::size_t max_in_flight = 0;
   // With max_in_flight set: the limit moves between `adaptive_floor` and max_in_flight after the
   // round trips of answered attempts, Vegas-style (etl::adaptive_limit): up while they stay near
-  // the least seen, down when the upstream queues them. It starts at the floor.
+  // the least seen, down when the upstream queues them. It starts at four times the floor (16 by
+  // default, within max_in_flight) and doubles each round until the first queue (slow start).
   bool adaptive_in_flight = false;
   std::size_t adaptive_floor = 4;
   retry_options retry;
