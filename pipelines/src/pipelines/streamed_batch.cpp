@@ -69,9 +69,9 @@ bool streamed_batch::suits(const pipeline_spec& spec) {
 }
 
 streamed_batch::streamed_batch(const pipeline_spec& spec, scratch_file file)
-    : spec_(&spec), file_(std::move(file)) {
-  if (!spec.source.key.empty())
-    source_key_at_ = field_indexes(spec.fields, std::span(&spec.source.key, 1));
+    : spec_(&spec),
+      file_(std::move(file)),
+      source_key_at_(field_indexes(spec.fields, std::span(&spec.source.key, 1))) {
   for (const auto& sink : spec.sinks) {
     sink_rows s;
     if (sink.input == sink_input::child) {
@@ -108,8 +108,7 @@ error_code streamed_batch::add(std::vector<typed_record>& records,
   for (const auto& r : records) {
     if (!spool(0, r))
       return spool_failure();
-    if (!source_key_at_.empty())
-      source_last_[merge_key(r, source_key_at_)] = listed_;
+    source_last_[merge_key(r, source_key_at_)] = listed_;
     ++listed_;
   }
   for (std::size_t i = 0; i < children.size() && i < spec_->children.size(); ++i) {
@@ -164,8 +163,6 @@ error_code streamed_batch::read_spool(Each&& each) {
 }
 
 bool streamed_batch::kept_record(const typed_record& r, std::int64_t ordinal) const {
-  if (source_key_at_.empty())
-    return true;
   const auto it = source_last_.find(merge_key(r, source_key_at_));
   return it != source_last_.end() && it->second == ordinal;
 }

@@ -76,8 +76,8 @@ class streamed_batch {
 
   const pipeline_spec* spec_;
   scratch_file file_;
-  std::vector<std::size_t> source_key_at_;
-  key_map source_last_;  // source key -> ordinal of the record that survives
+  std::vector<std::size_t> source_key_at_;  // the source's key (a spec always has one)
+  key_map source_last_;                     // source key -> ordinal of the record that survives
   std::int64_t listed_ = 0;
   std::vector<sink_rows> sinks_;  // per spec.sinks
   std::string line_;
