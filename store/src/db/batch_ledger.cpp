@@ -80,17 +80,7 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
     const bool same_job = !who.job.empty() && claimed_by == who.job;
     claim_result out;
     out.attempts = row[2].as<int>();
-    auto owned_ids = [&](bool among_candidates) {
-      const auto rows =
-          among_candidates
-              ? tx.exec_params(
-                    "SELECT animal_id FROM task_ids WHERE task_id = $1 AND batch_no = $2 "
-                    "AND animal_id = ANY($3::bigint[]) ORDER BY animal_id",
-                    task_id, batch_no, candidate_array)
-              : tx.exec_params(
-                    "SELECT animal_id FROM task_ids WHERE task_id = $1 AND batch_no = $2 "
-                    "ORDER BY animal_id",
-                    task_id, batch_no);
+    auto ids_of = [](const pqxx::result& rows) {
       std::vector<std::int64_t> ids;
       ids.reserve(rows.size());
       for (const auto& id_row : rows)
@@ -126,7 +116,10 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
                          task_id, batch_no, who.fence);
         }
         out.outcome = claim_outcome::in_doubt;
-        out.ids = owned_ids(false);
+        out.ids = ids_of(
+            tx.exec_params("SELECT animal_id FROM task_ids WHERE task_id = $1 AND batch_no = $2 "
+                           "ORDER BY animal_id",
+                           task_id, batch_no));
         out.claim_age =
             std::chrono::milliseconds{std::max<std::int64_t>(0, row[5].as<std::int64_t>())};
         return out;
@@ -141,15 +134,20 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
       out.outcome = claim_outcome::cancelled;
       return out;
     }
-    // A concurrent claim of the same id by another batch makes this insert wait for it; then
-    // the id is that batch's and DO NOTHING skips it.
-    tx.exec_params(
-        "INSERT INTO task_ids (task_id, animal_id, batch_no) "
-        "SELECT $1, id, $2 FROM unnest($3::bigint[]) AS c(id) ORDER BY id "
-        "ON CONFLICT DO NOTHING",
-        task_id, batch_no, candidate_array);
+    // The batch owns the ids it inserts now (RETURNING) and those an earlier run of its claim
+    // inserted (the SELECT's snapshot is taken before the INSERT, so it sees only those): one
+    // statement, not an INSERT and a read-back. A concurrent claim of the same id by another
+    // batch makes the insert wait for it; then the id is that batch's and DO NOTHING skips it.
+    out.ids = ids_of(tx.exec_params(
+        "WITH c AS (SELECT unnest($3::bigint[]) AS id), "
+        "ins AS (INSERT INTO task_ids (task_id, animal_id, batch_no) "
+        "        SELECT $1, id, $2 FROM c ORDER BY id ON CONFLICT DO NOTHING RETURNING animal_id) "
+        "SELECT animal_id FROM ins "
+        "UNION ALL SELECT animal_id FROM task_ids "
+        "          WHERE task_id = $1 AND batch_no = $2 AND animal_id IN (SELECT id FROM c) "
+        "ORDER BY 1",
+        task_id, batch_no, candidate_array));
     out.outcome = claim_outcome::claimed;
-    out.ids = owned_ids(true);
     std::set_difference(candidates.begin(), candidates.end(), out.ids.begin(), out.ids.end(),
                         std::back_inserter(out.duplicates));
     if (!out.ids.empty()) {

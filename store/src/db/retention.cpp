@@ -10,7 +10,8 @@ namespace {
 constexpr std::int64_t purge_lock_key = 0x65746c72;
 
 // The chunk's tasks are locked SKIP LOCKED: a row some transaction holds is left for next time
-// rather than waited for.
+// rather than waited for. Their batches and the rest go by the foreign keys' cascade; task_ids
+// has no key (migration 0011), so its rows are deleted here, in the same statement.
 constexpr const char* delete_chunk = R"(
   WITH doomed AS (
     SELECT id FROM tasks
@@ -19,6 +20,8 @@ constexpr const char* delete_chunk = R"(
     ORDER BY finished_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
+  ), ids AS (
+    DELETE FROM task_ids i USING doomed d WHERE i.task_id = d.id
   )
   DELETE FROM tasks t USING doomed d WHERE t.id = d.id)";
 
