@@ -64,12 +64,13 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
   const std::string candidate_array = detail::pg_array(candidates);
 
   auto r = co_await db_->run([&](pqxx::work& tx) -> std::optional<claim_result> {
-    const auto locked = tx.exec_params(
-        "SELECT b.state, t.status, b.attempts, b.claimed_by, b.claim_fence, "
-        "(extract(epoch FROM clock_timestamp() - b.updated_at) * 1000)::bigint "
-        "FROM batches b JOIN tasks t ON t.id = b.task_id "
-        "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
-        task_id, batch_no);
+    const auto locked =
+        exec_prepared_once(tx, "etl_claim_lock",
+                           "SELECT b.state, t.status, b.attempts, b.claimed_by, b.claim_fence, "
+                           "(extract(epoch FROM clock_timestamp() - b.updated_at) * 1000)::bigint "
+                           "FROM batches b JOIN tasks t ON t.id = b.task_id "
+                           "WHERE b.task_id = $1 AND b.batch_no = $2 FOR UPDATE OF b",
+                           task_id, batch_no);
     if (locked.empty())
       return std::nullopt;
     const auto& row = locked[0];
@@ -138,7 +139,8 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
     // inserted (the SELECT's snapshot is taken before the INSERT, so it sees only those): one
     // statement, not an INSERT and a read-back. A concurrent claim of the same id by another
     // batch makes the insert wait for it; then the id is that batch's and DO NOTHING skips it.
-    out.ids = ids_of(tx.exec_params(
+    out.ids = ids_of(exec_prepared_once(
+        tx, "etl_claim_ids",
         "WITH c AS (SELECT unnest($3::bigint[]) AS id), "
         "ins AS (INSERT INTO task_ids (task_id, animal_id, batch_no) "
         "        SELECT $1, id, $2 FROM c ORDER BY id ON CONFLICT DO NOTHING RETURNING animal_id) "
@@ -151,12 +153,13 @@ net::awaitable<result<claim_result>> batch_ledger::claim_for_post(
     std::set_difference(candidates.begin(), candidates.end(), out.ids.begin(), out.ids.end(),
                         std::back_inserter(out.duplicates));
     if (!out.ids.empty()) {
-      const auto updated = tx.exec_params1(
+      const auto updated = exec_prepared_once(
+          tx, "etl_claim_posting",
           "UPDATE batches SET state = 'posting', attempts = attempts + 1, updated_at = now(), "
           "claimed_by = NULLIF($3, ''), claim_fence = $4 "
           "WHERE task_id = $1 AND batch_no = $2 RETURNING attempts",
           task_id, batch_no, who.job, who.fence);
-      out.attempts = updated[0].as<int>();
+      out.attempts = updated.at(0)[0].as<int>();
     }
     return out;
   });
@@ -236,7 +239,8 @@ void record_batch(pqxx::work& tx, const batch_result& outcome, const std::string
                   int batch_no, const std::string& rejected, bool in_doubt) {
   const bool failed = outcome.outcome == batch_outcome::failed;
   const auto& c = outcome.counts;
-  tx.exec_params(
+  exec_prepared_once(
+      tx, "etl_record_batch",
       "UPDATE batches SET state = $3, posted_count = $4, rejected_count = $5, in_doubt = $6, "
       "error = $7, audit_error = $8, updated_at = now() WHERE task_id = $1 AND batch_no = $2",
       task_id, batch_no, std::string(failed ? "failed" : "posted"), static_cast<int>(c.posted),
@@ -281,7 +285,8 @@ void add_to_task(pqxx::work& tx, const batch_result& outcome, const std::string&
   const bool failed = outcome.outcome == batch_outcome::failed;
   const std::string reason = outcome.error.value_or(failed ? "batch failed" : std::string());
   const auto& c = outcome.counts;
-  const auto totals = tx.exec_params1(
+  const auto totals = exec_prepared_once(
+      tx, "etl_add_to_task",
       std::string("UPDATE tasks SET pages = pages + $4, fetched = fetched + $5, "
                   "posted = posted + $6, rejected = rejected + $7, retries = retries + $8, "
                   "hedges = hedges + $9, in_doubt = in_doubt + $10, "
@@ -293,10 +298,11 @@ void add_to_task(pqxx::work& tx, const batch_result& outcome, const std::string&
           "RETURNING batches_total, batches_done, batches_failed, status",
       task_id, batch_no, reason, c.pages, c.fetched, c.posted, c.rejected, c.retries, c.hedges,
       in_doubt ? 1 : 0, failed ? 0 : 1, failed ? 1 : 0, c.duplicates);
-  const int total = totals[0].as<int>();
-  const int done = totals[1].as<int>();
-  const int failures = totals[2].as<int>();
-  out.status = detail::status_from_db(totals[3]);
+  const auto& row = totals.at(0);
+  const int total = row[0].as<int>();
+  const int done = row[1].as<int>();
+  const int failures = row[2].as<int>();
+  out.status = detail::status_from_db(row[3]);
   if (out.status == task_status::running && done + failures >= total) {
     out.status = failures > 0 ? task_status::failed : task_status::succeeded;
     out.finalized = true;

@@ -134,4 +134,15 @@ class db_pool {
   net::thread_pool pool_;  // last: joined before the connections are destroyed
 };
 
+// Runs `sql` with `args` in `tx` as the statement `name`, prepared on the transaction's
+// connection at its first use, so Postgres parses and plans it once per connection rather than
+// once per call: for statements run per batch (bench/README.md, "What a claim costs Postgres").
+// One name stands for one text; a second text under the same name throws (a bug).
+template <class... Args>
+pqxx::result exec_prepared_once(pqxx::work& tx, const std::string& name, const std::string& sql,
+                                Args&&... args) {
+  tx.conn().prepare(name, sql);  // only registers it, and only the first time
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 }  // namespace etl
