@@ -3,14 +3,14 @@
 # fixed cost per request (--capacity-slots, --request-cost-us, --overload-cost-us; see
 # tests/sim/README.md), like a single-process web app. First `wrk` measures the simulator's
 # throughput at concurrency 1, 2, 4, ..., 128 and names the knee (the concurrency of the best
-# rate); then full animals tasks at 0% chaos run against the same simulator through the local
+# rate); then full animals tasks (0% chaos unless --chaos) run against the same simulator through the local
 # stack (scripts/lib/local_stack.sh), once per worker ETL_CONCURRENCY setting, each beside the
 # limit: the requests a task needs (pages + details + POSTs) at wrk's best rate. Per task it
 # prints the simulator's report (nothing lost or doubled) and how busy its slots were.
 #
 #   bench/capacity.sh [--slots N] [--cost-us US] [--overload-us US] [--duration S]
 #                     [--concurrency "64 32 16 8"] [--pages N] [--sample S]
-#                     [--sim-args "FLAGS"] [--tasks N] [seed ...]
+#                     [--sim-args "FLAGS"] [--tasks N] [--chaos P] [seed ...]
 #
 # Defaults: 8 slots of 9,800 us plus 15 us per waiting request (a peak of about 800 requests/s
 # that falls by about 14% at 128 connections, like the Python upstream of the issue), wrk 5 s per
@@ -18,7 +18,9 @@
 # Binaries from ETL_BIN_DIR (default build/bin); the workers read the environment as usual
 # (ETL_WORKER_PROCESSES, ETL_HEDGE, ...). A --concurrency setting may carry a prefix: a64 runs
 # that worker with ETL_ADAPTIVE_CONCURRENCY=true, f64 with false (plain 64: the environment's or
-# the default), so fixed and adaptive run beside each other against one simulator. --sim-args
+# the default), so fixed and adaptive run beside each other against one simulator. --chaos P
+# runs the tasks at P% chaos (errors and 5-15 s pauses; the knee and the limit are still
+# measured at 0%: they are the upstream's capacity, which chaos only wastes). --sim-args
 # adds flags to animals-sim (e.g. "--get-delay-ms 100 --no-post-pause": an upstream far away;
 # with --slots 4096 --cost-us 1 --overload-us 0 it is not capacity-bound). Needs wrk
 # (scripts/install-deps.sh bench). --tasks N runs N tasks one after the other per worker (rows
@@ -42,6 +44,7 @@ settings="64 32 16 8"
 pages=()
 sim_args=()
 tasks=1
+chaos=0
 seeds=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -54,11 +57,13 @@ while [[ $# -gt 0 ]]; do
     --pages) pages=(--pages "$2"); shift 2 ;;
     --sim-args) read -r -a sim_args <<<"$2"; shift 2 ;;
     --tasks) tasks=$2; shift 2 ;;
+    --chaos) chaos=$2; shift 2 ;;
     *) seeds+=("$1"); shift ;;
   esac
 done
 [[ ${#seeds[@]} -gt 0 ]] || seeds=(1)
 command -v wrk >/dev/null || { echo "wrk is missing: scripts/install-deps.sh bench" >&2; exit 1; }
+command -v jq >/dev/null || { echo "jq is missing: scripts/install-deps.sh test" >&2; exit 1; }
 
 field() { grep -o "\"$1\":[0-9.]*" <<<"$2" | sed -n 1p | cut -d: -f2; }
 now() { date +%s.%N; }
@@ -104,11 +109,17 @@ for seed in "${seeds[@]}"; do
     fi
   done
   echo "knee: $knee connections, $best_rate requests/s"
+  if [[ $chaos != 0 ]]; then
+    # The same simulator on the same port, with chaos for the tasks.
+    stop_sim
+    start_sim --verify --chaos-percent "$chaos" --seed "$seed" "${pages[@]}" "${capacity[@]}" \
+      "${sim_args[@]}"
+  fi
 
   echo
-  echo "== seed $seed: full tasks at 0% chaos (verify mode), $processes worker process(es)"
-  echo "| ETL_CONCURRENCY (x $processes processes) | time (s) | limit (s) | time / limit | requests served | GETs in flight at most | slots busy | idle start, tail (s) | hold mean (ms) | missing, duplicates, posts failed | load |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "== seed $seed: full tasks at $chaos% chaos (verify mode), $processes worker process(es)"
+  echo "| ETL_CONCURRENCY (x $processes processes) | time (s) | limit (s) | time / limit | requests served | GETs in flight at most | slots busy | idle start, tail (s) | hold mean (ms) | missing, duplicates, posts failed | chaos errors, pauses | load |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   timelines=()
   for setting in $settings; do
     # a64 / f64: ETL_ADAPTIVE_CONCURRENCY true / false for this worker; 64: as the environment.
@@ -172,12 +183,13 @@ for seed in "${seeds[@]}"; do
         -v h="$hold_us" -v slots="$slots" -v f="$(field source_gets_in_flight_max "$report")" \
         -v a="$start_s" -v z="$tail_s" -v lost="$(field missing "$report")" \
         -v dup="$(field duplicates "$report")" -v pf="$(field posts_failed "$report")" \
+        -v chaos="$(jq -r '"\(.chaos.errors), \(.chaos.pauses)"' <<<"$report")" \
         -v l="$(load)" 'BEGIN {
           limit = n / r
           busy = 100 * s * h / (slots * t * 1e6)
           printf "| %s | %.2f | %.2f (%d requests) | %.2fx | %d | %d | %.0f%% | %s, %s | %.2f |",
             c, t, limit, n, t / limit, s, f, busy, a, z, h / 1000
-          printf " %d, %d, %d | %s |\n", lost, dup, pf, l }'
+          printf " %d, %d, %d | %s | %s |\n", lost, dup, pf, chaos, l }'
     done
   done
   echo
