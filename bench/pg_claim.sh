@@ -44,7 +44,11 @@ stack_reset
 start_postgres
 export ETL_DATABASE_URL=postgresql://etl@127.0.0.1:$pg_port/etl
 "$bin/etl-server" --migrate-only 2>>"$stack_dir/logs/server.log"
-sql() { PGOPTIONS="-c client_min_messages=warning" psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d "$db" "$@"; }
+as_postgres() {  # psql as the superuser: quiet, stops at the first error
+  PGOPTIONS="-c client_min_messages=warning" psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 \
+    -p "$pg_port" -U postgres "$@"
+}
+sql() { as_postgres -d "$db" "$@"; }
 db=etl
 
 # Postgres's CPU so far in clock ticks: the postmaster with its reaped children, and the live
@@ -112,8 +116,7 @@ run_no=0
 prepare_schema() {
   run_no=$((run_no + 1))
   db=claim_$run_no
-  PGOPTIONS="-c client_min_messages=warning" psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 \
-    -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE $db OWNER etl TEMPLATE etl"
+  as_postgres -d postgres -c "CREATE DATABASE $db OWNER etl TEMPLATE etl"
   # The key as it was before migration 0011, for the variants that keep it.
   sql -c "ALTER TABLE task_ids DROP CONSTRAINT IF EXISTS task_ids_task_id_batch_no_fkey"
   [[ $1 == no_fk* ]] || sql -c "ALTER TABLE task_ids ADD CONSTRAINT task_ids_task_id_batch_no_fkey
@@ -157,8 +160,7 @@ for ((round = 1; round <= rounds; round++)); do
       [[ $variant != group_of_4 ]] || tps=$(awk -v t="$tps" 'BEGIN { print t * 4 }')
       awk -v v="$variant" -v m="$mode" -v tps="$tps" -v d=$((t1 - t0)) -v hz="$hz" -v n="$posting" -v rows="$rows" \
         'BEGIN { us = d / hz * 1e6 / n; printf "| %s | %s | %.0f | %.0f us | %.1f us | %d |\n", v, m, tps, us, us / 100, rows }'
-      PGOPTIONS="-c client_min_messages=warning" psql -qAtX -h 127.0.0.1 -p "$pg_port" -U postgres \
-        -d postgres -c "DROP DATABASE $db"
+      as_postgres -d postgres -c "DROP DATABASE $db"
     done
   done
 done
