@@ -3,10 +3,11 @@
 # fixed cost per request (--capacity-slots, --request-cost-us, --overload-cost-us; see
 # tests/sim/README.md), like a single-process web app. First `wrk` measures the simulator's
 # throughput at concurrency 1, 2, 4, ..., 128 and names the knee (the concurrency of the best
-# rate); then full animals tasks (0% chaos unless --chaos) run against the same simulator through the local
-# stack (scripts/lib/local_stack.sh), once per worker ETL_CONCURRENCY setting, each beside the
-# limit: the requests a task needs (pages + details + POSTs) at wrk's best rate. Per task it
-# prints the simulator's report (nothing lost or doubled) and how busy its slots were.
+# rate); then full animals tasks (0% chaos unless --chaos) run against the same simulator
+# through the local stack (scripts/lib/local_stack.sh), once per worker ETL_CONCURRENCY setting,
+# each beside the limit: the requests a task needs (pages + details + POSTs) at wrk's best rate.
+# Per task it prints the simulator's report (nothing lost or doubled) and how busy its slots
+# were.
 #
 #   bench/capacity.sh [--slots N] [--cost-us US] [--overload-us US] [--duration S]
 #                     [--concurrency "64 32 16 8"] [--pages N] [--sample S]
@@ -75,6 +76,11 @@ trap 'stack_stop >/dev/null' EXIT
 start_redis
 start_postgres
 capacity=(--capacity-slots "$slots" --request-cost-us "$cost_us" --overload-cost-us "$overload_us")
+# The seed's simulator at PERCENT chaos, on the same port as the one before it.
+start_seed_sim() {
+  start_sim --verify --chaos-percent "$1" --seed "$seed" "${pages[@]}" "${capacity[@]}" \
+    "${sim_args[@]}"
+}
 
 echo "== $(date -u +%FT%TZ), $(nproc) cores, load $(load); binaries: $bin"
 echo "== animals-sim ${capacity[*]} ${sim_args[*]}: at most $(awk -v n="$slots" -v c="$cost_us" \
@@ -82,8 +88,7 @@ echo "== animals-sim ${capacity[*]} ${sim_args[*]}: at most $(awk -v n="$slots" 
 
 for seed in "${seeds[@]}"; do
   if [[ -n ${sim_pid:-} ]]; then stop_sim; fi
-  start_sim --verify --chaos-percent 0 --seed "$seed" "${pages[@]}" "${capacity[@]}" \
-    "${sim_args[@]}"
+  start_seed_sim 0
   sim=http://127.0.0.1:$sim_port
   if [[ -z ${api:-} ]]; then
     start_etl  # server and a first worker (default settings), pointed at this simulator
@@ -110,10 +115,8 @@ for seed in "${seeds[@]}"; do
   done
   echo "knee: $knee connections, $best_rate requests/s"
   if [[ $chaos != 0 ]]; then
-    # The same simulator on the same port, with chaos for the tasks.
     stop_sim
-    start_sim --verify --chaos-percent "$chaos" --seed "$seed" "${pages[@]}" "${capacity[@]}" \
-      "${sim_args[@]}"
+    start_seed_sim "$chaos"
   fi
 
   echo
