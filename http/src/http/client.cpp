@@ -49,14 +49,33 @@ struct attempt_outcome {
   std::optional<milliseconds> retry_after;
 };
 
-// One copy of a hedged GET; the other copy's winner closes it through `abandon`.
+// One copy of a hedged GET; the winner of the race closes the others through `abandon`.
 struct copy_state {
-  explicit copy_state(net::strand<net::any_io_executor> s) : strand(std::move(s)) {}
-  net::strand<net::any_io_executor> strand;
+  explicit copy_state(net::any_io_executor s) : strand(std::move(s)) {}
+  net::any_io_executor strand;        // the copy's strand: the request's own for the first copy
   pooled_connection* conn = nullptr;  // touched on `strand` only
   bool abandoned = false;             // touched on `strand` only
   // Called once, on `strand`, when the request is first written whole.
   std::function<void()> on_written;
+};
+
+// The race of a hedged GET's copies. The first copy runs in the request's own coroutine; the
+// hedge timer and the hedged copies report to it on the request's strand, so every member is
+// touched there only. The first copy gets no strand, channel or coroutine of its own: those cost
+// a fifth to a third of a GET's CPU, and most GETs are answered before a hedge is due.
+struct hedge_race : std::enable_shared_from_this<hedge_race> {
+  hedge_race(net::any_io_executor s, std::shared_ptr<const beast_request> r, steady::time_point d,
+             std::size_t max)
+      : strand(s), timer(s), req(std::move(r)), deadline(d), max_copies(max) {}
+  net::any_io_executor strand;
+  net::steady_timer timer;
+  const std::shared_ptr<const beast_request> req;
+  const steady::time_point deadline;  // the attempt's: every copy shares it
+  const std::size_t max_copies;
+  std::vector<std::shared_ptr<copy_state>> copies;  // [0] the first copy
+  steady::time_point first_written;                 // the first copy's write: ticks come after
+  std::optional<attempt_outcome> winner;            // a hedged copy's outcome, when one came first
+  bool decided = false;                             // an outcome arrived: no more ticks or copies
 };
 
 // The latency of the last few thousand answers, for the automatic hedge delay. Two generations
@@ -410,26 +429,28 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // Starts one copy of `req` on a strand of its own; its outcome lands in `channel`. `place`:
-  // the copy's own place in the in-flight budget, if it needs one (a hedge does); with
+  // Starts hedged copy `copy_no` of `req` on a strand of its own; it reports to `race` on the
+  // request's strand: its write may start the next hedge's clock, its outcome decides the race if
+  // none has yet. `place`: the copy's place in the in-flight budget, if it needs one; with
   // `queue_for_place` the copy waits for one first.
-  template <class Channel>
-  std::shared_ptr<copy_state> start_copy(std::shared_ptr<const beast_request> req,
-                                         steady::time_point deadline,
-                                         std::shared_ptr<Channel> channel, int copy_no,
-                                         async_semaphore::permit place = {},
-                                         bool queue_for_place = false) {
+  void start_hedge(const std::shared_ptr<hedge_race>& race, async_semaphore::permit place,
+                   bool queue_for_place) {
+    const auto copy_no = race->copies.size();
     auto copy = std::make_shared<copy_state>(net::make_strand(ex_));
-    copy->on_written = [channel, copy_no] {
-      attempt_outcome notice;
-      notice.copy = copy_no;
-      notice.on_wire = true;
-      channel->try_send(error_code{}, std::move(notice));
+    // race->copies holds `copy` and this holds `race`: the cycle ends when on_written is called
+    // or when the race ends and clears its copies.
+    copy->on_written = [self = shared_from_this(), race, copy_no] {
+      net::post(race->strand, [self, race, copy_no] {
+        // Only the newest copy's write starts the clock of the next hedge.
+        if (!race->decided && copy_no + 1 == race->copies.size())
+          self->arm_hedge_timer(race);
+      });
     };
+    race->copies.push_back(copy);
     net::co_spawn(copy->strand,
-                  attempt_holding(shared_from_this(), std::move(req), deadline, copy,
+                  attempt_holding(shared_from_this(), race->req, race->deadline, copy,
                                   std::move(place), queue_for_place),
-                  [channel, copy_no](std::exception_ptr e, attempt_outcome out) {
+                  [race, copy_no](std::exception_ptr e, attempt_outcome out) {
                     if (e) {
                       try {
                         std::rethrow_exception(e);
@@ -439,10 +460,17 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
                       out = attempt_outcome{};
                       out.ec = make_error_code(boost::system::errc::state_not_recoverable);
                     }
-                    out.copy = copy_no;
-                    channel->try_send(error_code{}, std::move(out));
+                    out.copy = static_cast<int>(copy_no);
+                    net::post(race->strand, [race, out = std::move(out)]() mutable {
+                      if (race->decided)
+                        return;  // another copy answered first
+                      race->decided = true;
+                      race->timer.cancel();
+                      // The first copy is still in its attempt: closing its connection ends it.
+                      abandon(race->copies.front());
+                      race->winner = std::move(out);
+                    });
                   });
-    return copy;
   }
 
   static void abandon(const std::shared_ptr<copy_state>& copy) {
@@ -455,87 +483,83 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     });
   }
 
+  // Arms the hedge clock of `race`; on the request's strand, like its expiry.
+  void arm_hedge_timer(const std::shared_ptr<hedge_race>& race) {
+    if (race->copies.size() >= race->max_copies)
+      return;
+    race->timer.expires_after(hedge_delay());
+    race->timer.async_wait([self = shared_from_this(), race](error_code ec) {
+      if (!ec && !race->decided)
+        self->hedge_due(race);
+    });
+  }
+
+  // No answer within the hedge delay of the newest copy's write: send another copy, if the
+  // budget allows one.
+  void hedge_due(const std::shared_ptr<hedge_race>& race) {
+    spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
+                  redact_query(race->req->target(), opts_.redact_query), race->copies.size());
+    // A copy is a request in flight like any other: it needs a place of the budget. None free
+    // (every place taken, others perhaps queueing for one) means the upstream is saturated:
+    // the slow answer is its queue, not an outlier, and a copy would only lengthen that queue.
+    // Try again after another delay. Past hedge_max_delay no queue explains the wait (a paused
+    // request): the copy queues for a place like any request and goes when it gets one.
+    async_semaphore::permit place;
+    bool queue_for_place = false;
+    if (in_flight_) {
+      place = in_flight_->try_acquire();
+      if (!place && steady::now() - race->first_written < opts_.hedge_max_delay) {
+        metrics_.hedges_skipped.fetch_add(1, std::memory_order_relaxed);
+        arm_hedge_timer(race);
+        return;
+      }
+      queue_for_place = !place;
+    }
+    if (take_hedge_token()) {
+      metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
+      start_hedge(race, std::move(place), queue_for_place);
+    }
+  }
+
   // A GET that is sent again on another connection when no answer came within the hedge
   // delay, and once more if that copy is slow too (a paused source pauses a copy at random, so
-  // two in a row happen); the first answer wins and the other copies' connections are closed.
+  // two in a row happen); the first outcome wins and the other copies' connections are closed.
   //
   // The hedge delay runs from when the newest copy was written: time spent waiting for a pooled
   // connection is local queueing, not a slow source, and hedging it only adds to the queue.
   //
-  // The hedge timer posts a tick (copy -1) into the same channel as the copies' outcomes and
-  // their on-wire notices, so one receive sees whichever comes first. Racing the receive against
-  // the timer with `||` would drop an outcome received in the same instant as the timer fired: the
-  // hedge that answered would be lost, and the request would wait for the paused copy.
+  // The first copy is this coroutine's own attempt: no strand, channel or spawn of its own. The
+  // timer's expiry and the hedged copies' reports run on the request's strand, as this coroutine
+  // does, so they see the race in a consistent state: an outcome a hedge reports is kept in
+  // `race->winner` whether or not the timer fired in the same instant.
   net::awaitable<attempt_outcome> hedged_attempt(std::shared_ptr<const beast_request> req,
                                                  steady::time_point deadline) {
-    using channel_type = net::experimental::concurrent_channel<void(error_code, attempt_outcome)>;
     const auto max_copies = static_cast<std::size_t>(1 + std::max(opts_.max_hedges, 0));
-    // Room for every copy's notice and outcome and every tick: try_send never finds it full.
-    auto channel = std::make_shared<channel_type>(ex_, 3 * max_copies);
-    net::steady_timer hedge_timer(co_await net::this_coro::executor);
-    auto arm_hedge_timer = [&] {
-      hedge_timer.expires_after(hedge_delay());
-      hedge_timer.async_wait([channel](error_code ec) {
-        if (ec)
-          return;  // cancelled: an answer came first
-        attempt_outcome tick;
-        tick.copy = -1;
-        channel->try_send(error_code{}, std::move(tick));
-      });
+    auto race =
+        std::make_shared<hedge_race>(co_await net::this_coro::executor, req, deadline, max_copies);
+    auto first = std::make_shared<copy_state>(race->strand);
+    // Raw pointers, small enough for std::function to keep without allocating: the first copy's
+    // attempt ends before this frame, which holds `race`, and the request holds the client.
+    first->on_written = [self = this, r = race.get()] {
+      r->first_written = steady::now();
+      self->arm_hedge_timer(r->shared_from_this());
     };
-    std::vector<std::shared_ptr<copy_state>> copies;
-    copies.push_back(start_copy(req, deadline, channel, 0));
+    race->copies.push_back(first);
 
-    attempt_outcome out;
-    steady::time_point first_written;  // the first copy's write: a tick comes after it
-    for (;;) {
-      auto [ec, got] = co_await channel->async_receive(nothrow_awaitable);
-      if (ec) {
-        out.ec = ec;
-        break;
-      }
-      if (got.on_wire) {
-        if (got.copy == 0)
-          first_written = steady::now();
-        // Only the newest copy's write starts the clock of the next hedge.
-        if (static_cast<std::size_t>(got.copy) + 1 == copies.size() && copies.size() < max_copies)
-          arm_hedge_timer();
-        continue;
-      }
-      if (got.copy >= 0) {
-        out = std::move(got);
-        break;
-      }
-      spdlog::debug("http client: {} no answer after the hedge delay ({} copies out)",
-                    redact_query(req->target(), opts_.redact_query), copies.size());
-      // A copy is a request in flight like any other: it needs a place of the budget. None free
-      // (every place taken, others perhaps queueing for one) means the upstream is saturated:
-      // the slow answer is its queue, not an outlier, and a copy would only lengthen that queue.
-      // Try again after another delay. Past hedge_max_delay no queue explains the wait (a paused
-      // request): the copy queues for a place like any request and goes when it gets one.
-      async_semaphore::permit place;
-      bool queue_for_place = false;
-      if (in_flight_) {
-        place = in_flight_->try_acquire();
-        if (!place && steady::now() - first_written < opts_.hedge_max_delay) {
-          metrics_.hedges_skipped.fetch_add(1, std::memory_order_relaxed);
-          arm_hedge_timer();
-          continue;
-        }
-        queue_for_place = !place;
-      }
-      if (take_hedge_token()) {
-        metrics_.hedges_sent.fetch_add(1, std::memory_order_relaxed);
-        copies.push_back(start_copy(req, deadline, channel, static_cast<int>(copies.size()),
-                                    std::move(place), queue_for_place));
-      }
+    auto out = co_await attempt(shared_from_this(), req, deadline, first);
+    if (race->winner) {
+      out = std::move(*race->winner);
+    } else {
+      race->decided = true;
+      race->timer.cancel();
+      out.copy = 0;
     }
-    hedge_timer.cancel();
-    for (std::size_t i = 0; i < copies.size(); ++i) {
+    for (std::size_t i = 1; i < race->copies.size(); ++i) {
       if (static_cast<int>(i) != out.copy)
-        abandon(copies[i]);
+        abandon(race->copies[i]);
     }
-    out.hedges_sent = static_cast<int>(copies.size()) - 1;
+    out.hedges_sent = static_cast<int>(race->copies.size()) - 1;
+    race->copies.clear();
     if (out.copy > 0 && !out.ec)
       metrics_.hedges_won.fetch_add(1, std::memory_order_relaxed);
     co_return out;
