@@ -16,7 +16,10 @@ int main(int argc, char** argv) {
   add_client_options(options);
   options.add(
       int_option("ETL_JOBS", 4, 1, 256, "batch and plan jobs each worker process runs at once"));
-  options.add(int_option("ETL_WORKER_THREADS", 2, 1, 64, "event loop threads per worker process"));
+  // One: a second thread on the same loop doubles the CPU a request costs (the threads wake and
+  // lock for each other, bench/README.md) and buys no parallelism that a second process does not
+  // give better; Postgres, Redis and files run on pools of their own.
+  options.add(int_option("ETL_WORKER_THREADS", 1, 1, 64, "event loop threads per worker process"));
   options.add(duration_option("ETL_DRAIN_DEADLINE", std::chrono::seconds{25},
                               std::chrono::seconds{1}, std::chrono::hours{1},
                               "after SIGTERM, how long jobs in hand may take before exit"));
