@@ -5,6 +5,9 @@
 //   fetch_bench --url http://127.0.0.1:3123 --requests 20000 --concurrency 64 [--no-hedge]
 //               [--threads 2] [--max-in-flight N [--adaptive]]
 //
+// With --threads 1 the client runs requests in their callers' coroutines, as a worker process
+// with one event-loop thread does (http_client_options::single_threaded).
+//
 // --max-in-flight sets the client's limit as a worker's ETL_CONCURRENCY does; --adaptive lets
 // it move as ETL_ADAPTIVE_CONCURRENCY does (the final limit is printed).
 #include <chrono>
@@ -87,6 +90,7 @@ int main(int argc, char** argv) {
   opts.max_connections = static_cast<std::size_t>(args.concurrency) * 2;
   opts.max_in_flight = static_cast<std::size_t>(args.max_in_flight);
   opts.adaptive_in_flight = args.adaptive;
+  opts.single_threaded = args.threads == 1;  // as a worker process with one event-loop thread
   http_client client(pool.get_executor(), args.url, opts);
 
   std::atomic<int> next{0}, ok{0}, failed{0}, slow{0};

@@ -22,8 +22,9 @@ url must_parse(const std::string& text, const char* what) {
 
 // The source's client carries the process's ETL_CONCURRENCY: every job's listing and detail
 // GETs share the one limit, as the setting promises, instead of each job having its own.
-http_client_options source_options(const settings& cfg) {
+http_client_options source_options(const settings& cfg, bool single_threaded) {
   auto o = client_options(cfg);
+  o.single_threaded = single_threaded;
   o.max_in_flight = static_cast<std::size_t>(cfg.concurrency);
   o.adaptive_in_flight = cfg.adaptive_concurrency;
   return o;
@@ -46,11 +47,12 @@ rate_limiter_options limiter_options(const std::string& origin, const rate_limit
 }  // namespace
 
 worker_context::worker_context(net::any_io_executor ex, settings cfg,
-                               std::vector<pipeline_spec> pipelines, job_queue_options queue_opts)
+                               std::vector<pipeline_spec> pipelines, job_queue_options queue_opts,
+                               bool single_threaded)
     : ex_(ex),
       cfg_(std::move(cfg)),
       pipelines_(std::move(pipelines)),
-      source_(ex, cfg_.source_url, source_options(cfg_)),
+      source_(ex, cfg_.source_url, source_options(cfg_, single_threaded)),
       db_(database_options(cfg_)),
       tasks_(db_),
       ledger_(db_),
@@ -61,7 +63,9 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg,
   // A pool of its own even when home shares the source's origin: a POST goes out right after
   // its batch's `posting` commit, and must not wait for a connection behind the details other
   // jobs are fetching. A worker killed in that wait leaves a batch in doubt that home never got.
-  home_ = std::make_unique<http_client>(ex, home.origin(), client_options(cfg_));
+  auto home_opts = client_options(cfg_);
+  home_opts.single_threaded = single_threaded;
+  home_ = std::make_unique<http_client>(ex, home.origin(), std::move(home_opts));
   // One client per upstream origin, made now: jobs on several threads only look them up. A
   // source with `auth` or `rate_limit` gets a client of its own kind (keyed by origin, auth and
   // limit), so that the headers of one pipeline never travel with another's requests and the
@@ -73,7 +77,7 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg,
       continue;
     const auto base = must_parse(resolve(p.source.base_url), ("pipeline " + p.name).c_str());
     upstream up{nullptr, base_path_of(base), nullptr, {}};
-    auto opts = source_options(cfg_);
+    auto opts = source_options(cfg_, single_threaded);
     std::string client_key = base.origin();
     if (const auto& auth = p.source.auth) {
       auto creds = read_credentials(*auth);

@@ -23,7 +23,8 @@ int run_worker_process(const settings& cfg, const worker_process_options& opts, 
   job_queue_options queue_opts;
   queue_opts.lease = opts.lease;
   queue_opts.max_deliveries = opts.max_deliveries;
-  worker_context ctx(ioc.get_executor(), cfg, opts.pipelines, std::move(queue_opts));
+  worker_context ctx(ioc.get_executor(), cfg, opts.pipelines, std::move(queue_opts),
+                     opts.threads == 1);
 
   // Refuse to run against a schema older than this binary needs (or one it does not know).
   if (auto schema = check_schema(ctx.db()); !schema) {

@@ -712,27 +712,28 @@ http_client::~http_client() {
     impl_->pool_.close_idle();
 }
 
-// The request runs on a strand of its own: the connection pool's wake-ups need one, and the
-// caller may be on a multi-threaded executor.
+// A request's handlers (the connection pool's wake-ups, its timers, a hedge race's reports) run
+// on its coroutine's executor and must not run beside the coroutine: it gets a strand of its
+// own, unless the client's executor is single-threaded and the caller's coroutine will do.
+net::awaitable<http_result> http_client::serialized(net::awaitable<http_result> request) const {
+  if (impl_->opts_.single_threaded)
+    return request;
+  return net::co_spawn(net::make_strand(impl_->ex_), std::move(request), net::use_awaitable);
+}
+
 net::awaitable<http_result> http_client::get(std::string target) {
-  co_return co_await net::co_spawn(net::make_strand(impl_->ex_),
-                                   impl::request(impl_, http::verb::get, std::move(target), {}),
-                                   net::use_awaitable);
+  return serialized(impl::request(impl_, http::verb::get, std::move(target), {}));
 }
 
 net::awaitable<http_result> http_client::post(std::string target, std::string body,
                                               post_guard* guard) {
-  co_return co_await net::co_spawn(
-      net::make_strand(impl_->ex_),
-      impl::request(impl_, http::verb::post, std::move(target), std::move(body), guard),
-      net::use_awaitable);
+  return serialized(
+      impl::request(impl_, http::verb::post, std::move(target), std::move(body), guard));
 }
 
 net::awaitable<http_result> http_client::query(std::string target, std::string body) {
-  co_return co_await net::co_spawn(
-      net::make_strand(impl_->ex_),
-      impl::request(impl_, http::verb::post, std::move(target), std::move(body), nullptr, true),
-      net::use_awaitable);
+  return serialized(
+      impl::request(impl_, http::verb::post, std::move(target), std::move(body), nullptr, true));
 }
 
 const http_client_metrics& http_client::metrics() const noexcept {

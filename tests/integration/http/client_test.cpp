@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 
 #include <boost/asio/co_spawn.hpp>
@@ -121,6 +122,39 @@ TEST(http_client, a_paused_get_is_answered_by_its_hedge) {
   ASSERT_GT(pauses, 0) << "the seed must produce at least one pause";
   EXPECT_GE(client.metrics().hedges_won.load(), 1u);
   EXPECT_LT(slowest, 2'000ms) << "a 5 s pause leaked through the hedge";
+}
+
+TEST(http_client, a_single_threaded_client_retries_and_hedges_inside_its_callers_coroutines) {
+  // A worker process with one event-loop thread: 64 requests at once run in the callers'
+  // coroutines, without strands of their own, while chaos answers 5xx and pauses some for 5 s.
+  auto sim = sim_process::start({"--seed", "3", "--pages", "40", "--chaos-percent", "10",
+                                 "--pause-min", "5", "--pause-max", "5"})
+                 .value();
+  net::thread_pool pool(1);
+  auto opts = fast_retries();
+  opts.single_threaded = true;
+  opts.hedge_delay = 100ms;
+  opts.hedge_budget = 1.0;
+  http_client client(pool.get_executor(), sim.base_url(), opts);
+  constexpr std::size_t n = 400;
+  std::vector<unsigned> statuses(n);
+  std::vector<std::chrono::milliseconds> took(n);
+  run(pool, for_each_concurrently(n, 64, [&](std::size_t i) -> net::awaitable<void> {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = co_await client.get("/animals/v1/animals/" + std::to_string(i));
+        statuses[i] = r ? r->status : 0;
+        took[i] = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - t0);
+      }));
+  for (std::size_t i = 0; i < n; ++i)
+    EXPECT_EQ(statuses[i], 200u) << i;
+  const auto rep = report(sim).at("chaos").as_object();
+  ASSERT_GT(count(rep, "pauses"), 0) << "the seed must produce at least one pause";
+  ASSERT_GT(count(rep, "errors"), 0) << "the seed must produce at least one 5xx";
+  EXPECT_GE(client.metrics().hedges_won.load(), 1u);
+  EXPECT_GT(client.metrics().retries_total(), 0u);
+  EXPECT_LT(*std::max_element(took.begin(), took.end()), 2'000ms)
+      << "a 5 s pause leaked through the hedge";
 }
 
 TEST(http_client, posts_are_never_sent_twice_in_verify_mode) {

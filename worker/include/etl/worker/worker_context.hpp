@@ -43,9 +43,10 @@ struct upstream {
 class worker_context {
  public:
   // Throws on start-up errors: a bad URL in the settings or in a spec's base URL, a bad spec.
-  // `pipelines` are the specs this worker runs (load_pipelines).
+  // `pipelines` are the specs this worker runs (load_pipelines). `single_threaded`: `ex` runs on
+  // one thread, so the HTTP clients may run requests in their callers' coroutines.
   worker_context(net::any_io_executor ex, settings cfg, std::vector<pipeline_spec> pipelines,
-                 job_queue_options queue_opts = {});
+                 job_queue_options queue_opts = {}, bool single_threaded = false);
 
   const settings& cfg() const noexcept { return cfg_; }
   net::any_io_executor executor() const { return ex_; }
