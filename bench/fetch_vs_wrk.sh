@@ -7,16 +7,8 @@ cd "$(dirname "$0")/.."
 bin=${1:-build}/bin
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-start_sim() {  # start_sim ARGS... -> sets sim_pid and sim_port
-  local out; out=$(mktemp)
-  "$bin/animals-sim" --port 0 "$@" >"$out" 2>/dev/null &
-  sim_pid=$!
-  for _ in $(seq 100); do grep -q '^listening' "$out" && break; sleep 0.05; done
-  sim_port=$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$out" | head -1)
-  rm -f "$out"
-  [[ -n "$sim_port" ]] || { echo "animals-sim did not start" >&2; exit 1; }
-}
-stop_sim() { kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
+# shellcheck source=bench/lib/sim.sh
+source bench/lib/sim.sh
 trap stop_sim EXIT
 
 echo "== $(nproc) cores; $(date -u +%FT%TZ)"
