@@ -62,7 +62,7 @@ struct copy_state {
 // The race of a hedged GET's copies. The first copy runs in the request's own coroutine; the
 // hedge timer and the hedged copies report to it on the request's strand, so every member is
 // touched there only. The first copy gets no strand, channel or coroutine of its own: those cost
-// a fifth to a third of a GET's CPU, and most GETs are answered before a hedge is due.
+// a sixth to a quarter of a GET's CPU, and most GETs are answered before a hedge is due.
 struct hedge_race : std::enable_shared_from_this<hedge_race> {
   hedge_race(net::any_io_executor s, std::shared_ptr<const beast_request> r, steady::time_point d,
              std::size_t max)
