@@ -12,7 +12,6 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -42,8 +41,6 @@ struct attempt_outcome {
   bool connected = false;  // a connection was in hand: a failure after this is not a connect error
   bool written = false;    // the whole request went out, so the server may act on it
   int copy = 0;            // which copy answered: 0 the first, 1.. the hedges
-  // Not an outcome but a notice: copy `copy` has written its request, so the hedge clock runs.
-  bool on_wire = false;
   int hedges_sent = 0;     // hedged copies that went out during this attempt
   http_response response;  // valid when !ec
   std::optional<milliseconds> retry_after;
