@@ -34,6 +34,8 @@ bin=${ETL_BIN_DIR:-$root/build/bin}
 stack_dir=$root/.bench-capacity
 # shellcheck source=scripts/lib/local_stack.sh
 source "$root/scripts/lib/local_stack.sh"
+# shellcheck source=bench/lib/task_watch.sh
+source "$root/bench/lib/task_watch.sh"
 
 slots=8
 cost_us=9800
@@ -154,14 +156,8 @@ for seed in "${seeds[@]}"; do
         sleep "$sample"
       done) >"$stack_dir/samples" 2>/dev/null &
       sampler=$!
-      answer=$(curl -sS -X POST "$api/extractor/trigger-task")
-      task=$(sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p' <<<"$answer")
-      [[ -n $task ]] || { echo "no task: $answer" >&2; exit 1; }
-      while :; do
-        status=$(curl -sS "$api/extractor/tasks/$task" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-        case $status in succeeded | failed | cancelled) break ;; esac
-        sleep 0.02
-      done
+      trigger_task
+      wait_task "$task"
       elapsed=$(since "$t0")
       kill "$sampler" 2>/dev/null || true
       wait "$sampler" 2>/dev/null || true

@@ -18,6 +18,8 @@ bin=$root/${ETL_BUILD_DIR:-build}/bin
 stack_dir=$root/.bench
 # shellcheck source=scripts/lib/local_stack.sh
 source "$root/scripts/lib/local_stack.sh"
+# shellcheck source=bench/lib/task_watch.sh
+source "$root/bench/lib/task_watch.sh"
 
 chaos=2
 extra=()
@@ -48,15 +50,10 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 field() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
 
 run_service() {
-  local answer task status t0
+  local task status t0
   t0=$(now)
-  answer=$(curl -sS -X POST "$api/extractor/trigger-task")
-  task=$(sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p' <<<"$answer")
-  while :; do
-    status=$(curl -sS "$api/extractor/tasks/$task" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-    case $status in succeeded | failed | cancelled) break ;; esac
-    sleep 0.02
-  done
+  trigger_task
+  wait_task "$task"
   elapsed=$(since "$t0")
   [[ $status == succeeded ]] || echo "service: task $task $status" >&2
 }

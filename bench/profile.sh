@@ -19,6 +19,8 @@ bin=$root/${ETL_BUILD_DIR:-build}/bin
 stack_dir=$root/.bench-profile/stack
 # shellcheck source=scripts/lib/local_stack.sh
 source "$root/scripts/lib/local_stack.sh"
+# shellcheck source=bench/lib/task_watch.sh
+source "$root/bench/lib/task_watch.sh"
 
 perf=false pg_stats=false out=$root/.bench-profile/out
 args=()
@@ -70,12 +72,8 @@ fi
 # shellcheck disable=SC2086
 w0=$(ticks $workers) p0=$(ticks "$postgres" $(pgrep -P "$postgres")) o0=$(ticks "${others[@]}") m0=$(busy_ticks)
 t0=$(date +%s.%N)
-task=$(curl -sS -X POST "$api/extractor/trigger-task" | sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p')
-while :; do
-  status=$(curl -sS "$api/extractor/tasks/$task" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-  case $status in succeeded | failed | cancelled) break ;; esac
-  sleep 0.02
-done
+trigger_task
+wait_task "$task"
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
 # shellcheck disable=SC2086
 w1=$(ticks $workers) p1=$(ticks "$postgres" $(pgrep -P "$postgres")) o1=$(ticks "${others[@]}") m1=$(busy_ticks)

@@ -36,7 +36,7 @@ for n in "${counts[@]}"; do
   server=$(awk '$2 == "etl-server" { print $1 }' "$stack_dir/pids")
   declare -A worker_peak=()
   t0=$(date +%s.%N)
-  task=$(curl -sS -X POST "$api/extractor/trigger-task" | sed -n 's/.*"task_id":"\([0-9a-f-]*\)".*/\1/p')
+  trigger_task
   watch_task "$task" "$supervisor"
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
   report=$(curl -sS "http://127.0.0.1:$sim_port/sim/report")
