@@ -151,10 +151,9 @@ figures expect_complete_despite_kills(service_stack& stack, const std::string& i
 
 void run_chaos(int percent, const char* seed, const char* name,
                std::vector<std::string> worker_env = {}) {
-  auto stack =
-      make_service_stack({"--verify", "--seed", seed, "--pages", "100", "--chaos-percent",
-                          std::to_string(percent), "--pause-min", "1", "--pause-max", "2"},
-                         std::move(worker_env));
+  auto stack = make_service_stack({"--verify", "--seed", seed, "--pages", "100", "--chaos-percent",
+                                   std::to_string(percent), "--pause-min", "1", "--pause-max", "2"},
+                                  std::move(worker_env));
   const auto started = steady::now();
   const auto id = stack.trigger(true);
   const auto t = stack.wait_finished(id, 240s);
