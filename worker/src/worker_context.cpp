@@ -20,11 +20,17 @@ url must_parse(const std::string& text, const char* what) {
   return *u;
 }
 
+// Every client of a worker process: the settings, and whether its loop runs on one thread.
+http_client_options worker_client_options(const settings& cfg, bool single_threaded) {
+  auto o = client_options(cfg);
+  o.single_threaded = single_threaded;
+  return o;
+}
+
 // The source's client carries the process's ETL_CONCURRENCY: every job's listing and detail
 // GETs share the one limit, as the setting promises, instead of each job having its own.
 http_client_options source_options(const settings& cfg, bool single_threaded) {
-  auto o = client_options(cfg);
-  o.single_threaded = single_threaded;
+  auto o = worker_client_options(cfg, single_threaded);
   o.max_in_flight = static_cast<std::size_t>(cfg.concurrency);
   o.adaptive_in_flight = cfg.adaptive_concurrency;
   return o;
@@ -63,9 +69,8 @@ worker_context::worker_context(net::any_io_executor ex, settings cfg,
   // A pool of its own even when home shares the source's origin: a POST goes out right after
   // its batch's `posting` commit, and must not wait for a connection behind the details other
   // jobs are fetching. A worker killed in that wait leaves a batch in doubt that home never got.
-  auto home_opts = client_options(cfg_);
-  home_opts.single_threaded = single_threaded;
-  home_ = std::make_unique<http_client>(ex, home.origin(), std::move(home_opts));
+  home_ = std::make_unique<http_client>(ex, home.origin(),
+                                        worker_client_options(cfg_, single_threaded));
   // One client per upstream origin, made now: jobs on several threads only look them up. A
   // source with `auth` or `rate_limit` gets a client of its own kind (keyed by origin, auth and
   // limit), so that the headers of one pipeline never travel with another's requests and the

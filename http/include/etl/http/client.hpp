@@ -67,8 +67,8 @@ struct http_client_options {
   std::string user_agent = "animals-etl";
   // The executor runs one handler at a time (an io_context run by a single thread) and requests
   // are awaited from coroutines on it: a request then runs inside its caller's coroutine instead
-  // of a coroutine and strand of its own, a tenth of its CPU saved. Never set it when handlers
-  // may run on two threads at once: the request's timers and hedges would race it.
+  // of a coroutine and strand of its own, a tenth or more of its CPU saved. Never set it when
+  // handlers may run on two threads at once: the request's timers and hedges would race it.
   bool single_threaded = false;
 
   // Sent with every request of this client, after the standard ones: e.g. an upstream's API key
